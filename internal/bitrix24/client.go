@@ -1,0 +1,268 @@
+package bitrix24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+const (
+	// DefaultRequestTimeout bounds one request. The portal itself cuts a
+	// request at 60 s; the margin lets its own error arrive.
+	DefaultRequestTimeout = 70 * time.Second
+
+	// DefaultMaxResponseBytes bounds the body read from one answer.
+	DefaultMaxResponseBytes int64 = 16 << 20
+
+	// DefaultUserAgent is sent when Config.UserAgent is empty.
+	DefaultUserAgent = "terraform-provider-bitrix24"
+)
+
+// Config configures a Client. Only Auth is required.
+type Config struct {
+	Auth Auth
+
+	// HTTPClient sends the requests; nil means cleanhttp.DefaultPooledClient().
+	// The client is copied, and a copy without a CheckRedirect policy is set
+	// not to follow redirects (see Call).
+	HTTPClient *http.Client
+
+	UserAgent        string
+	RequestTimeout   time.Duration // 0 -> 70s (the portal itself cuts a request at 60 s)
+	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
+	Logger           Logger        // nil -> no logging
+}
+
+// Logger is how the client reports what it does (the provider bridges it to
+// tflog). Fields never contain secrets.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+	Warn(ctx context.Context, msg string, fields map[string]any)
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(context.Context, string, map[string]any) {}
+func (nopLogger) Warn(context.Context, string, map[string]any)  {}
+
+// Client calls the REST methods of one portal. It is safe for concurrent use.
+type Client struct {
+	ConfigurationImport *ConfigurationImportService
+
+	auth             Auth
+	httpClient       *http.Client
+	userAgent        string
+	requestTimeout   time.Duration
+	maxResponseBytes int64
+	logger           Logger
+}
+
+// NewClient returns a Client for cfg.
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.Auth == nil {
+		return nil, errors.New("bitrix24: Config.Auth is required")
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, errors.New("bitrix24: Config.RequestTimeout must not be negative")
+	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, errors.New("bitrix24: Config.MaxResponseBytes must not be negative")
+	}
+
+	var httpClient http.Client
+	if cfg.HTTPClient != nil {
+		httpClient = *cfg.HTTPClient
+	} else {
+		httpClient = *cleanhttp.DefaultPooledClient()
+	}
+	if httpClient.CheckRedirect == nil {
+		// Go would follow a 302 by turning the POST into a GET without a body:
+		// the portal would then run the method with no parameters
+		// (configuration.import.get would answer U). Report the redirect instead.
+		httpClient.CheckRedirect = func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}
+	}
+
+	c := &Client{
+		auth:             cfg.Auth,
+		httpClient:       &httpClient,
+		userAgent:        cfg.UserAgent,
+		requestTimeout:   cfg.RequestTimeout,
+		maxResponseBytes: cfg.MaxResponseBytes,
+		logger:           cfg.Logger,
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	if c.requestTimeout == 0 {
+		c.requestTimeout = DefaultRequestTimeout
+	}
+	if c.maxResponseBytes == 0 {
+		c.maxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.logger == nil {
+		c.logger = nopLogger{}
+	}
+
+	c.ConfigurationImport = &ConfigurationImportService{client: c}
+
+	return c, nil
+}
+
+// Response is a successful answer.
+type Response struct {
+	Result     json.RawMessage
+	Time       *Time // nil when the answer had no usable time
+	HTTPStatus int
+}
+
+// Time is the envelope's timing block. Operating and OperatingResetAt come
+// only from cloud portals: they feed the per-method time limit.
+type Time struct {
+	Start            float64 // unix seconds
+	Finish           float64
+	Duration         float64 // seconds
+	Processing       float64
+	DateStart        string // ISO-8601 with offset
+	DateFinish       string
+	Operating        *float64
+	OperatingResetAt *float64
+}
+
+// Call POSTs params as JSON to a method and decodes the envelope.
+//
+// An error envelope at the top level and an error returned inside the result
+// ({"result": {"error": ...}} with HTTP 200, as the configuration.import
+// methods do) both become *Error; the HTTP status does not decide, the
+// presence of "error" does. An answer that is not an envelope is a
+// *ResponseError, no answer at all a *TransportError. When ctx ends, the error
+// wraps ctx.Err(). Call does not retry: see IsTransient.
+func (c *Client) Call(ctx context.Context, method string, params any) (*Response, error) {
+	if method == "" {
+		return nil, errors.New("bitrix24: method name is empty")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+
+	body := []byte("{}")
+	if params != nil {
+		var err error
+		if body, err = json.Marshal(params); err != nil {
+			return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
+		}
+	}
+
+	reqCtx, cancel := context.WithTimeoutCause(ctx, c.requestTimeout, errRequestTimeout)
+	defer cancel()
+
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, c.auth.MethodURL(method), bytes.NewReader(body))
+	if err != nil {
+		// Not wrapped: the error may quote the URL.
+		return nil, fmt.Errorf("%s: building the request: %s", method, c.auth.Redact(err.Error()))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+
+	c.logger.Debug(ctx, "Calling Bitrix24 REST method", map[string]any{
+		"method": method,
+		"url":    c.auth.Redact(req.URL.String()),
+	})
+	started := time.Now()
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, c.requestFailed(ctx, reqCtx, method, err)
+	}
+	defer resp.Body.Close()
+
+	data, err := c.readBody(resp)
+	switch {
+	case err == nil:
+	case errors.Is(err, errBodyTooLarge):
+		return nil, c.responseError(method, resp, data, "the body is larger than the limit of "+formatBytes(c.maxResponseBytes), false)
+	case ctx.Err() != nil || context.Cause(reqCtx) == errRequestTimeout:
+		return nil, c.requestFailed(ctx, reqCtx, method, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, c.responseError(method, resp, data, "the connection closed before the body ended", true)
+	default:
+		return nil, c.requestFailed(ctx, reqCtx, method, err)
+	}
+
+	c.logger.Debug(ctx, "Bitrix24 REST method answered", map[string]any{
+		"method":         method,
+		"http_status":    resp.StatusCode,
+		"response_bytes": len(data),
+		"elapsed_ms":     time.Since(started).Milliseconds(),
+	})
+
+	return c.decodeEnvelope(ctx, method, resp, data)
+}
+
+// errRequestTimeout is the cause of a request cut by Config.RequestTimeout.
+var errRequestTimeout = errors.New("bitrix24: request timeout")
+
+// errBodyTooLarge is returned by readBody for a body above the limit.
+var errBodyTooLarge = errors.New("body too large")
+
+// readBody reads at most maxResponseBytes; a larger body is errBodyTooLarge.
+// What was read is returned with a read error, for an excerpt.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	if resp.ContentLength > c.maxResponseBytes {
+		return nil, errBodyTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponseBytes+1))
+	if err != nil {
+		return data, err
+	}
+	if int64(len(data)) > c.maxResponseBytes {
+		return data[:c.maxResponseBytes], errBodyTooLarge
+	}
+	return data, nil
+}
+
+// requestFailed describes a request that got no complete answer. ctx is the
+// caller's context, reqCtx the one bounded by RequestTimeout.
+func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// Not a TransportError: trying again is pointless, the caller gave up.
+		return fmt.Errorf("%s: %w", method, ctxErr)
+	}
+
+	urlErr, isURLErr := err.(*url.Error)
+	if context.Cause(reqCtx) == errRequestTimeout {
+		// net/http reports context.DeadlineExceeded, which would read as the
+		// caller's own deadline having passed.
+		timeoutErr := &requestTimeoutError{timeout: c.requestTimeout.String()}
+		if isURLErr {
+			urlErr = &url.Error{Op: urlErr.Op, URL: urlErr.URL, Err: timeoutErr}
+		} else {
+			err = timeoutErr
+		}
+	}
+	if isURLErr {
+		// The URL holds the webhook code.
+		err = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: urlErr.Err}
+	}
+
+	return &TransportError{Method: method, Err: err, redact: c.auth.Redact}
+}
+
+// formatBytes writes a size limit the way a person would set it.
+func formatBytes(n int64) string {
+	const mib = 1 << 20
+	if n >= mib && n%mib == 0 {
+		return fmt.Sprintf("%d MiB", n/mib)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

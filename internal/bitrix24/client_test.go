@@ -1,0 +1,681 @@
+package bitrix24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCall_Request(t *testing.T) {
+	portal := newTestPortal(t, ok(resultStarted))
+	client := portal.Client()
+
+	if _, err := client.Call(context.Background(), "configuration.import.get", map[string]any{"processId": 42}); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	if _, err := client.Call(context.Background(), "server.time", nil); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+
+	reqs := portal.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("got %d requests, want 2", len(reqs))
+	}
+	want := recordedRequest{
+		Method:      http.MethodPost,
+		Path:        "/rest/1/" + testWebhookCode + "/configuration.import.get.json",
+		ContentType: "application/json",
+		UserAgent:   "bitrix24-test/1.0",
+		Body:        `{"processId":42}`,
+	}
+	if reqs[0] != want {
+		t.Errorf("request = %+v, want %+v", reqs[0], want)
+	}
+	if reqs[1].Body != "{}" {
+		t.Errorf("nil params sent as %q, want {}", reqs[1].Body)
+	}
+}
+
+func TestCall_DefaultUserAgent(t *testing.T) {
+	portal := newTestPortal(t, ok(resultStarted))
+	client := portal.Client(func(c *Config) { c.UserAgent = "" })
+	if _, err := client.Call(context.Background(), "server.time", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := portal.Requests()[0].UserAgent; got != DefaultUserAgent {
+		t.Errorf("User-Agent = %q, want %q", got, DefaultUserAgent)
+	}
+}
+
+func TestCall_Success(t *testing.T) {
+	portal := newTestPortal(t, reply(http.StatusOK, answerDocExample))
+	resp, err := portal.Client().Call(context.Background(), "configuration.import.get", map[string]any{"processId": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.HTTPStatus != http.StatusOK {
+		t.Errorf("HTTPStatus = %d", resp.HTTPStatus)
+	}
+	var result map[string]any
+	if err := json.Unmarshal(resp.Result, &result); err != nil || result["status"] != "P" {
+		t.Errorf("Result = %s (%v)", resp.Result, err)
+	}
+	tm := resp.Time
+	if tm == nil {
+		t.Fatal("Time is nil")
+	}
+	if tm.Start != 1629303000.9341 || tm.Finish != 1629303001.0443 || tm.Duration != 0.11020803451538 ||
+		tm.Processing != 0.054312944412231 || tm.DateStart != "2021-08-18T18:10:00+02:00" ||
+		tm.DateFinish != "2021-08-18T18:10:01+02:00" {
+		t.Errorf("Time = %+v", tm)
+	}
+	if tm.Operating != nil || tm.OperatingResetAt != nil {
+		t.Errorf("operating fields set for an answer without them: %+v", tm)
+	}
+}
+
+func TestCall_TimeFromCloud(t *testing.T) {
+	portal := newTestPortal(t,
+		ok(resultStarted),
+		reply(http.StatusOK, `{"result":true,"time":{"start":"1700000000.5","finish":1700000001,"operating":"0.25"}}`),
+		reply(http.StatusOK, `{"result":true,"time":"yesterday"}`),
+	)
+	client := portal.Client()
+
+	resp, err := client.Call(context.Background(), "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Time.Operating == nil || *resp.Time.Operating != 0.0123 ||
+		resp.Time.OperatingResetAt == nil || *resp.Time.OperatingResetAt != 1629303600 {
+		t.Errorf("Time = %+v", resp.Time)
+	}
+
+	resp, err = client.Call(context.Background(), "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Time.Start != 1700000000.5 || resp.Time.Operating == nil || *resp.Time.Operating != 0.25 {
+		t.Errorf("numbers sent as strings: Time = %+v", resp.Time)
+	}
+
+	resp, err = client.Call(context.Background(), "m", nil)
+	if err != nil {
+		t.Fatalf("an unreadable time block failed the call: %v", err)
+	}
+	if resp.Time != nil {
+		t.Errorf("Time = %+v, want nil", resp.Time)
+	}
+}
+
+func TestCall_PortalErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       http.HandlerFunc
+		code        string
+		description string
+		status      int
+		inResult    bool
+		transient   bool
+		text        string
+	}{
+		{
+			name:        "invalid credentials",
+			reply:       reply(http.StatusUnauthorized, answerInvalidCredentials),
+			code:        "INVALID_CREDENTIALS",
+			description: "Invalid request credentials",
+			status:      401,
+			text:        "configuration.import.get: INVALID_CREDENTIALS: Invalid request credentials (HTTP 401)",
+		},
+		{
+			name:        "invalid credentials with 403",
+			reply:       reply(http.StatusForbidden, answerInvalidCredentials),
+			code:        "INVALID_CREDENTIALS",
+			description: "Invalid request credentials",
+			status:      403,
+			text:        "configuration.import.get: INVALID_CREDENTIALS: Invalid request credentials (HTTP 403)",
+		},
+		{
+			name:        "method not found",
+			reply:       reply(http.StatusNotFound, answerMethodNotFound),
+			code:        "ERROR_METHOD_NOT_FOUND",
+			description: "Method not found!",
+			status:      404,
+			text:        "configuration.import.get: ERROR_METHOD_NOT_FOUND: Method not found! (HTTP 404)",
+		},
+		{
+			name:        "query limit",
+			reply:       reply(http.StatusServiceUnavailable, answerQueryLimit),
+			code:        "QUERY_LIMIT_EXCEEDED",
+			description: "Too many requests",
+			status:      503,
+			transient:   true,
+			text:        "configuration.import.get: QUERY_LIMIT_EXCEEDED: Too many requests (HTTP 503)",
+		},
+		{
+			name:        "query limit with the old 429",
+			reply:       reply(http.StatusTooManyRequests, answerQueryLimit),
+			code:        "QUERY_LIMIT_EXCEEDED",
+			description: "Too many requests",
+			status:      429,
+			transient:   true,
+		},
+		{
+			name:        "overload",
+			reply:       reply(http.StatusServiceUnavailable, answerOverload),
+			code:        "OVERLOAD_LIMIT",
+			description: "REST API is blocked due to overload.",
+			status:      503,
+		},
+		{
+			name:        "empty code",
+			reply:       reply(http.StatusInternalServerError, answerEmptyCode),
+			description: "Internal error",
+			status:      500,
+			text:        "configuration.import.get: error without a code: Internal error (HTTP 500)",
+		},
+		{
+			name:      "empty code with 503",
+			reply:     reply(http.StatusServiceUnavailable, `{"error":""}`),
+			status:    503,
+			transient: true,
+			text:      "configuration.import.get: error without a code (HTTP 503)",
+		},
+		{
+			name:        "error with 200",
+			reply:       reply(http.StatusOK, `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the webhook token"}`),
+			code:        "insufficient_scope",
+			description: "The request requires higher privileges than provided by the webhook token",
+			status:      200,
+		},
+		{
+			name:        "error inside result",
+			reply:       reply(http.StatusOK, answerProcessNotFound),
+			code:        "PROCESS_NOT_FOUND",
+			description: "Process doesn't found.",
+			status:      200,
+			inResult:    true,
+			text:        "configuration.import.get: PROCESS_NOT_FOUND: Process doesn't found. (HTTP 200)",
+		},
+		{
+			name:     "error inside result without a description",
+			reply:    ok(`{"error":"PROCESS_DID_NOT_CREATE"}`),
+			code:     "PROCESS_DID_NOT_CREATE",
+			status:   200,
+			inResult: true,
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := newTestPortal(t, tt.reply)
+			_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+
+			var apiErr *Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("error is %T (%v), want *Error", err, err)
+			}
+			if apiErr.Method != "configuration.import.get" || apiErr.Code != tt.code ||
+				apiErr.Description != tt.description || apiErr.HTTPStatus != tt.status || apiErr.InResult != tt.inResult {
+				t.Errorf("error = %+v", apiErr)
+			}
+			if got := IsTransient(err); got != tt.transient {
+				t.Errorf("IsTransient = %v, want %v", got, tt.transient)
+			}
+			if tt.text != "" && err.Error() != tt.text {
+				t.Errorf("Error() = %q, want %q", err.Error(), tt.text)
+			}
+		})
+	}
+}
+
+func TestCall_ResultWithErrorFieldsIsNotAnError(t *testing.T) {
+	// Only a string (or number) "error" inside the result is a returned error.
+	for _, result := range []string{`{"error":null,"x":1}`, `{"error":false}`, `{"error":{"a":1}}`, `{"errors":["x"]}`, `[]`, `true`} {
+		portal := newTestPortal(t, ok(result))
+		if _, err := portal.Client().Call(context.Background(), "m", nil); err != nil {
+			t.Errorf("result %s: %v", result, err)
+		}
+	}
+}
+
+func TestCall_NotAnEnvelope(t *testing.T) {
+	tests := []struct {
+		name        string
+		reply       http.HandlerFunc
+		status      int
+		contentType string
+		reason      string
+		excerpt     string
+		truncated   bool
+		transient   bool
+	}{
+		{
+			name:        "HTML gateway page",
+			reply:       replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML),
+			status:      502,
+			contentType: "text/html",
+			reason:      "an HTML page instead of JSON",
+			excerpt:     "502 Bad Gateway",
+			transient:   true,
+		},
+		{
+			name:        "HTML with 200",
+			reply:       replyAs(http.StatusOK, "text/html; charset=UTF-8", "<!DOCTYPE html><html><body>Maintenance</body></html>"),
+			status:      200,
+			contentType: "text/html",
+			reason:      "an HTML page instead of JSON",
+			excerpt:     "<!DOCTYPE html><html><body>Maintenance</body></html>",
+		},
+		{
+			name:      "gateway timeout, plain text",
+			reply:     replyAs(http.StatusGatewayTimeout, "text/plain", "upstream request timeout"),
+			status:    504,
+			reason:    "not JSON",
+			excerpt:   "upstream request timeout",
+			transient: true,
+		},
+		{
+			name:      "truncated JSON",
+			reply:     reply(http.StatusOK, `{"result":{"status":"P","progress":{"action":"lo`),
+			status:    200,
+			reason:    "truncated",
+			excerpt:   `{"result":{"status":"P","progress":{"action":"lo`,
+			truncated: true,
+			transient: true,
+		},
+		{
+			name:   "empty body",
+			reply:  reply(http.StatusOK, ""),
+			status: 200,
+			reason: "empty",
+		},
+		{
+			name:      "empty body with 502",
+			reply:     reply(http.StatusBadGateway, ""),
+			status:    502,
+			reason:    "empty",
+			transient: true,
+		},
+		{
+			name:    "neither result nor error",
+			reply:   reply(http.StatusOK, `{"time":{"start":1}}`),
+			status:  200,
+			reason:  `neither "result" nor "error"`,
+			excerpt: `{"time":{"start":1}}`,
+		},
+		{
+			name:    "JSON list",
+			reply:   reply(http.StatusOK, `[1,2]`),
+			status:  200,
+			reason:  "not an object",
+			excerpt: "[1,2]",
+		},
+		{
+			name:    "data after the JSON",
+			reply:   reply(http.StatusOK, `{"result":true}{"result":false}`),
+			status:  200,
+			reason:  "not valid JSON",
+			excerpt: `{"result":true}{"result":false}`,
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := newTestPortal(t, tt.reply)
+			_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+
+			var respErr *ResponseError
+			if !errors.As(err, &respErr) {
+				t.Fatalf("error is %T (%v), want *ResponseError", err, err)
+			}
+			if respErr.Method != "configuration.import.get" || respErr.HTTPStatus != tt.status || respErr.Truncated != tt.truncated {
+				t.Errorf("error = %+v", respErr)
+			}
+			if tt.contentType != "" && respErr.ContentType != tt.contentType {
+				t.Errorf("ContentType = %q, want %q", respErr.ContentType, tt.contentType)
+			}
+			if !strings.Contains(respErr.Reason, tt.reason) {
+				t.Errorf("Reason = %q, want it to mention %q", respErr.Reason, tt.reason)
+			}
+			if respErr.Excerpt != tt.excerpt {
+				t.Errorf("Excerpt = %q, want %q", respErr.Excerpt, tt.excerpt)
+			}
+			if strings.ContainsAny(respErr.Excerpt, "\r\n") {
+				t.Errorf("Excerpt has line breaks: %q", respErr.Excerpt)
+			}
+			if got := IsTransient(err); got != tt.transient {
+				t.Errorf("IsTransient = %v, want %v", got, tt.transient)
+			}
+		})
+	}
+}
+
+func TestCall_GatewayPageText(t *testing.T) {
+	portal := newTestPortal(t, replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML))
+	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+	want := `configuration.import.get: unexpected answer from the portal (HTTP 502, text/html): an HTML page instead of JSON: "502 Bad Gateway"`
+	if err == nil || err.Error() != want {
+		t.Errorf("Error() = %v, want %s", err, want)
+	}
+}
+
+func TestCall_ExcerptIsShortAndRedacted(t *testing.T) {
+	body := "Error: " + strings.Repeat("x", 300) + " /rest/1/" + testWebhookCode + "/"
+	portal := newTestPortal(t,
+		replyAs(http.StatusInternalServerError, "text/plain", body),
+		replyAs(http.StatusInternalServerError, "text/plain", "see https://p/rest/1/"+testWebhookCode+"/ \n\t for details"),
+		replyAs(http.StatusInternalServerError, "text/plain", strings.Repeat(" ", 4090)+testWebhookCode),
+	)
+	client := portal.Client()
+	for i := 0; i < 3; i++ {
+		_, err := client.Call(context.Background(), "m", nil)
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) {
+			t.Fatalf("error is %T", err)
+		}
+		if n := len([]rune(respErr.Excerpt)); n > excerptRunes+1 {
+			t.Errorf("excerpt has %d runes", n)
+		}
+		assertNoSecret(t, "excerpt", respErr.Excerpt)
+		for j := 4; j < len(testWebhookCode); j++ {
+			if strings.Contains(respErr.Excerpt, testWebhookCode[:j]) {
+				t.Errorf("excerpt shows part of the code: %q", respErr.Excerpt)
+				break
+			}
+		}
+		if i == 1 && respErr.Excerpt != "see https://p/rest/1/***/ for details" {
+			t.Errorf("excerpt = %q", respErr.Excerpt)
+		}
+	}
+}
+
+func TestCall_BodyEndsEarly(t *testing.T) {
+	// The portal promises more bytes than it sends, then closes the connection.
+	portal := newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n" +
+			`{"result":{"status":"P"`)
+		_ = buf.Flush()
+	})
+	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+
+	var respErr *ResponseError
+	if !errors.As(err, &respErr) || !respErr.Truncated {
+		t.Fatalf("error = %#v, want a truncated *ResponseError", err)
+	}
+	if !IsTransient(err) {
+		t.Error("IsTransient = false for a truncated body")
+	}
+	if respErr.Excerpt != `{"result":{"status":"P"` {
+		t.Errorf("Excerpt = %q", respErr.Excerpt)
+	}
+}
+
+func TestCall_OversizeBody(t *testing.T) {
+	big := `{"result":"` + strings.Repeat("a", 2000) + `"}`
+	portal := newTestPortal(t,
+		reply(http.StatusOK, big), // with Content-Length
+		func(w http.ResponseWriter, _ *http.Request) { // chunked, without one
+			w.Header().Set("Content-Type", "application/json")
+			for i := 0; i < 2000; i += 100 {
+				_, _ = w.Write([]byte(big[i : i+100]))
+				w.(http.Flusher).Flush()
+			}
+			_, _ = w.Write([]byte(big[2000:]))
+		},
+	)
+	client := portal.Client(func(c *Config) { c.MaxResponseBytes = 1024 })
+
+	for _, name := range []string{"Content-Length", "chunked"} {
+		_, err := client.Call(context.Background(), "m", nil)
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) {
+			t.Fatalf("%s: error is %T (%v), want *ResponseError", name, err, err)
+		}
+		if !strings.Contains(respErr.Reason, "larger than the limit of 1024 bytes") || respErr.Truncated {
+			t.Errorf("%s: error = %+v", name, respErr)
+		}
+		if IsTransient(err) {
+			t.Errorf("%s: an oversize body is transient", name)
+		}
+	}
+
+	// At the limit exactly, the body is read.
+	exact := `{"result":"` + strings.Repeat("a", 1024-13) + `"}`
+	portal = newTestPortal(t, reply(http.StatusOK, exact))
+	if _, err := portal.Client(func(c *Config) { c.MaxResponseBytes = 1024 }).Call(context.Background(), "m", nil); err != nil {
+		t.Errorf("body of exactly the limit: %v", err)
+	}
+}
+
+func TestCall_RequestTimeout(t *testing.T) {
+	portal := newTestPortal(t, hang(nil))
+	client := portal.Client(func(c *Config) { c.RequestTimeout = 50 * time.Millisecond })
+
+	_, err := client.Call(context.Background(), "configuration.import.get", nil)
+
+	var transportErr *TransportError
+	if !errors.As(err, &transportErr) {
+		t.Fatalf("error is %T (%v), want *TransportError", err, err)
+	}
+	if !IsTransient(err) {
+		t.Error("IsTransient = false for one request timing out")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Error("a request timeout reads as the caller's deadline")
+	}
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Error("the error is not a net.Error timeout")
+	}
+	if !strings.Contains(err.Error(), "no answer within 50ms") {
+		t.Errorf("Error() = %q", err)
+	}
+	assertNoSecret(t, "error", err.Error())
+	if !strings.Contains(err.Error(), "/rest/1/***/configuration.import.get.json") {
+		t.Errorf("Error() does not show the redacted URL: %q", err)
+	}
+}
+
+func TestCall_ContextEnds(t *testing.T) {
+	t.Run("cancelled during the request", func(t *testing.T) {
+		started := make(chan struct{}, 1)
+		portal := newTestPortal(t, hang(started))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-started
+			cancel()
+		}()
+
+		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		if IsTransient(err) {
+			t.Error("IsTransient = true after the caller cancelled")
+		}
+		var transportErr *TransportError
+		if errors.As(err, &transportErr) {
+			t.Error("a cancelled call is a TransportError")
+		}
+		assertNoSecret(t, "error", err.Error())
+	})
+
+	t.Run("cancelled before the request", func(t *testing.T) {
+		portal := newTestPortal(t, ok(resultStarted))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		if n := len(portal.Requests()); n != 0 {
+			t.Errorf("%d requests sent", n)
+		}
+	})
+
+	t.Run("deadline passes", func(t *testing.T) {
+		portal := newTestPortal(t, hang(nil))
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("error = %v, want context.DeadlineExceeded", err)
+		}
+		if IsTransient(err) {
+			t.Error("IsTransient = true after the caller's deadline")
+		}
+	})
+}
+
+func TestCall_ConnectionRefused(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := listener.Addr().String()
+	listener.Close()
+
+	hook, err := ParseWebhookURL("http://" + addr + "/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := NewClient(Config{Auth: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	var transportErr *TransportError
+	if !errors.As(err, &transportErr) {
+		t.Fatalf("error is %T (%v), want *TransportError", err, err)
+	}
+	if !IsTransient(err) {
+		t.Error("IsTransient = false for a refused connection")
+	}
+	text := err.Error()
+	assertNoSecret(t, "error", text)
+	assertNoSecret(t, "unwrapped error", errors.Unwrap(err).Error())
+	if !strings.Contains(text, "/rest/1/***/") || !strings.Contains(text, "connection refused") {
+		t.Errorf("Error() = %q", text)
+	}
+}
+
+func TestCall_ConnectionReset(t *testing.T) {
+	portal := newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+	var transportErr *TransportError
+	if !errors.As(err, &transportErr) {
+		t.Fatalf("error is %T (%v), want *TransportError", err, err)
+	}
+	if !IsTransient(err) {
+		t.Error("IsTransient = false for a dropped connection")
+	}
+	assertNoSecret(t, "error", err.Error())
+}
+
+func TestCall_RedirectIsReported(t *testing.T) {
+	var target string
+	portal := newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target, http.StatusFound)
+	})
+	target = "https://new-portal.bitrix24.com/rest/1/" + testWebhookCode + "/configuration.import.get.json"
+
+	_, err := portal.Client().Call(context.Background(), "configuration.import.get", map[string]any{"processId": 3})
+	var respErr *ResponseError
+	if !errors.As(err, &respErr) {
+		t.Fatalf("error is %T (%v), want *ResponseError", err, err)
+	}
+	if respErr.HTTPStatus != http.StatusFound || !strings.Contains(respErr.Reason, "https://new-portal.bitrix24.com/rest/1/***/") {
+		t.Errorf("error = %+v", respErr)
+	}
+	assertNoSecret(t, "error", err.Error())
+	if IsTransient(err) {
+		t.Error("a redirect is transient")
+	}
+	if n := len(portal.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1 (the redirect must not be followed)", n)
+	}
+}
+
+func TestCall_Logs(t *testing.T) {
+	portal := newTestPortal(t, ok(resultStarted), reply(http.StatusOK, `{"result":true,"time":[]}`))
+	logger := &recordingLogger{}
+	client := portal.Client(func(c *Config) { c.Logger = logger })
+
+	for i := 0; i < 2; i++ {
+		if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	entries := logger.Entries()
+	if len(entries) != 5 {
+		t.Fatalf("got %d log entries, want 5: %q", len(entries), entries)
+	}
+	for _, e := range entries {
+		assertNoSecret(t, "log entry", e)
+	}
+	if !strings.Contains(entries[0], `/rest/1/***/configuration.import.get.json`) {
+		t.Errorf("first entry = %s", entries[0])
+	}
+	if !strings.Contains(entries[1], `"http_status":200`) {
+		t.Errorf("second entry = %s", entries[1])
+	}
+	if !strings.HasPrefix(entries[4], "WARN") {
+		t.Errorf("an unreadable time block was not warned about: %s", entries[4])
+	}
+}
+
+func TestNewClient(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for name, cfg := range map[string]Config{
+		"no auth":                   {},
+		"negative request timeout":  {Auth: hook, RequestTimeout: -time.Second},
+		"negative max. body length": {Auth: hook, MaxResponseBytes: -1},
+	} {
+		if _, err := NewClient(cfg); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+
+	client, err := NewClient(Config{Auth: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if client.requestTimeout != 70*time.Second || client.maxResponseBytes != 16<<20 || client.userAgent != DefaultUserAgent {
+		t.Errorf("defaults: %+v", client)
+	}
+	if client.ConfigurationImport == nil {
+		t.Error("ConfigurationImport is nil")
+	}
+
+	// The caller's http.Client is not changed.
+	own := &http.Client{}
+	if _, err := NewClient(Config{Auth: hook, HTTPClient: own}); err != nil {
+		t.Fatal(err)
+	}
+	if own.CheckRedirect != nil {
+		t.Error("NewClient changed the caller's http.Client")
+	}
+}

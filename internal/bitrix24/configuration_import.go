@@ -1,0 +1,205 @@
+package bitrix24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// methodConfigurationImportGet reads the state of a configuration import.
+const methodConfigurationImportGet = "configuration.import.get"
+
+// The status letters of configuration.import.get.
+const (
+	StatusStarted    = "S" // registered, not started yet
+	StatusProcessing = "P" // running
+	StatusFinished   = "F"
+	StatusFailed     = "E"
+	StatusUnknown    = "U" // wrong id, or the portal purged the import's data (kept 3 days)
+)
+
+// ConfigurationImportService reads configuration imports (scope
+// configuration.import).
+type ConfigurationImportService struct {
+	client *Client
+}
+
+// ImportStatus is the state of a configuration import as
+// configuration.import.get reports it.
+type ImportStatus struct {
+	ProcessID    int64
+	Status       string          // the raw letter as sent; an unrecognised letter is kept as-is
+	Progress     *ImportProgress // nil when absent
+	Notices      []ImportMessage // in the portal's order (object-shaped lists ordered by numeric key)
+	Errors       []ImportMessage // the import went on after these
+	Exceptions   []ImportMessage // an exception stops the import (E follows)
+	Additional   json.RawMessage // compact JSON as sent (e.g. `[]`, `{}`, `{"a":1}`); nil when absent or null
+	CreatedItems json.RawMessage // createItemList, same rules
+	Time         *Time
+}
+
+// ImportProgress is where a running (or failed) import is.
+type ImportProgress struct {
+	Action  string // start, init_background, manifest, clean, load, finish; "" when the portal sent false
+	Step    int64
+	Section string // "" when absent (only some actions have one)
+}
+
+// ImportMessage is one notice, error or exception of an import.
+type ImportMessage struct {
+	Code    string // often empty
+	Message string
+	Type    string // notice, error or exception; the list's type when the portal left it out
+}
+
+// Get reads the state of the import processID.
+func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
+	resp, err := s.client.Call(ctx, methodConfigurationImportGet, map[string]int64{"processId": processID})
+	if err != nil {
+		return nil, err
+	}
+
+	status, err := DecodeImportStatus(resp.Result)
+	if err != nil {
+		var respErr *ResponseError
+		if errors.As(err, &respErr) {
+			respErr.HTTPStatus = resp.HTTPStatus
+			respErr.Excerpt = excerpt(resp.Result, s.client.auth.Redact)
+		}
+		var apiErr *Error
+		if errors.As(err, &apiErr) {
+			apiErr.HTTPStatus = resp.HTTPStatus
+		}
+		return nil, err
+	}
+
+	status.ProcessID = processID
+	status.Time = resp.Time
+	return status, nil
+}
+
+// letter returns the status letter, "" for a nil status. Letters compare
+// exactly, as callers comparing Status with the constants do.
+func (s *ImportStatus) letter() string {
+	if s == nil {
+		return ""
+	}
+	return s.Status
+}
+
+// State names the status: "started", "processing", "finished", "failed" or
+// "unknown". An unrecognised letter is "unknown" too.
+func (s *ImportStatus) State() string {
+	switch s.letter() {
+	case StatusStarted:
+		return "started"
+	case StatusProcessing:
+		return "processing"
+	case StatusFinished:
+		return "finished"
+	case StatusFailed:
+		return "failed"
+	default:
+		return "unknown"
+	}
+}
+
+// Finished reports whether the import finished (F).
+func (s *ImportStatus) Finished() bool {
+	return s.letter() == StatusFinished
+}
+
+// Terminal reports whether the import will not change any more: F, E or U.
+// S, P and an unrecognised letter are not terminal.
+func (s *ImportStatus) Terminal() bool {
+	switch s.letter() {
+	case StatusFinished, StatusFailed, StatusUnknown:
+		return true
+	}
+	return false
+}
+
+// describe writes the status for an error text:
+// "P (processing), action load, step 3, section CRM_STATUS".
+func (s *ImportStatus) describe() string {
+	text := fmt.Sprintf("%s (%s)", s.Status, s.State())
+	if s.Progress != nil {
+		text += ", " + s.Progress.String()
+	}
+	return text
+}
+
+// String writes the progress as "action load, step 3, section CRM_STATUS".
+func (p *ImportProgress) String() string {
+	action := p.Action
+	if action == "" {
+		action = "false" // as the portal sends it between the last step and F
+	}
+	text := fmt.Sprintf("action %s, step %d", action, p.Step)
+	if p.Section != "" {
+		text += ", section " + p.Section
+	}
+	return text
+}
+
+// String writes the message as "[CODE] message", or "message" without a code.
+func (m ImportMessage) String() string {
+	switch {
+	case m.Code == "":
+		return m.Message
+	case m.Message == "":
+		return "[" + m.Code + "]"
+	default:
+		return "[" + m.Code + "] " + m.Message
+	}
+}
+
+// ImportFailedError describes a failed (E) or unknown (U) import as an error.
+type ImportFailedError struct {
+	ProcessID int64
+	Status    *ImportStatus
+}
+
+func (e *ImportFailedError) Error() string {
+	if e.Status.letter() == StatusUnknown {
+		return fmt.Sprintf("configuration import %d is unknown to the portal: the process id is wrong, "+
+			"or the portal purged its data (it keeps an import's data for 3 days)", e.ProcessID)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "configuration import %d failed", e.ProcessID)
+	var reasons []string
+	if e.Status != nil {
+		for _, list := range [][]ImportMessage{e.Status.Exceptions, e.Status.Errors} {
+			for _, m := range list {
+				if text := m.String(); text != "" {
+					reasons = append(reasons, text)
+				}
+			}
+		}
+	}
+	if len(reasons) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(reasons, "; "))
+	} else {
+		b.WriteString(" without an error message from the portal")
+	}
+	if e.Status != nil && e.Status.Progress != nil {
+		b.WriteString("; last progress: ")
+		b.WriteString(e.Status.Progress.String())
+	}
+	return b.String()
+}
+
+// ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)
+// import, nil for any other status. Whether such an import is fatal is the
+// caller's decision, which is why Wait returns it as a status.
+func ImportFailure(s *ImportStatus) error {
+	switch s.letter() {
+	case StatusFailed, StatusUnknown:
+		return &ImportFailedError{ProcessID: s.ProcessID, Status: s}
+	}
+	return nil
+}

@@ -1,0 +1,423 @@
+package bitrix24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestConfigurationImportGet(t *testing.T) {
+	tests := []struct {
+		name     string
+		answer   string
+		want     ImportStatus
+		state    string
+		terminal bool
+	}{
+		{
+			name:   "documentation example",
+			answer: answerDocExample,
+			want: ImportStatus{
+				Status:   "P",
+				Progress: &ImportProgress{Action: "manifest", Step: 0, Section: "REST_APPLICATION"},
+			},
+			state: "processing",
+		},
+		{
+			name:   "registered, not started",
+			answer: envelope(resultStarted),
+			want:   ImportStatus{Status: "S"},
+			state:  "started",
+		},
+		{
+			name:   "action start",
+			answer: envelope(resultStart),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "start"}},
+			state:  "processing",
+		},
+		{
+			name:   "action init_background",
+			answer: envelope(resultInitBackground),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "init_background"}},
+			state:  "processing",
+		},
+		{
+			name:   "action manifest",
+			answer: envelope(resultManifest),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "manifest", Section: "REST_APPLICATION"}},
+			state:  "processing",
+		},
+		{
+			name:   "action clean",
+			answer: envelope(resultClean),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "clean", Step: 1, Section: "CRM_STATUS"}},
+			state:  "processing",
+		},
+		{
+			name:   "action load",
+			answer: envelope(resultLoad),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}},
+			state:  "processing",
+		},
+		{
+			name:   "action finish",
+			answer: envelope(resultFinish),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "finish"}},
+			state:  "processing",
+		},
+		{
+			name:   "action false",
+			answer: envelope(resultActionFalse),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "", Step: 7}},
+			state:  "processing",
+		},
+		{
+			name:   "step as a string",
+			answer: envelope(resultStepString),
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}},
+			state:  "processing",
+		},
+		{
+			name:     "finished, empty lists",
+			answer:   envelope(resultFinishedEmpty),
+			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`[]`), CreatedItems: json.RawMessage(`[]`)},
+			state:    "finished",
+			terminal: true,
+		},
+		{
+			name:     "finished, empty object",
+			answer:   envelope(resultFinishedEmptyObj),
+			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`{}`), CreatedItems: json.RawMessage(`[]`)},
+			state:    "finished",
+			terminal: true,
+		},
+		{
+			name:   "finished with additional and createItemList",
+			answer: envelope(resultFinishedWithResult),
+			want: ImportStatus{
+				Status:       "F",
+				Notices:      []ImportMessage{{Message: "Imported 2 sections", Type: "notice"}},
+				Additional:   json.RawMessage(`{"APP_ID":12,"MANIFEST_CODE":"vertical_crm"}`),
+				CreatedItems: json.RawMessage(`[{"ENTITY":"CRM_STATUS","ID":"45"},{"ENTITY":"TASKS","ID":7}]`),
+			},
+			state:    "finished",
+			terminal: true,
+		},
+		{
+			name:   "failed",
+			answer: envelope(resultFailed),
+			want: ImportStatus{
+				Status:   "E",
+				Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"},
+				Notices: []ImportMessage{
+					{Message: "Section CRM_STATUS cleaned", Type: "notice"},
+					{Message: "Loading CRM_STATUS", Type: "notice"},
+				},
+				Errors:     []ImportMessage{{Code: "ERROR_STATUS_EXISTS", Message: "Status NEW exists", Type: "error"}},
+				Exceptions: []ImportMessage{{Message: "Cannot read file 12.json", Type: "exception"}},
+			},
+			state:    "failed",
+			terminal: true,
+		},
+		{
+			name:     "unknown",
+			answer:   envelope(resultUnknown),
+			want:     ImportStatus{Status: "U"},
+			state:    "unknown",
+			terminal: true,
+		},
+		{
+			name:   "unrecognised letter",
+			answer: envelope(resultUnrecognised),
+			want:   ImportStatus{Status: "X", Progress: &ImportProgress{Action: "load", Step: 1}},
+			state:  "unknown",
+		},
+		{
+			name:   "object keys ordered by number",
+			answer: envelope(resultNoticeTenKeys),
+			want: ImportStatus{Status: "P", Notices: []ImportMessage{
+				{Message: "two", Type: "notice"}, {Message: "nine", Type: "notice"}, {Message: "ten", Type: "notice"},
+			}},
+			state: "processing",
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal := newTestPortal(t, reply(http.StatusOK, tt.answer))
+			got, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
+			if err != nil {
+				t.Fatalf("Get: %v", err)
+			}
+			if got.Time == nil || got.Time.DateStart != "2021-08-18T18:10:00+02:00" {
+				t.Errorf("Time = %+v", got.Time)
+			}
+			got.Time = nil
+			want := tt.want
+			want.ProcessID = 42
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("Get =\n%+v\nwant\n%+v", *got, want)
+			}
+			if got.State() != tt.state || got.Terminal() != tt.terminal || got.Finished() != (tt.state == "finished") {
+				t.Errorf("State %q, Terminal %v, Finished %v", got.State(), got.Terminal(), got.Finished())
+			}
+
+			req := portal.Requests()[0]
+			if req.Path != "/rest/1/"+testWebhookCode+"/configuration.import.get.json" || req.Body != `{"processId":42}` {
+				t.Errorf("request = %+v", req)
+			}
+		})
+	}
+}
+
+func TestConfigurationImportGet_Errors(t *testing.T) {
+	t.Run("result without a status", func(t *testing.T) {
+		portal := newTestPortal(t, ok(`{"progress":{"action":"load"}}`))
+		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) {
+			t.Fatalf("error is %T (%v)", err, err)
+		}
+		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || IsTransient(err) {
+			t.Errorf("error = %+v", respErr)
+		}
+	})
+
+	t.Run("result is not an object", func(t *testing.T) {
+		portal := newTestPortal(t, ok(`"/rest/1/`+testWebhookCode+`/"`))
+		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) {
+			t.Fatalf("error is %T (%v)", err, err)
+		}
+		assertNoSecret(t, "error", err.Error())
+	})
+
+	t.Run("error inside result", func(t *testing.T) {
+		portal := newTestPortal(t, reply(http.StatusOK, answerProcessNotFound))
+		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || !apiErr.InResult || !apiErr.HasCode(ErrorCodeProcessNotFound) {
+			t.Fatalf("error = %v", err)
+		}
+	})
+
+	t.Run("invalid credentials", func(t *testing.T) {
+		portal := newTestPortal(t, reply(http.StatusUnauthorized, answerInvalidCredentials))
+		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
+		var apiErr *Error
+		if !errors.As(err, &apiErr) || apiErr.HTTPStatus != 401 {
+			t.Fatalf("error = %v", err)
+		}
+	})
+}
+
+func TestDecodeImportStatus_Shapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		result string
+		want   ImportStatus
+	}{
+		{
+			name:   "null lists and progress",
+			result: `{"status":"P","progress":null,"notice":null,"errors":null,"exception":null,"additional":null,"createItemList":null}`,
+			want:   ImportStatus{Status: "P"},
+		},
+		{
+			name:   "empty lists, progress as []",
+			result: `{"status":"P","progress":[],"notice":[],"errors":{},"exception":false}`,
+			want:   ImportStatus{Status: "P"},
+		},
+		{
+			name:   "section absent, step a float",
+			result: `{"status":"P","progress":{"action":"load","step":2.0}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 2}},
+		},
+		{
+			name:   "step a float string, padded",
+			result: `{"status":"P","progress":{"action":"load","step":" 4.0 "}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 4}},
+		},
+		{
+			name:   "step unreadable",
+			result: `{"status":"P","progress":{"action":"load","step":"many","section":null}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load"}},
+		},
+		{
+			name:   "empty progress object",
+			result: `{"status":"P","progress":{}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{}},
+		},
+		{
+			name: "message fields that are not strings",
+			result: `{"status":"E","errors":[{"code":404,"message":12.5,"type":"error"},{"code":false,"message":true},` +
+				`{"code":"","message":{"text":"nested"}},null,"plain text",7]}`,
+			want: ImportStatus{Status: "E", Errors: []ImportMessage{
+				{Code: "404", Message: "12.5", Type: "error"},
+				{Message: "true", Type: "error"},
+				{Message: `{"text":"nested"}`, Type: "error"},
+				{Message: "plain text", Type: "error"},
+				{Message: "7", Type: "error"},
+			}},
+		},
+		{
+			name: "object keys: numeric order, then other keys",
+			result: `{"status":"E","exception":{"b":{"message":"b"},"10":{"message":"10"},"9":{"message":"9"},` +
+				`"a":{"message":"a"},"0":{"message":"0"},"100000000000000000000":{"message":"huge"}}}`,
+			want: ImportStatus{Status: "E", Exceptions: []ImportMessage{
+				{Message: "0", Type: "exception"}, {Message: "9", Type: "exception"}, {Message: "10", Type: "exception"},
+				{Message: "huge", Type: "exception"}, {Message: "a", Type: "exception"}, {Message: "b", Type: "exception"},
+			}},
+		},
+		{
+			name:   "a single message object instead of a list",
+			result: `{"status":"E","exception":{"code":"X","message":"one","type":"exception"}}`,
+			want:   ImportStatus{Status: "E", Exceptions: []ImportMessage{{Code: "X", Message: "one", Type: "exception"}}},
+		},
+		{
+			name:   "a string instead of a list",
+			result: `{"status":"E","errors":"disk full","notice":""}`,
+			want:   ImportStatus{Status: "E", Errors: []ImportMessage{{Message: "disk full", Type: "error"}}},
+		},
+		{
+			name:   "additional and createItemList of any shape",
+			result: `{"status":"F","additional":"done","createItemList":{ "a" : [ 1, 2 ] }}`,
+			want:   ImportStatus{Status: "F", Additional: json.RawMessage(`"done"`), CreatedItems: json.RawMessage(`{"a":[1,2]}`)},
+		},
+		{
+			name:   "processId as a numeric string",
+			result: `{"status":"S","processId":"17"}`,
+			want:   ImportStatus{Status: "S", ProcessID: 17},
+		},
+		{
+			name:   "status as a number",
+			result: `{"status":5}`,
+			want:   ImportStatus{Status: "5"},
+		},
+		{
+			name:   "lower-case letter",
+			result: `{"status":"f"}`,
+			want:   ImportStatus{Status: "f"},
+		},
+		{
+			name:   "unknown keys",
+			result: `{"status":"S","something":{"new":true}}`,
+			want:   ImportStatus{Status: "S"},
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeImportStatus(json.RawMessage(tt.result))
+			if err != nil {
+				t.Fatalf("DecodeImportStatus: %v", err)
+			}
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("got\n%+v\nwant\n%+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeImportStatus_Invalid(t *testing.T) {
+	for _, result := range []string{``, `null`, `[]`, `"F"`, `42`, `{}`, `{"status":""}`, `{"status":null}`,
+		`{"status":{"a":1}}`, `{"status":["F"]}`, `{"status":"F"`, `not json`} {
+		got, err := DecodeImportStatus(json.RawMessage(result))
+		if err == nil {
+			t.Errorf("%s: got %+v, want an error", result, got)
+			continue
+		}
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) || respErr.Method != "configuration.import.get" || respErr.Reason == "" {
+			t.Errorf("%s: error = %#v", result, err)
+		}
+	}
+
+	_, err := DecodeImportStatus(json.RawMessage(`{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`))
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.Code != "PROCESS_NOT_FOUND" || !apiErr.InResult {
+		t.Errorf("an error result: %#v", err)
+	}
+}
+
+func TestImportStatus_States(t *testing.T) {
+	tests := []struct {
+		status, state      string
+		terminal, finished bool
+	}{
+		{"S", "started", false, false},
+		{"P", "processing", false, false},
+		{"F", "finished", true, true},
+		{"E", "failed", true, false},
+		{"U", "unknown", true, false},
+		{"X", "unknown", false, false},
+		{"", "unknown", false, false},
+		{"f", "unknown", false, false}, // letters compare exactly
+		{" F", "unknown", false, false},
+	}
+	for _, tt := range tests {
+		s := &ImportStatus{Status: tt.status}
+		if s.State() != tt.state || s.Terminal() != tt.terminal || s.Finished() != tt.finished {
+			t.Errorf("%q: State %q, Terminal %v, Finished %v", tt.status, s.State(), s.Terminal(), s.Finished())
+		}
+	}
+}
+
+func TestImportFailure(t *testing.T) {
+	failed, err := DecodeImportStatus(json.RawMessage(resultFailed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed.ProcessID = 42
+
+	err = ImportFailure(failed)
+	var failedErr *ImportFailedError
+	if !errors.As(err, &failedErr) || failedErr.ProcessID != 42 || failedErr.Status != failed {
+		t.Fatalf("ImportFailure = %#v", err)
+	}
+	want := "configuration import 42 failed: Cannot read file 12.json; [ERROR_STATUS_EXISTS] Status NEW exists; " +
+		"last progress: action load, step 3, section CRM_STATUS"
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+
+	bare := &ImportStatus{ProcessID: 7, Status: "E"}
+	if got, want := ImportFailure(bare).Error(), "configuration import 7 failed without an error message from the portal"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+
+	unknown := &ImportStatus{ProcessID: 42, Status: "U"}
+	want = "configuration import 42 is unknown to the portal: the process id is wrong, or the portal purged its data " +
+		"(it keeps an import's data for 3 days)"
+	if got := ImportFailure(unknown); got == nil || got.Error() != want {
+		t.Errorf("Error() = %v, want %q", got, want)
+	}
+
+	for _, letter := range []string{"S", "P", "F", "X", ""} {
+		if err := ImportFailure(&ImportStatus{Status: letter}); err != nil {
+			t.Errorf("ImportFailure(%q) = %v, want nil", letter, err)
+		}
+	}
+	if err := ImportFailure(nil); err != nil {
+		t.Errorf("ImportFailure(nil) = %v", err)
+	}
+}
+
+func TestImportProgress_String(t *testing.T) {
+	for p, want := range map[ImportProgress]string{
+		{Action: "load", Step: 3, Section: "CRM_STATUS"}: "action load, step 3, section CRM_STATUS",
+		{Action: "start"}: "action start, step 0",
+		{Step: 7}:         "action false, step 7",
+	} {
+		if got := p.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+	if got := (ImportMessage{Code: "C"}).String(); !strings.Contains(got, "[C]") {
+		t.Errorf("String() = %q", got)
+	}
+}

@@ -1,0 +1,181 @@
+package bitrix24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// decodeEnvelope turns a complete answer into a Response or an error.
+func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.Response, data []byte) (*Response, error) {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		reason := "the portal redirected the request (a moved portal does this); use the portal's new address in the webhook URL"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			reason = "the portal redirected the request to " + c.auth.Redact(loc) +
+				" (a moved portal does this); use the portal's new address in the webhook URL"
+		}
+		return nil, c.responseError(method, resp, data, reason, false)
+	}
+
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, c.responseError(method, resp, nil, "the body is empty", false)
+	}
+
+	var envelope map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&envelope)
+	if err == nil {
+		if _, trailing := dec.Token(); trailing != io.EOF {
+			err = errors.New("data after the JSON value")
+		}
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, c.responseError(method, resp, data, "the JSON ends early (a truncated body)", true)
+		case looksLikeHTML(data):
+			return nil, c.responseError(method, resp, data, "an HTML page instead of JSON", false)
+		case jsonKind(data) == '{':
+			return nil, c.responseError(method, resp, data, "the body is not valid JSON", false)
+		case json.Valid(data):
+			return nil, c.responseError(method, resp, data, "the JSON is not an object", false)
+		default:
+			return nil, c.responseError(method, resp, data, "the body is not JSON", false)
+		}
+	}
+
+	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
+		return nil, &Error{
+			Method:      method,
+			Code:        c.auth.Redact(jsonText(raw)),
+			Description: c.auth.Redact(jsonText(envelope["error_description"])),
+			HTTPStatus:  resp.StatusCode,
+		}
+	}
+
+	result, ok := envelope["result"]
+	if !ok {
+		return nil, c.responseError(method, resp, data, `the JSON has neither "result" nor "error"`, false)
+	}
+
+	if members, ok := jsonObject(result); ok {
+		if raw, ok := members["error"]; ok {
+			if k := jsonKind(raw); k == '"' || k == '0' {
+				return nil, &Error{
+					Method:      method,
+					Code:        c.auth.Redact(jsonText(raw)),
+					Description: c.auth.Redact(jsonText(members["error_description"])),
+					HTTPStatus:  resp.StatusCode,
+					InResult:    true,
+				}
+			}
+		}
+	}
+
+	response := &Response{
+		Result:     result,
+		HTTPStatus: resp.StatusCode,
+	}
+	if raw, ok := envelope["time"]; ok && !isJSONNull(raw) {
+		if response.Time, ok = decodeTime(raw); !ok {
+			c.logger.Warn(ctx, "Ignoring the unreadable time block of a Bitrix24 answer", map[string]any{
+				"method": method,
+			})
+		}
+	}
+
+	return response, nil
+}
+
+// decodeTime reads the envelope's time block, numbers or numeric strings.
+func decodeTime(raw json.RawMessage) (*Time, bool) {
+	members, ok := jsonObject(raw)
+	if !ok {
+		return nil, false
+	}
+	t := &Time{
+		DateStart:  jsonText(members["date_start"]),
+		DateFinish: jsonText(members["date_finish"]),
+	}
+	t.Start, _ = jsonFloat(members["start"])
+	t.Finish, _ = jsonFloat(members["finish"])
+	t.Duration, _ = jsonFloat(members["duration"])
+	t.Processing, _ = jsonFloat(members["processing"])
+	if f, ok := jsonFloat(members["operating"]); ok {
+		t.Operating = &f
+	}
+	if f, ok := jsonFloat(members["operating_reset_at"]); ok {
+		t.OperatingResetAt = &f
+	}
+	return t, true
+}
+
+// responseError describes an answer that is not an envelope.
+func (c *Client) responseError(method string, resp *http.Response, data []byte, reason string, truncated bool) error {
+	contentType := resp.Header.Get("Content-Type")
+	if mediaType, _, err := mime.ParseMediaType(contentType); err == nil {
+		contentType = mediaType
+	}
+	return &ResponseError{
+		Method:      method,
+		HTTPStatus:  resp.StatusCode,
+		ContentType: contentType,
+		Excerpt:     excerpt(data, c.auth.Redact),
+		Reason:      reason,
+		Truncated:   truncated,
+	}
+}
+
+const (
+	// excerptScanBytes is how much of a body is looked at for an excerpt.
+	excerptScanBytes = 4096
+	// excerptRunes is how long an excerpt may be.
+	excerptRunes = 160
+)
+
+var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// excerpt makes a short, single-line, redacted extract of a body for an error
+// text: the title of an HTML page, else the beginning of the body.
+func excerpt(data []byte, redact func(string) string) string {
+	// Redact before cutting, so a secret cannot be half cut and half shown.
+	text := string(data)
+	if redact != nil {
+		text = redact(text)
+	}
+	if len(text) > excerptScanBytes {
+		text = text[:excerptScanBytes]
+	}
+	text = strings.ToValidUTF8(text, "\uFFFD")
+	if m := htmlTitle.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[1]) != "" {
+		text = m[1]
+	}
+
+	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+	if utf8.RuneCountInString(text) > excerptRunes {
+		runes := []rune(text)
+		text = string(runes[:excerptRunes]) + "…"
+	}
+	return text
+}
+
+func looksLikeHTML(data []byte) bool {
+	head := bytes.ToLower(bytes.TrimSpace(data))
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	return bytes.HasPrefix(head, []byte("<!doctype html")) ||
+		bytes.HasPrefix(head, []byte("<html")) ||
+		bytes.Contains(head, []byte("<head")) ||
+		bytes.Contains(head, []byte("<body"))
+}

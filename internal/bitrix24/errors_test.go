@@ -1,0 +1,150 @@
+package bitrix24
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"testing"
+)
+
+func TestIsTransient(t *testing.T) {
+	apiErr := func(code string, status int) error {
+		return &Error{Method: "m", Code: code, HTTPStatus: status}
+	}
+	transportErr := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "https://p/rest/1/***/m.json", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}
+	dialTimeout := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: &timeoutErr{}}}}
+
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain error", errors.New("boom"), false},
+		{"context cancelled", fmt.Errorf("m: %w", context.Canceled), false},
+		{"context deadline", fmt.Errorf("m: %w", context.DeadlineExceeded), false},
+
+		{"transport error", transportErr, true},
+		{"wrapped transport error", fmt.Errorf("poll 2: %w", transportErr), true},
+		{"transport error from a dial timeout", dialTimeout, true},
+
+		{"HTML 502", &ResponseError{HTTPStatus: 502}, true},
+		{"HTML 504", &ResponseError{HTTPStatus: 504}, true},
+		{"empty 500", &ResponseError{HTTPStatus: 500}, true},
+		{"status unknown", &ResponseError{}, true},
+		{"truncated 200", &ResponseError{HTTPStatus: 200, Truncated: true}, true},
+		{"HTML 200", &ResponseError{HTTPStatus: 200}, false},
+		{"redirect", &ResponseError{HTTPStatus: 302}, false},
+		{"HTML 404", &ResponseError{HTTPStatus: 404}, false},
+
+		{"QUERY_LIMIT_EXCEEDED 503", apiErr("QUERY_LIMIT_EXCEEDED", 503), true},
+		{"QUERY_LIMIT_EXCEEDED 429", apiErr("QUERY_LIMIT_EXCEEDED", 429), true},
+		{"query_limit_exceeded, lower case", apiErr("query_limit_exceeded", 503), true},
+		{"OPERATION_TIME_LIMIT 429", apiErr("OPERATION_TIME_LIMIT", 429), true},
+		{"INTERNAL_SERVER_ERROR 500", apiErr("INTERNAL_SERVER_ERROR", 500), true},
+		{"ERROR_UNEXPECTED_ANSWER 500", apiErr("ERROR_UNEXPECTED_ANSWER", 500), true},
+		{"unknown code 502", apiErr("SOMETHING", 502), true},
+		{"unknown code 503", apiErr("SOMETHING", 503), true},
+		{"unknown code 504", apiErr("SOMETHING", 504), true},
+		{"empty code 503", apiErr("", 503), true},
+		{"wrapped", fmt.Errorf("x: %w", apiErr("QUERY_LIMIT_EXCEEDED", 503)), true},
+
+		{"OVERLOAD_LIMIT 503", apiErr("OVERLOAD_LIMIT", 503), false},
+		{"PORTAL_DELETED 500", apiErr("PORTAL_DELETED", 500), false},
+		{"PORTAL_DELETED 503", apiErr("PORTAL_DELETED", 503), false},
+		{"INVALID_CREDENTIALS 401", apiErr("INVALID_CREDENTIALS", 401), false},
+		{"NO_AUTH_FOUND 401", apiErr("NO_AUTH_FOUND", 401), false},
+		{"expired_token 401", apiErr("expired_token", 401), false},
+		{"invalid_token 401", apiErr("invalid_token", 401), false},
+		{"insufficient_scope 401", apiErr("insufficient_scope", 401), false},
+		{"insufficient_auth_type 400", apiErr("insufficient_auth_type", 400), false},
+		{"user_access_error 401", apiErr("user_access_error", 401), false},
+		{"ACCESS_DENIED 403", apiErr("ACCESS_DENIED", 403), false},
+		{"WRONG_AUTH_TYPE 403", apiErr("WRONG_AUTH_TYPE", 403), false},
+		{"ERROR_METHOD_NOT_FOUND 404", apiErr("ERROR_METHOD_NOT_FOUND", 404), false},
+		{"PAYMENT_REQUIRED 402", apiErr("PAYMENT_REQUIRED", 402), false},
+		{"METHOD_CONFIRM_WAITING 401", apiErr("METHOD_CONFIRM_WAITING", 401), false},
+		{"METHOD_CONFIRM_DENIED 403", apiErr("METHOD_CONFIRM_DENIED", 403), false},
+		{"INVALID_REQUEST 400", apiErr("INVALID_REQUEST", 400), false},
+		{"error in result 200", &Error{Code: "PROCESS_NOT_FOUND", HTTPStatus: 200, InResult: true}, false},
+		{"unknown code 500", apiErr("SOMETHING", 500), false},
+		{"empty code 500", apiErr("", 500), false},
+
+		{"wait error", &WaitError{Err: context.DeadlineExceeded, LastErr: transportErr}, false},
+		{"io error", io.ErrUnexpectedEOF, false},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsTransient(tt.err); got != tt.want {
+				t.Errorf("IsTransient(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// net's own timeout error matches context.DeadlineExceeded; a dial timeout
+// must still be transient.
+func (timeoutErr) Is(err error) bool { return err == context.DeadlineExceeded }
+
+func TestErrorTexts(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{
+			&Error{Method: "configuration.import.get", Code: "INVALID_CREDENTIALS", Description: "Invalid request credentials", HTTPStatus: 401},
+			"configuration.import.get: INVALID_CREDENTIALS: Invalid request credentials (HTTP 401)",
+		},
+		{
+			&Error{Method: "configuration.import.register", Code: "PROCESS_DID_NOT_CREATE", HTTPStatus: 200, InResult: true},
+			"configuration.import.register: PROCESS_DID_NOT_CREATE (HTTP 200)",
+		},
+		{
+			&ResponseError{Method: "m", HTTPStatus: 502, ContentType: "text/html", Reason: "an HTML page instead of JSON", Excerpt: "502 Bad Gateway"},
+			`m: unexpected answer from the portal (HTTP 502, text/html): an HTML page instead of JSON: "502 Bad Gateway"`,
+		},
+		{
+			&ResponseError{Method: "m", HTTPStatus: 200, Reason: "the body is empty"},
+			`m: unexpected answer from the portal (HTTP 200): the body is empty`,
+		},
+		{
+			&ResponseError{Method: "configuration.import.get", Reason: `the result has no "status"`, Excerpt: `{}`},
+			`configuration.import.get: unexpected answer from the portal: the result has no "status": "{}"`,
+		},
+		{
+			&TransportError{Method: "m", Err: errors.New("dial tcp: lookup portal: no such host")},
+			"m: request failed: dial tcp: lookup portal: no such host",
+		},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestError_HasCode(t *testing.T) {
+	err := &Error{Code: "Expired_Token"}
+	if !err.HasCode(ErrorCodeExpiredToken) || err.HasCode(ErrorCodeInvalidToken) {
+		t.Error("HasCode does not compare codes case-insensitively")
+	}
+}
+
+func TestTransportError_RedactsItsText(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &TransportError{Method: "m", Err: errors.New("proxy said: " + hook.MethodURL("m")), redact: hook.Redact}
+	assertNoSecret(t, "error", e.Error())
+}

@@ -1,0 +1,162 @@
+package bitrix24
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testPortal is an httptest server that answers with scripted replies and
+// records the requests it got.
+type testPortal struct {
+	t      *testing.T
+	server *httptest.Server
+
+	mu       sync.Mutex
+	replies  []http.HandlerFunc // one per request; the last repeats
+	requests []recordedRequest
+}
+
+type recordedRequest struct {
+	Method      string
+	Path        string
+	ContentType string
+	UserAgent   string
+	Body        string
+}
+
+func newTestPortal(t *testing.T, replies ...http.HandlerFunc) *testPortal {
+	t.Helper()
+	p := &testPortal{t: t, replies: replies}
+	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.server.Close)
+	return p
+}
+
+func (p *testPortal) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	p.requests = append(p.requests, recordedRequest{
+		Method:      r.Method,
+		Path:        r.URL.Path,
+		ContentType: r.Header.Get("Content-Type"),
+		UserAgent:   r.Header.Get("User-Agent"),
+		Body:        string(body),
+	})
+	n := len(p.requests)
+	var reply http.HandlerFunc
+	if len(p.replies) > 0 {
+		reply = p.replies[min(n, len(p.replies))-1]
+	}
+	p.mu.Unlock()
+
+	if reply == nil {
+		http.Error(w, "no reply scripted", http.StatusTeapot)
+		return
+	}
+	reply(w, r)
+}
+
+func (p *testPortal) Requests() []recordedRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]recordedRequest(nil), p.requests...)
+}
+
+// WebhookURL is the portal's webhook URL, with testWebhookCode.
+func (p *testPortal) WebhookURL() string {
+	return p.server.URL + "/rest/1/" + testWebhookCode + "/"
+}
+
+// Client returns a client of the portal; modify may change its Config.
+func (p *testPortal) Client(modify ...func(*Config)) *Client {
+	p.t.Helper()
+	hook, err := ParseWebhookURL(p.WebhookURL())
+	if err != nil {
+		p.t.Fatalf("ParseWebhookURL: %v", err)
+	}
+	cfg := Config{Auth: hook, UserAgent: "bitrix24-test/1.0"}
+	for _, m := range modify {
+		m(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		p.t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+// reply answers with a status and a JSON body.
+func reply(status int, body string) http.HandlerFunc {
+	return replyAs(status, "application/json; charset=utf-8", body)
+}
+
+func replyAs(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// ok answers 200 with a configuration.import.get result in an envelope.
+func ok(result string) http.HandlerFunc {
+	return reply(http.StatusOK, envelope(result))
+}
+
+// hang answers only after the request's context ends, or after a minute.
+func hang(started chan<- struct{}) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if started != nil {
+			started <- struct{}{}
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	}
+}
+
+// assertNoSecret fails when text contains the webhook code.
+func assertNoSecret(t *testing.T, what, text string) {
+	t.Helper()
+	if strings.Contains(text, testWebhookCode) {
+		t.Errorf("%s contains the webhook code: %s", what, text)
+	}
+}
+
+// recordingLogger keeps what the client logs.
+type recordingLogger struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func (l *recordingLogger) Debug(_ context.Context, msg string, fields map[string]any) {
+	l.record("DEBUG", msg, fields)
+}
+
+func (l *recordingLogger) Warn(_ context.Context, msg string, fields map[string]any) {
+	l.record("WARN", msg, fields)
+}
+
+func (l *recordingLogger) record(level, msg string, fields map[string]any) {
+	data, _ := json.Marshal(fields)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, fmt.Sprintf("%s %s %s", level, msg, data))
+}
+
+func (l *recordingLogger) Entries() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.entries...)
+}

@@ -1,0 +1,172 @@
+package bitrix24
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// WaitOptions configures ConfigurationImportService.Wait.
+type WaitOptions struct {
+	// PollInterval is the time from the start of one poll to the start of the
+	// next; required. The portal advances an import once a minute, so polling
+	// more often tells nothing new.
+	PollInterval time.Duration
+
+	Clock       Clock                // nil -> RealClock()
+	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
+	OnPollError func(PollErrorEvent) // after each transient failure (provider logs at WARN)
+}
+
+// PollEvent reports a successful poll. Poll counts from 1.
+type PollEvent struct {
+	ProcessID int64
+	Poll      int
+	Elapsed   time.Duration
+	Status    *ImportStatus
+}
+
+// PollErrorEvent reports a poll that failed in a way worth another try.
+type PollErrorEvent struct {
+	ProcessID int64
+	Poll      int
+	Elapsed   time.Duration
+	Err       error
+}
+
+// Wait polls Get until the import is finished (F), failed (E) or unknown (U),
+// and returns that status with a nil error: deciding whether E or U is fatal
+// is the caller's job (see ImportFailure). S, P (also with action false) and
+// an unrecognised letter keep it waiting.
+//
+// The first poll comes at once, then one per PollInterval, counted from the
+// start of the previous poll. A transient failure (IsTransient) is reported
+// through OnPollError and the next poll comes on schedule; any other error
+// ends the wait at once, wrapped (errors.As still finds *Error).
+//
+// When ctx ends, during a poll or between polls, Wait returns a *WaitError.
+func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
+	if opts.PollInterval <= 0 {
+		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = RealClock()
+	}
+
+	started := clock.Now()
+	w := &WaitError{ProcessID: processID}
+	gaveUp := func() error {
+		w.Err = ctx.Err()
+		w.Cancelled = errors.Is(w.Err, context.Canceled)
+		w.Waited = clock.Now().Sub(started)
+		return w
+	}
+
+	for {
+		if ctx.Err() != nil {
+			return nil, gaveUp()
+		}
+
+		pollStarted := clock.Now()
+		w.Polls++
+		status, err := s.Get(ctx, processID)
+
+		switch {
+		case err == nil:
+			w.Last, w.LastErr = status, nil
+			if opts.OnPoll != nil {
+				opts.OnPoll(PollEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Status: status})
+			}
+			if status.Terminal() {
+				return status, nil
+			}
+		case ctx.Err() != nil:
+			// The poll was cut short by ctx: not a failure of the portal.
+			return nil, gaveUp()
+		case IsTransient(err):
+			w.LastErr = err
+			if opts.OnPollError != nil {
+				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})
+			}
+		default:
+			return nil, fmt.Errorf("waiting for configuration import %d: poll %d: %w", processID, w.Polls, err)
+		}
+
+		if ctx.Err() != nil {
+			return nil, gaveUp()
+		}
+		delay := pollStarted.Add(opts.PollInterval).Sub(clock.Now())
+		if delay <= 0 {
+			continue // the poll took longer than the interval
+		}
+		timer := clock.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, gaveUp()
+		case <-timer.C():
+		}
+	}
+}
+
+// WaitError means the context ended before the import reached F, E or U.
+type WaitError struct {
+	ProcessID int64
+	Cancelled bool // ctx was cancelled; otherwise its deadline passed
+	Waited    time.Duration
+	Polls     int           // polls started, including one cut short
+	Last      *ImportStatus // nil if no poll succeeded
+	LastErr   error         // the last poll's transient failure; nil when the last poll succeeded
+	Err       error         // ctx.Err()
+}
+
+// TimedOut reports whether the context's deadline passed.
+func (e *WaitError) TimedOut() bool {
+	return errors.Is(e.Err, context.DeadlineExceeded)
+}
+
+func (e *WaitError) Error() string {
+	var b strings.Builder
+	if e.Cancelled {
+		fmt.Fprintf(&b, "waiting for configuration import %d was cancelled after %s and %s; ",
+			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+	} else {
+		fmt.Fprintf(&b, "gave up waiting for configuration import %d after %s and %s: ",
+			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+	}
+	if e.Last != nil {
+		b.WriteString("last status ")
+		b.WriteString(e.Last.describe())
+	} else {
+		b.WriteString("no poll succeeded")
+	}
+	if e.LastErr != nil {
+		b.WriteString("; the last poll failed: ")
+		b.WriteString(e.LastErr.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns ctx.Err(), so errors.Is(err, context.DeadlineExceeded) works.
+func (e *WaitError) Unwrap() error {
+	return e.Err
+}
+
+// roundWaited rounds a wait for reading: whole seconds, or milliseconds for
+// a wait shorter than a second.
+func roundWaited(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func pollCount(n int) string {
+	if n == 1 {
+		return "1 poll"
+	}
+	return fmt.Sprintf("%d polls", n)
+}

@@ -1,0 +1,468 @@
+package bitrix24
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitFixture runs Wait against a scripted portal on a fake clock.
+type waitFixture struct {
+	t      *testing.T
+	clock  *fakeClock
+	portal *testPortal
+	client *Client
+
+	mu        sync.Mutex
+	pollTimes []time.Duration // fake time of each request since the start
+
+	polls      []PollEvent
+	pollErrors []PollErrorEvent
+}
+
+func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitFixture {
+	t.Helper()
+	f := &waitFixture{t: t, clock: newFakeClock(auto)}
+	timed := make([]http.HandlerFunc, len(replies))
+	for i, r := range replies {
+		timed[i] = func(w http.ResponseWriter, req *http.Request) {
+			f.mu.Lock()
+			f.pollTimes = append(f.pollTimes, f.clock.Now().Sub(fakeEpoch))
+			f.mu.Unlock()
+			r(w, req)
+		}
+	}
+	f.portal = newTestPortal(t, timed...)
+	f.client = f.portal.Client()
+	return f
+}
+
+func (f *waitFixture) options(interval time.Duration) WaitOptions {
+	return WaitOptions{
+		PollInterval: interval,
+		Clock:        f.clock,
+		OnPoll:       func(e PollEvent) { f.polls = append(f.polls, e) },
+		OnPollError:  func(e PollErrorEvent) { f.pollErrors = append(f.pollErrors, e) },
+	}
+}
+
+func (f *waitFixture) wait(ctx context.Context, interval time.Duration) (*ImportStatus, error) {
+	return f.client.ConfigurationImport.Wait(ctx, 42, f.options(interval))
+}
+
+func (f *waitFixture) PollTimes() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.pollTimes...)
+}
+
+// advancing makes a reply that takes d of fake time.
+func advancing(clock **fakeClock, d time.Duration, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		(*clock).Advance(d)
+		h(w, r)
+	}
+}
+
+func minutes(ms ...int) []time.Duration {
+	out := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		out[i] = time.Duration(m) * time.Minute
+	}
+	return out
+}
+
+func TestWait_FinishedAtOnce(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultFinishedWithResult))
+
+	status, err := f.wait(context.Background(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !status.Finished() || status.ProcessID != 42 {
+		t.Errorf("status = %+v", status)
+	}
+	if n := len(f.portal.Requests()); n != 1 {
+		t.Errorf("%d polls, want 1", n)
+	}
+	if timers := f.clock.Timers(); len(timers) != 0 {
+		t.Errorf("Wait waited: timers %v", timers)
+	}
+	if len(f.polls) != 1 || f.polls[0].Poll != 1 || f.polls[0].Elapsed != 0 || f.polls[0].Status != status || f.polls[0].ProcessID != 42 {
+		t.Errorf("OnPoll events = %+v", f.polls)
+	}
+}
+
+func TestWait_StartedProcessingFinished(t *testing.T) {
+	f := newWaitFixture(t, true,
+		ok(resultStarted), ok(resultStart), ok(resultManifest), ok(resultLoad), ok(resultActionFalse), ok(resultFinishedEmpty))
+
+	status, err := f.wait(context.Background(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.Status != StatusFinished {
+		t.Errorf("status = %+v", status)
+	}
+	if got, want := f.PollTimes(), minutes(0, 1, 2, 3, 4, 5); !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
+	}
+	if got, want := f.clock.Timers(), minutes(1, 1, 1, 1, 1); !reflect.DeepEqual(got, want) {
+		t.Errorf("timers %v, want %v", got, want)
+	}
+	var letters []string
+	for i, e := range f.polls {
+		letters = append(letters, e.Status.Status)
+		if e.Poll != i+1 || e.Elapsed != time.Duration(i)*time.Minute {
+			t.Errorf("event %d = %+v", i, e)
+		}
+	}
+	if got := strings.Join(letters, ""); got != "SPPPPF" {
+		t.Errorf("OnPoll saw %s", got)
+	}
+}
+
+func TestWait_ReturnsTerminalFailures(t *testing.T) {
+	t.Run("failed", func(t *testing.T) {
+		f := newWaitFixture(t, true, ok(resultLoad), ok(resultFailed))
+		status, err := f.wait(context.Background(), time.Minute)
+		if err != nil {
+			t.Fatalf("Wait returned an error for E: %v", err)
+		}
+		if status.Status != StatusFailed || len(status.Exceptions) != 1 {
+			t.Errorf("status = %+v", status)
+		}
+		if err := ImportFailure(status); err == nil || !strings.HasPrefix(err.Error(), "configuration import 42 failed: Cannot read file 12.json") {
+			t.Errorf("ImportFailure = %v", err)
+		}
+	})
+
+	t.Run("unknown", func(t *testing.T) {
+		f := newWaitFixture(t, true, ok(resultUnknown))
+		status, err := f.wait(context.Background(), time.Minute)
+		if err != nil {
+			t.Fatalf("Wait returned an error for U: %v", err)
+		}
+		if status.Status != StatusUnknown || len(f.portal.Requests()) != 1 {
+			t.Errorf("status = %+v after %d polls", status, len(f.portal.Requests()))
+		}
+	})
+}
+
+func TestWait_KeepsWaiting(t *testing.T) {
+	t.Run("action false", func(t *testing.T) {
+		f := newWaitFixture(t, true, ok(resultFinish), ok(resultActionFalse), ok(resultActionFalse), ok(resultFinishedEmpty))
+		status, err := f.wait(context.Background(), time.Minute)
+		if err != nil || !status.Finished() || len(f.portal.Requests()) != 4 {
+			t.Errorf("status %+v, error %v, %d polls", status, err, len(f.portal.Requests()))
+		}
+	})
+
+	t.Run("unrecognised letter", func(t *testing.T) {
+		f := newWaitFixture(t, true, ok(resultUnrecognised), ok(resultFinishedEmpty))
+		status, err := f.wait(context.Background(), time.Minute)
+		if err != nil || !status.Finished() || len(f.portal.Requests()) != 2 {
+			t.Errorf("status %+v, error %v, %d polls", status, err, len(f.portal.Requests()))
+		}
+	})
+}
+
+func TestWait_TransientFailures(t *testing.T) {
+	f := newWaitFixture(t, true,
+		ok(resultLoad),
+		reply(http.StatusServiceUnavailable, answerQueryLimit),
+		replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML),
+		ok(resultFinishedEmpty),
+	)
+
+	status, err := f.wait(context.Background(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !status.Finished() {
+		t.Errorf("status = %+v", status)
+	}
+	if got, want := f.PollTimes(), minutes(0, 1, 2, 3); !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
+	}
+	if len(f.pollErrors) != 2 {
+		t.Fatalf("OnPollError events = %+v", f.pollErrors)
+	}
+	var apiErr *Error
+	if e := f.pollErrors[0]; e.Poll != 2 || e.Elapsed != time.Minute || e.ProcessID != 42 || !errors.As(e.Err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+		t.Errorf("first error event = %+v", e)
+	}
+	var respErr *ResponseError
+	if e := f.pollErrors[1]; e.Poll != 3 || !errors.As(e.Err, &respErr) || respErr.HTTPStatus != 502 {
+		t.Errorf("second error event = %+v", e)
+	}
+	if len(f.polls) != 2 {
+		t.Errorf("OnPoll events = %+v", f.polls)
+	}
+}
+
+func TestWait_PermanentErrorEndsAtOnce(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultLoad), reply(http.StatusUnauthorized, answerInvalidCredentials), ok(resultFinishedEmpty))
+
+	status, err := f.wait(context.Background(), time.Minute)
+	if status != nil {
+		t.Errorf("status = %+v", status)
+	}
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeInvalidCredentials) {
+		t.Fatalf("error = %v, want INVALID_CREDENTIALS", err)
+	}
+	var waitErr *WaitError
+	if errors.As(err, &waitErr) {
+		t.Error("a permanent error came as a WaitError")
+	}
+	want := "waiting for configuration import 42: poll 2: configuration.import.get: INVALID_CREDENTIALS: Invalid request credentials (HTTP 401)"
+	if err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
+	}
+	if n := len(f.portal.Requests()); n != 2 {
+		t.Errorf("%d polls, want 2", n)
+	}
+	if len(f.pollErrors) != 0 {
+		t.Errorf("OnPollError called for a permanent error: %+v", f.pollErrors)
+	}
+}
+
+func TestWait_Timeout(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultLoad))
+	ctx := f.clock.WithDeadline(context.Background(), 150*time.Second)
+
+	status, err := f.wait(ctx, time.Minute)
+	if status != nil {
+		t.Errorf("status = %+v", status)
+	}
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) {
+		t.Fatalf("error is %T (%v), want *WaitError", err, err)
+	}
+	if waitErr.Cancelled || !waitErr.TimedOut() || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %+v", waitErr)
+	}
+	if waitErr.ProcessID != 42 || waitErr.Polls != 3 || waitErr.Waited != 150*time.Second || waitErr.LastErr != nil {
+		t.Errorf("error = %+v", waitErr)
+	}
+	if waitErr.Last == nil || waitErr.Last.Progress == nil || waitErr.Last.Progress.Action != "load" {
+		t.Errorf("Last = %+v", waitErr.Last)
+	}
+	want := "gave up waiting for configuration import 42 after 2m30s and 3 polls: last status P (processing), " +
+		"action load, step 3, section CRM_STATUS"
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+	if IsTransient(err) {
+		t.Error("IsTransient = true for a WaitError")
+	}
+}
+
+func TestWait_TimeoutWithoutASuccessfulPoll(t *testing.T) {
+	f := newWaitFixture(t, true, reply(http.StatusServiceUnavailable, answerQueryLimit))
+	ctx := f.clock.WithDeadline(context.Background(), 90*time.Second)
+
+	_, err := f.wait(ctx, time.Minute)
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) {
+		t.Fatalf("error is %T (%v), want *WaitError", err, err)
+	}
+	if waitErr.Last != nil || waitErr.Polls != 2 || waitErr.LastErr == nil {
+		t.Errorf("error = %+v", waitErr)
+	}
+	want := "gave up waiting for configuration import 42 after 1m30s and 2 polls: no poll succeeded; the last poll failed: " +
+		"configuration.import.get: QUERY_LIMIT_EXCEEDED: Too many requests (HTTP 503)"
+	if err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+}
+
+func TestWait_CancelledBetweenPolls(t *testing.T) {
+	f := newWaitFixture(t, false, ok(resultLoad))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	type outcome struct {
+		status *ImportStatus
+		err    error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		status, err := f.wait(ctx, time.Minute)
+		done <- outcome{status, err}
+	}()
+
+	// The first poll is done and Wait sleeps on its timer; 12 s pass.
+	select {
+	case <-f.clock.timerCreated:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not start its timer")
+	}
+	f.clock.Advance(12 * time.Second)
+	cancel()
+
+	var got outcome
+	select {
+	case got = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after cancel")
+	}
+	var waitErr *WaitError
+	if !errors.As(got.err, &waitErr) {
+		t.Fatalf("error is %T (%v), want *WaitError", got.err, got.err)
+	}
+	if !waitErr.Cancelled || waitErr.TimedOut() || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
+		t.Errorf("error = %+v", waitErr)
+	}
+	want := "waiting for configuration import 42 was cancelled after 12s and 1 poll; last status P (processing), " +
+		"action load, step 3, section CRM_STATUS"
+	if got.err.Error() != want {
+		t.Errorf("Error() =\n%s\nwant\n%s", got.err, want)
+	}
+	if n := len(f.portal.Requests()); n != 1 {
+		t.Errorf("%d polls, want 1", n)
+	}
+}
+
+func TestWait_CancelledDuringAPoll(t *testing.T) {
+	started := make(chan struct{}, 1)
+	f := newWaitFixture(t, true, ok(resultLoad), hang(started))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.wait(ctx, time.Minute)
+		done <- err
+	}()
+
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second poll did not start")
+	}
+	cancel()
+
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not return after cancel")
+	}
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) {
+		t.Fatalf("error is %T (%v), want *WaitError", err, err)
+	}
+	var transportErr *TransportError
+	if errors.As(err, &transportErr) {
+		t.Error("a WaitError wraps a TransportError")
+	}
+	if !waitErr.Cancelled || waitErr.Polls != 2 || waitErr.LastErr != nil || waitErr.Last == nil {
+		t.Errorf("error = %+v", waitErr)
+	}
+	if len(f.pollErrors) != 0 {
+		t.Errorf("the cut-short poll was reported as a failure: %+v", f.pollErrors)
+	}
+}
+
+func TestWait_ContextAlreadyDone(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultFinishedEmpty))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	_, err := f.wait(ctx, time.Minute)
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) || waitErr.Polls != 0 || !waitErr.Cancelled {
+		t.Fatalf("error = %#v", err)
+	}
+	if n := len(f.portal.Requests()); n != 0 {
+		t.Errorf("%d polls, want 0", n)
+	}
+	if !strings.Contains(err.Error(), "after 0s and 0 polls; no poll succeeded") {
+		t.Errorf("Error() = %q", err)
+	}
+}
+
+func TestWait_IntervalCountsFromThePollStart(t *testing.T) {
+	var clock *fakeClock
+	slow := advancing(&clock, 20*time.Second, ok(resultLoad))
+	f := newWaitFixture(t, true, slow, slow, advancing(&clock, 20*time.Second, ok(resultFinishedEmpty)))
+	clock = f.clock
+
+	if _, err := f.wait(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.PollTimes(), minutes(0, 1, 2); !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
+	}
+	if got, want := f.clock.Timers(), []time.Duration{40 * time.Second, 40 * time.Second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("timers %v, want %v", got, want)
+	}
+}
+
+func TestWait_PollSlowerThanTheInterval(t *testing.T) {
+	var clock *fakeClock
+	f := newWaitFixture(t, true, advancing(&clock, 90*time.Second, ok(resultLoad)), ok(resultFinishedEmpty))
+	clock = f.clock
+
+	if _, err := f.wait(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.PollTimes(), []time.Duration{0, 90 * time.Second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
+	}
+	if timers := f.clock.Timers(); len(timers) != 0 {
+		t.Errorf("timers %v, want none", timers)
+	}
+}
+
+func TestWait_Options(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultFinishedEmpty))
+	for _, interval := range []time.Duration{0, -time.Second} {
+		_, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: interval})
+		if err == nil {
+			t.Errorf("PollInterval %v: no error", interval)
+		}
+	}
+	if n := len(f.portal.Requests()); n != 0 {
+		t.Errorf("%d polls with invalid options", n)
+	}
+
+	// Without a clock or callbacks: the real clock, and no wait for F.
+	status, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: time.Hour})
+	if err != nil || !status.Finished() {
+		t.Errorf("status %+v, error %v", status, err)
+	}
+}
+
+func TestWaitError_Texts(t *testing.T) {
+	last := &ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}}
+	tests := []struct {
+		err  *WaitError
+		want string
+	}{
+		{
+			&WaitError{ProcessID: 42, Waited: time.Minute, Polls: 3, Last: last, Err: context.DeadlineExceeded},
+			"gave up waiting for configuration import 42 after 1m0s and 3 polls: last status P (processing), action load, step 3, section CRM_STATUS",
+		},
+		{
+			&WaitError{ProcessID: 42, Cancelled: true, Waited: 12*time.Second + 300*time.Millisecond, Polls: 2, Last: last, Err: context.Canceled},
+			"waiting for configuration import 42 was cancelled after 12s and 2 polls; last status P (processing), action load, step 3, section CRM_STATUS",
+		},
+		{
+			&WaitError{ProcessID: 1, Cancelled: true, Waited: 1500 * time.Microsecond, Polls: 1, Last: &ImportStatus{Status: "S"}, Err: context.Canceled},
+			"waiting for configuration import 1 was cancelled after 2ms and 1 poll; last status S (started)",
+		},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() =\n%s\nwant\n%s", got, tt.want)
+		}
+	}
+}

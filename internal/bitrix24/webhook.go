@@ -1,0 +1,177 @@
+package bitrix24
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Auth is the seam for credentials: the webhook now, OAuth later.
+type Auth interface {
+	// MethodURL returns the full URL of a REST method (contains the secret for a webhook).
+	MethodURL(method string) string
+	// Redact removes any secret this Auth holds from s (used for every URL or error text shown).
+	Redact(s string) string
+}
+
+// redactedCode stands in for a webhook code wherever one would be shown.
+const redactedCode = "***"
+
+// webhookURLExample is what a valid webhook URL looks like, for error messages.
+const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+
+// webhookPath matches /rest/<user id>/<code>/ with an optional trailing slash.
+// Matching the escaped path means a percent-encoded code is refused as well.
+var webhookPath = regexp.MustCompile(`^/rest/([0-9]+)/([A-Za-z0-9_]+)/?$`)
+
+// Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it implements Auth.
+//
+// The code is the whole credential, so it never leaves a Webhook except
+// through MethodURL.
+type Webhook struct {
+	scheme string
+	host   string
+	userID string
+	code   string
+}
+
+var _ Auth = (*Webhook)(nil)
+
+// WebhookURLError says why a webhook URL was refused. Its text never contains
+// the URL given, which would carry the webhook code.
+type WebhookURLError struct {
+	Reason string
+}
+
+func (e *WebhookURLError) Error() string {
+	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like " + webhookURLExample
+}
+
+// ParseWebhookURL checks and parses an incoming webhook URL.
+//
+// The URL must be absolute and use https; http is accepted only for a loopback
+// host (localhost, 127.0.0.0/8, ::1), which is where the portal emulator runs.
+// It must carry no user info, query or fragment, and its path must be
+// /rest/<user id>/<code>/ (the trailing slash is optional). Whitespace around
+// the value is ignored, since values read from files and environment variables
+// often end with a newline.
+func ParseWebhookURL(raw string) (*Webhook, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, &WebhookURLError{Reason: "the value is empty"}
+	}
+
+	// url.Parse errors quote the input, so they are never passed on.
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &WebhookURLError{Reason: "the value is not a valid URL"}
+	}
+	if !u.IsAbs() || u.Opaque != "" {
+		return nil, &WebhookURLError{Reason: "the value is not an absolute URL"}
+	}
+	if u.Hostname() == "" {
+		return nil, &WebhookURLError{Reason: "the URL has no host"}
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopbackHost(u.Hostname()) {
+			return nil, &WebhookURLError{Reason: "http is allowed only for a loopback host (the emulator); use https"}
+		}
+	default:
+		return nil, &WebhookURLError{Reason: "the scheme must be https"}
+	}
+	if u.User != nil {
+		return nil, &WebhookURLError{Reason: "the URL must not contain a user name or password"}
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		return nil, &WebhookURLError{Reason: "the URL must not have a query string"}
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return nil, &WebhookURLError{Reason: "the URL must not have a fragment"}
+	}
+
+	m := webhookPath.FindStringSubmatch(u.EscapedPath())
+	if m == nil {
+		return nil, &WebhookURLError{Reason: webhookPathProblem(u.EscapedPath())}
+	}
+
+	return &Webhook{
+		scheme: u.Scheme,
+		host:   u.Host,
+		userID: m[1],
+		code:   m[2],
+	}, nil
+}
+
+// webhookPathProblem names what is wrong with a path that is not
+// /rest/<user id>/<code>/, without repeating any part of it.
+func webhookPathProblem(path string) string {
+	segments := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(segments) == 0 || segments[0] != "rest":
+		return "the path must start with /rest/"
+	case len(segments) < 2 || segments[1] == "":
+		return "the path has no user id after /rest/"
+	case strings.Trim(segments[1], "0123456789") != "":
+		return "the user id after /rest/ must be a number"
+	case len(segments) < 3 || segments[2] == "":
+		return "the path has no webhook code after the user id"
+	case len(segments) > 3:
+		return "the path must end after the webhook code (give the webhook URL, not a method URL)"
+	default:
+		return "the webhook code may contain only letters, digits and underscores"
+	}
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MethodURL returns https://PORTAL/rest/USER_ID/CODE/METHOD.json. The result
+// contains the webhook code: never log or show it without Redact.
+func (w *Webhook) MethodURL(method string) string {
+	return w.baseURL(w.code) + url.PathEscape(method) + ".json"
+}
+
+// Redact replaces the webhook code in s with ***. Every occurrence goes,
+// wherever it appears: a real code is a long random string, so this costs
+// nothing, and a URL echoed in an odd form is covered too.
+func (w *Webhook) Redact(s string) string {
+	if w == nil || w.code == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, w.code, redactedCode)
+}
+
+// Secrets returns the secret strings this webhook holds (its code), for log
+// masking such as tflog.MaskAllFieldValuesStrings and tflog.MaskLogStrings.
+// Never show them.
+func (w *Webhook) Secrets() []string {
+	return []string{w.code}
+}
+
+// String returns the webhook URL with its code redacted,
+// e.g. https://portal.example/rest/1/***/.
+func (w *Webhook) String() string {
+	return w.baseURL(redactedCode)
+}
+
+// UserID returns the id of the user the webhook acts as.
+func (w *Webhook) UserID() string {
+	return w.userID
+}
+
+// Host returns the portal's host, with the port when the URL had one.
+func (w *Webhook) Host() string {
+	return w.host
+}
+
+func (w *Webhook) baseURL(code string) string {
+	return w.scheme + "://" + w.host + "/rest/" + w.userID + "/" + code + "/"
+}

@@ -1,0 +1,198 @@
+package bitrix24
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseWebhookURL_Valid(t *testing.T) {
+	tests := []struct {
+		name     string
+		raw      string
+		host     string
+		userID   string
+		redacted string
+	}{
+		{
+			name:     "https with trailing slash",
+			raw:      "https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/",
+			host:     "portal.bitrix24.com",
+			userID:   "1",
+			redacted: "https://portal.bitrix24.com/rest/1/***/",
+		},
+		{
+			name:     "trailing slash missing",
+			raw:      "https://portal.bitrix24.de/rest/17/" + testWebhookCode,
+			host:     "portal.bitrix24.de",
+			userID:   "17",
+			redacted: "https://portal.bitrix24.de/rest/17/***/",
+		},
+		{
+			name:     "on-premise host with port",
+			raw:      "https://crm.example.org:8443/rest/5/" + testWebhookCode + "/",
+			host:     "crm.example.org:8443",
+			userID:   "5",
+			redacted: "https://crm.example.org:8443/rest/5/***/",
+		},
+		{
+			name:     "upper-case scheme",
+			raw:      "HTTPS://portal.bitrix24.com/rest/1/" + testWebhookCode + "/",
+			host:     "portal.bitrix24.com",
+			userID:   "1",
+			redacted: "https://portal.bitrix24.com/rest/1/***/",
+		},
+		{
+			name:     "surrounding whitespace",
+			raw:      "  https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/\n",
+			host:     "portal.bitrix24.com",
+			userID:   "1",
+			redacted: "https://portal.bitrix24.com/rest/1/***/",
+		},
+		{
+			name:     "underscore in code",
+			raw:      "https://portal.bitrix24.com/rest/1/abc_" + testWebhookCode + "/",
+			host:     "portal.bitrix24.com",
+			userID:   "1",
+			redacted: "https://portal.bitrix24.com/rest/1/***/",
+		},
+		{
+			name:     "http on 127.0.0.1",
+			raw:      "http://127.0.0.1:8080/rest/1/" + testWebhookCode + "/",
+			host:     "127.0.0.1:8080",
+			userID:   "1",
+			redacted: "http://127.0.0.1:8080/rest/1/***/",
+		},
+		{
+			name:     "http on 127.0.0.0/8",
+			raw:      "http://127.4.5.6/rest/1/" + testWebhookCode + "/",
+			host:     "127.4.5.6",
+			userID:   "1",
+			redacted: "http://127.4.5.6/rest/1/***/",
+		},
+		{
+			name:     "http on localhost",
+			raw:      "http://localhost:3000/rest/1/" + testWebhookCode + "/",
+			host:     "localhost:3000",
+			userID:   "1",
+			redacted: "http://localhost:3000/rest/1/***/",
+		},
+		{
+			name:     "http on ::1",
+			raw:      "http://[::1]:3000/rest/1/" + testWebhookCode,
+			host:     "[::1]:3000",
+			userID:   "1",
+			redacted: "http://[::1]:3000/rest/1/***/",
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook, err := ParseWebhookURL(tt.raw)
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if got := hook.Host(); got != tt.host {
+				t.Errorf("Host() = %q, want %q", got, tt.host)
+			}
+			if got := hook.UserID(); got != tt.userID {
+				t.Errorf("UserID() = %q, want %q", got, tt.userID)
+			}
+			if got := hook.String(); got != tt.redacted {
+				t.Errorf("String() = %q, want %q", got, tt.redacted)
+			}
+			assertNoSecret(t, "String()", hook.String())
+			wantMethodURL := strings.TrimSuffix(strings.Replace(tt.redacted, "***", hook.code, 1), "/") +
+				"/configuration.import.get.json"
+			if got := hook.MethodURL("configuration.import.get"); got != wantMethodURL {
+				t.Errorf("MethodURL() = %q, want %q", got, wantMethodURL)
+			}
+		})
+	}
+}
+
+func TestParseWebhookURL_Invalid(t *testing.T) {
+	code := testWebhookCode
+	tests := []struct {
+		name   string
+		raw    string
+		reason string // a part of the reason
+	}{
+		{"empty", "", "empty"},
+		{"blank", "  \n", "empty"},
+		{"http on a public host", "http://portal.bitrix24.com/rest/1/" + code + "/", "loopback"},
+		{"http on a host named like localhost", "http://localhost.example.com/rest/1/" + code + "/", "loopback"},
+		{"http on a private address", "http://10.0.0.1/rest/1/" + code + "/", "loopback"},
+		{"other scheme", "ftp://portal.bitrix24.com/rest/1/" + code + "/", "https"},
+		{"code missing", "https://portal.bitrix24.com/rest/1/", "no webhook code"},
+		{"code missing, no slash", "https://portal.bitrix24.com/rest/1", "no webhook code"},
+		{"user id missing", "https://portal.bitrix24.com/rest/", "no user id"},
+		{"user id not a number", "https://portal.bitrix24.com/rest/admin/" + code + "/", "must be a number"},
+		{"negative user id", "https://portal.bitrix24.com/rest/-1/" + code + "/", "must be a number"},
+		{"query present", "https://portal.bitrix24.com/rest/1/" + code + "/?auth=" + code, "query"},
+		{"empty query", "https://portal.bitrix24.com/rest/1/" + code + "/?", "query"},
+		{"fragment present", "https://portal.bitrix24.com/rest/1/" + code + "/#" + code, "fragment"},
+		{"empty fragment", "https://portal.bitrix24.com/rest/1/" + code + "/#", "fragment"},
+		{"relative path", "/rest/1/" + code + "/", "absolute"},
+		{"scheme missing", "portal.bitrix24.com/rest/1/" + code + "/", "absolute"},
+		{"opaque", "https:portal.bitrix24.com/rest/1/" + code, "absolute"},
+		{"host missing", "https:///rest/1/" + code + "/", "no host"},
+		{"user info", "https://admin:" + code + "@portal.bitrix24.com/rest/1/" + code + "/", "user name"},
+		{"method URL given", "https://portal.bitrix24.com/rest/1/" + code + "/profile.json", "method URL"},
+		{"wrong prefix", "https://portal.bitrix24.com/api/1/" + code + "/", "/rest/"},
+		{"no path", "https://portal.bitrix24.com", "/rest/"},
+		{"hyphen in code", "https://portal.bitrix24.com/rest/1/" + code + "-x/", "letters, digits"},
+		{"escaped character in code", "https://portal.bitrix24.com/rest/1/" + code + "%41/", "letters, digits"},
+		{"bad escape", "https://portal.bitrix24.com/rest/1/" + code + "%zz/", "not a valid URL"},
+		{"bad IPv6 host", "http://[::1/rest/1/" + code + "/", "not a valid URL"},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook, err := ParseWebhookURL(tt.raw)
+			if err == nil {
+				t.Fatalf("got %v, want an error", hook)
+			}
+			var urlErr *WebhookURLError
+			if !errors.As(err, &urlErr) {
+				t.Fatalf("error is %T, want *WebhookURLError", err)
+			}
+			if !strings.Contains(urlErr.Reason, tt.reason) {
+				t.Errorf("reason %q does not mention %q", urlErr.Reason, tt.reason)
+			}
+			text := err.Error()
+			if !strings.Contains(text, "must look like https://your-portal.bitrix24.com/rest/1/<webhook code>/") {
+				t.Errorf("error does not show a valid value: %s", text)
+			}
+			assertNoSecret(t, "error", text)
+			if strings.TrimSpace(tt.raw) != "" && strings.Contains(text, strings.TrimSpace(tt.raw)) {
+				t.Errorf("error repeats the input: %s", text)
+			}
+		})
+	}
+}
+
+func TestWebhook_Redact(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `Post "https://portal.bitrix24.com/rest/1/` + testWebhookCode + `/profile.json": EOF; code ` + testWebhookCode
+	want := `Post "https://portal.bitrix24.com/rest/1/***/profile.json": EOF; code ***`
+	if got := hook.Redact(in); got != want {
+		t.Errorf("Redact() = %q, want %q", got, want)
+	}
+	if got := hook.Redact("nothing secret"); got != "nothing secret" {
+		t.Errorf("Redact() changed a text without the code: %q", got)
+	}
+}
+
+func TestWebhook_Secrets(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hook.Secrets(); len(got) != 1 || got[0] != testWebhookCode {
+		t.Errorf("Secrets() = %q", got)
+	}
+}

@@ -1,0 +1,280 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// This file is the test-facing side of the portal: creating scripted
+// imports, driving the agent by hand, reading the request log and injecting
+// faults.
+
+// Script describes an import a test creates directly, as if
+// configuration.import.register had been called.
+type Script struct {
+	Sections     []string // entity sections of STRUCTURE, e.g. "CRM_STATUS", "REST_APPLICATION"
+	Files        int      // number of FILES
+	SkipClearing bool     // MANIFEST.SKIP_CLEARING = "Y"
+	Messages     []ScriptedMessage
+	Additional   any // value of `additional` once F; nil -> []
+	CreatedItems any // value of `createItemList` once F; nil -> []
+}
+
+// ScriptedMessage is a message the agent records during one run.
+type ScriptedMessage struct {
+	AtRun   int    // the agent run (1-based) during which it is recorded; runs past the end never come
+	Type    string // "notice", "error" or "exception"; an exception makes the process fail: status E after that run
+	Code    string // often empty on the real portal
+	Message string
+}
+
+// ProcessInfo is the state of one import.
+type ProcessInfo struct {
+	ID           int64
+	Status       string // S P F E
+	Action       string // progress action; "" for S, F, and the action false
+	Step         int
+	Section      string // as progress reports it, "" when absent
+	Runs         int
+	RegisteredAt time.Time
+	FinishedAt   time.Time // zero until F or E
+	PlannedRuns  int       // total runs to reach F
+	Registered   bool      // still run by the agent: false after unregister, F or E
+
+	// What was registered: for an import registered over HTTP, as read from
+	// its data (CreateProcess uses the manifest code "emulator").
+	ManifestCode string
+	Sections     []string
+	Files        int
+	SkipClearing bool
+}
+
+// CreateProcess registers an import directly and returns its processId. It
+// is in status S until its first agent run.
+func (p *Portal) CreateProcess(s Script) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.addProcessLocked(append([]string(nil), s.Sections...), s.Files, s.SkipClearing)
+	pr.manifestCode = "emulator"
+	pr.scripted = append([]ScriptedMessage(nil), s.Messages...)
+	pr.additional, pr.createdItems = s.Additional, s.CreatedItems
+	return pr.id
+}
+
+// ScriptNextRegister scripts the next import registered over HTTP: it takes
+// Messages, Additional and CreatedItems from s (sections, files and
+// SKIP_CLEARING still come from the request). Calls queue up in order.
+func (p *Portal) ScriptNextRegister(s Script) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.Messages = append([]ScriptedMessage(nil), s.Messages...)
+	p.nextScript = append(p.nextScript, s)
+}
+
+// RunAgent performs one agent run of every registered process, whatever
+// their schedule; the background agent then waits a full period for them.
+func (p *Portal) RunAgent() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pr := range p.liveLocked() {
+		p.runLocked(pr)
+	}
+}
+
+// Advance performs up to `runs` agent runs of one process, stopping when it
+// is no longer registered (F, E or unregistered).
+func (p *Portal) Advance(processID int64, runs int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.lookupLocked(processID)
+	for i := 0; i < runs && pr != nil && pr.registered; i++ {
+		p.runLocked(pr)
+	}
+}
+
+// RunToEnd runs one process until F or E (or until it is unregistered).
+func (p *Portal) RunToEnd(processID int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.lookupLocked(processID)
+	for pr != nil && pr.registered {
+		p.runLocked(pr)
+	}
+}
+
+func (p *Portal) runLocked(pr *process) {
+	pr.run(p.now())
+	pr.due = time.Now().Add(p.agentPeriod)
+}
+
+// Unregister takes a process off the agent, as configuration.import.unregister
+// does; it reports whether the process was registered.
+func (p *Portal) Unregister(processID int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.lookupLocked(processID)
+	if pr == nil || !pr.registered {
+		return false
+	}
+	pr.registered = false
+	return true
+}
+
+// Process reports the state of an import; false when unknown or purged.
+func (p *Portal) Process(processID int64) (ProcessInfo, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.lookupLocked(processID)
+	if pr == nil {
+		return ProcessInfo{}, false
+	}
+	return pr.info(), true
+}
+
+// Request is one HTTP request the portal received.
+type Request struct {
+	At           time.Time
+	Method       string         // lower-case, without .json; "" outside /rest/
+	Params       map[string]any // query, form and JSON body merged; nested keys decoded
+	HTTPStatus   int            // 0 when the connection was dropped (Hangup)
+	Authorized   bool
+	ResultStatus string // for configuration.import.get: the status letter answered, else ""
+	Fault        bool   // an injected fault answered it
+}
+
+// Requests lists every request received, in order. Calls inside a batch
+// are not listed apart from the batch itself.
+func (p *Portal) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Request(nil), p.requests...)
+}
+
+// Fault is a raw answer given instead of the method's.
+type Fault struct {
+	HTTPStatus  int    // 0 -> 200
+	ContentType string // "" -> application/json; charset=utf-8
+	Body        string
+	Count       int // how many calls get it; 0 -> 1
+
+	AfterCall bool          // run the method first, then answer with the fault: the answer is lost
+	Delay     time.Duration // wait this long before answering (or hanging up)
+	Hangup    bool          // close the connection without an answer
+}
+
+type queuedFault struct {
+	method string
+	fault  Fault
+	left   int
+}
+
+// InjectFault makes the next f.Count calls of method (lower-case, without
+// .json; "" for any method) get f. Faults queue up in order; one for a
+// named method goes before one for any method.
+func (p *Portal) InjectFault(method string, f Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	count := f.Count
+	if count <= 0 {
+		count = 1
+	}
+	p.faults = append(p.faults, queuedFault{method: normalizeMethod(method), fault: f, left: count})
+}
+
+// takeFaultLocked consumes one use of the first fault matching method.
+func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
+	for _, wanted := range []string{method, ""} {
+		for i := range p.faults {
+			q := &p.faults[i]
+			if q.method != wanted {
+				continue
+			}
+			f := q.fault
+			q.left--
+			if q.left == 0 {
+				p.faults = append(p.faults[:i], p.faults[i+1:]...)
+			}
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
+func (f Fault) answer() answer {
+	a := answer{status: f.HTTPStatus, contentType: f.ContentType, body: []byte(f.Body), delay: f.Delay, hangup: f.Hangup}
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if a.contentType == "" {
+		a.contentType = jsonContentType
+	}
+	return a
+}
+
+// GatewayHTML is the HTML page an nginx in front of the portal answers with,
+// e.g. 502 or 504.
+func GatewayHTML(status int) Fault {
+	title := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	return Fault{
+		HTTPStatus:  status,
+		ContentType: "text/html",
+		Body: "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+			"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+	}
+}
+
+// TruncatedJSON is a 200 answer cut off mid-body.
+func TruncatedJSON() Fault {
+	return Fault{HTTPStatus: http.StatusOK, Body: `{"result":{"status":"P","progress":{"action":"lo`}
+}
+
+// ErrorFault is the portal's error envelope {"error", "error_description"}
+// with an HTTP status.
+func ErrorFault(httpStatus int, code, description string) Fault {
+	return Fault{HTTPStatus: httpStatus, Body: mustJSON(obj("error", code, "error_description", description))}
+}
+
+// ResultErrorFault is an error a method returns inside `result` with HTTP
+// 200, e.g. ResultErrorFault("PROCESS_DID_NOT_CREATE", "") for a register
+// that failed to store its process (that error has no description).
+func ResultErrorFault(code, description string) Fault {
+	res := obj("error", code)
+	if description != "" {
+		res.set("error_description", description)
+	}
+	now := time.Now()
+	t := obj(
+		"start", unixSeconds(now), "finish", unixSeconds(now),
+		"duration", phpFloat(0), "processing", phpFloat(0),
+		"date_start", now.Format(isoLayout), "date_finish", now.Format(isoLayout),
+	)
+	return Fault{HTTPStatus: http.StatusOK, Body: mustJSON(obj("result", res, "time", t))}
+}
+
+// QueryLimitExceeded is the leaky-bucket refusal (the call never ran).
+func QueryLimitExceeded() Fault {
+	return ErrorFault(http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+}
+
+// OperationTimeLimit is the per-method time limit refusal.
+func OperationTimeLimit() Fault {
+	return ErrorFault(http.StatusTooManyRequests, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+}
+
+// InternalServerError is the portal's generic 500.
+func InternalServerError() Fault {
+	return ErrorFault(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error")
+}
+
+// Hangup drops the connection without an answer.
+func Hangup() Fault { return Fault{Hangup: true} }
+
+func mustJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}

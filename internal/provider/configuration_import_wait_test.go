@@ -1,0 +1,394 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+)
+
+// testAgentPeriod runs the emulator's agent fast enough that an import of a
+// few sections finishes within a fraction of a second.
+const testAgentPeriod = 10 * time.Millisecond
+
+// firstFinishedAnswer is when the portal first answered F for a process: the
+// read that waited returns right after it.
+func firstFinishedAnswer(t *testing.T, portal *testPortal, id int64) time.Time {
+	t.Helper()
+	for _, r := range portal.Requests() {
+		if r.Method == "configuration.import.get" && r.ResultStatus == "F" && fmt.Sprint(r.Params["processId"]) == fmt.Sprint(id) {
+			return r.At
+		}
+	}
+	t.Fatalf("the portal never answered F for process %d", id)
+	return time.Time{}
+}
+
+func getRequests(portal *testPortal) int {
+	return len(answeredStatuses(portal))
+}
+
+// answeredStatuses lists the status of every configuration.import.get answer.
+func answeredStatuses(portal *testPortal) []string {
+	var statuses []string
+	for _, r := range portal.Requests() {
+		if r.Method == "configuration.import.get" {
+			statuses = append(statuses, r.ResultStatus)
+		}
+	}
+	return statuses
+}
+
+// checkWaitedThrough fails unless the reads saw the import registered, then
+// running, then finished: the read waited rather than found it done.
+func checkWaitedThrough(portal *testPortal) error {
+	statuses := strings.Join(answeredStatuses(portal), "")
+	if !regexp.MustCompile(`^SP+F`).MatchString(statuses) {
+		return fmt.Errorf("the portal answered %q; want S, then P, then F", statuses)
+	}
+	return nil
+}
+
+// A resource that depends on a waiting data source is created only after the
+// import finished, when the process id is known only at apply and the data
+// source is therefore read during apply.
+func TestConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + fmt.Sprintf(`
+resource "terraform_data" "process" {
+  input = "%d"
+}
+
+data "bitrix24_configuration_import" "test" {
+  process_id = terraform_data.process.output
+  wait       = {}
+}
+
+resource "terraform_data" "after_import" {
+  input = data.bitrix24_configuration_import.test.status
+}
+`, id),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					// Read at apply: nothing is known yet at plan time.
+					plancheck.ExpectUnknownValue("terraform_data.after_import", tfjsonpath.New("input")),
+				},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("F")),
+				expect("test", "finished", knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("output"), knownvalue.StringExact("F")),
+			},
+			Check: func(*terraform.State) error {
+				info, _ := portal.Process(id)
+				if info.Status != "F" || info.FinishedAt.IsZero() {
+					return fmt.Errorf("the emulator has not finished the import: %+v", info)
+				}
+				if err := checkWaitedThrough(portal); err != nil {
+					return err
+				}
+				seen := firstFinishedAnswer(t, portal, id)
+				polls := getRequests(portal)
+				t.Logf("import marked F at %s after %d runs; the wait read F %s later; %d get requests in all",
+					info.FinishedAt.Format(time.StampMilli), info.Runs, seen.Sub(info.FinishedAt), polls)
+				return nil
+			},
+		}},
+	})
+}
+
+// With the id known at plan time, `terraform plan` itself waits: the plan
+// already knows the dependent's input is F.
+func TestConfigurationImportWait_planWaits(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1m\" }\n") + `
+resource "terraform_data" "after_import" {
+  input = data.bitrix24_configuration_import.test.status
+}
+`,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				// The only plan of a plan-only step.
+				PostApplyPreRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
+				},
+			},
+		}},
+	})
+	info, _ := portal.Process(id)
+	if info.Status != "F" {
+		t.Fatalf("plan returned before the import finished: %+v", info)
+	}
+	if err := checkWaitedThrough(portal); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failingScript records an error, then an exception that stops the import.
+func failingScript() emulator.Script {
+	return emulator.Script{
+		Sections: []string{"CRM_STATUS", "REST_APPLICATION"},
+		Messages: []emulator.ScriptedMessage{
+			{AtRun: 2, Type: "error", Code: "ERROR_CONTENT", Message: "Status CRM_STATUS/SOURCE was skipped"},
+			{AtRun: 4, Type: "exception", Code: "ERROR_ACCESS", Message: "Access denied to REST_APPLICATION"},
+		},
+	}
+}
+
+// A failed import fails the plan with the portal's own messages, its last
+// progress and the process id.
+func TestConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
+	id := portal.CreateProcess(failingScript())
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+			ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
+		}},
+	})
+}
+
+// With fail_on_error = false a failed import is recorded, and the
+// configuration can branch on its status.
+func TestConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
+	id := portal.CreateProcess(failingScript())
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { fail_on_error = false }\n") + `
+resource "terraform_data" "branch" {
+  input = data.bitrix24_configuration_import.test.status == "F" ? "go on" : "roll back: ${data.bitrix24_configuration_import.test.exceptions[0].message}"
+}
+`,
+			ConfigStateChecks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("E")),
+				expect("test", "state", knownvalue.StringExact("failed")),
+				expect("test", "exceptions", knownvalue.ListExact([]knownvalue.Check{
+					message("ERROR_ACCESS", "Access denied to REST_APPLICATION", "exception"),
+				})),
+				statecheck.ExpectKnownValue("terraform_data.branch", tfjsonpath.New("output"),
+					knownvalue.StringExact("roll back: Access denied to REST_APPLICATION")),
+			},
+		}},
+	})
+}
+
+// An unknown process fails a wait, with a message that says why it may be
+// unknown; fail_on_unknown = false records it instead.
+func TestConfigurationImportWait_unknownProcess(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = {}\n"),
+				ExpectError: expectError(`Configuration import unknown to the portal.*424242.*3 days`),
+			},
+			{
+				Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = { fail_on_unknown = false }\n"),
+				ConfigStateChecks: []statecheck.StateCheck{
+					expect("test", "status", knownvalue.StringExact("U")),
+					expect("test", "state", knownvalue.StringExact("unknown")),
+				},
+			},
+		},
+	})
+}
+
+// A postcondition on the data source stops the plan with the user's own
+// message while the import is still running.
+func TestConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	advanceTo(t, portal, id, "manifest")
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + fmt.Sprintf(`
+data "bitrix24_configuration_import" "test" {
+  process_id = %d
+
+  lifecycle {
+    postcondition {
+      condition     = self.finished
+      error_message = "The CRM import is still ${self.state} (${self.progress.action}); try again later."
+    }
+  }
+}
+
+resource "terraform_data" "after_import" {
+  input = data.bitrix24_configuration_import.test.id
+}
+`, id),
+			ExpectError: expectError(`The CRM import is still processing \(manifest\); try again later\.`),
+		}},
+	})
+}
+
+// Inside a check block a failed import is a warning: the same configuration
+// that fails at top level applies.
+func TestConfigurationImportWait_checkBlockWarns(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(failingScript())
+	portal.RunToEnd(id)
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + fmt.Sprintf(`
+check "crm_import" {
+  data "bitrix24_configuration_import" "test" {
+    process_id = %d
+    wait       = {}
+  }
+
+  assert {
+    condition     = data.bitrix24_configuration_import.test.finished
+    error_message = "The CRM import has not finished."
+  }
+}
+
+resource "terraform_data" "independent" {
+  input = "created anyway"
+}
+`, id),
+			// A scoped data source in a check block is read again at apply,
+			// so the plan after apply is never empty.
+			ExpectNonEmptyPlan: true,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),
+			},
+		}},
+	})
+}
+
+// A wait that outlasts timeouts.read fails with how long it waited, how many
+// polls it made and the last status.
+func TestConfigurationImportWait_timeout(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n  timeouts = { read = \"300ms\" }\n"),
+			ExpectError: expectError(fmt.Sprintf(
+				`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after 300ms and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
+		}},
+	})
+	if polls := getRequests(portal); polls < 2 {
+		t.Fatalf("the wait polled %d times in 300ms at a %s interval", polls, testPollInterval)
+	}
+}
+
+// Gateway pages and 5xx answers between polls do not end a wait.
+func TestConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	fault := emulator.GatewayHTML(504)
+	fault.Count = 3
+	portal.InjectFault("configuration.import.get", fault)
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("F")),
+			},
+		}},
+	})
+}
+
+// An error that cannot heal ends the wait at once.
+func TestConfigurationImportWait_authErrorEndsWait(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", portal.server.URL+"/rest/1/revokedcode42/") +
+		dataSourceConfig("test", id, "  wait = {}\n")
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: expectError(`Bitrix24 refused the credentials.*INVALID_CREDENTIALS`),
+		}},
+	})
+	if polls := getRequests(portal); polls != 1 {
+		t.Fatalf("the wait polled %d times after an auth error; want 1", polls)
+	}
+}
+
+func TestConfigurationImportWait_invalidSettings(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		settings string
+		want     string
+	}{
+		"zero interval":        {`wait = { poll_interval = "0s" }`, `Duration too short.*"0s" is shorter than the smallest allowed value, 1s`},
+		"negative interval":    {`wait = { poll_interval = "-1m" }`, `Duration too short`},
+		"sub-second interval":  {`wait = { poll_interval = "500ms" }`, `Duration too short.*1s`},
+		"unparsable interval":  {`wait = { poll_interval = "every minute" }`, `Invalid duration.*"every minute"`},
+		"unparsable timeout":   {`timeouts = { read = "soon" }`, `Invalid Attribute Value Time Duration.*"soon" must be a string containing a sequence of decimal numbers`},
+		"zero timeout":         {`timeouts = { read = "0s" }`, `Invalid read timeout.*longer than zero`},
+		"negative timeout":     {`timeouts = { read = "-5m" }`, `Invalid read timeout`},
+		"fail_on_error string": {`wait = { fail_on_error = "sometimes" }`, `Incorrect attribute value type|a bool is required`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories(),
+				Steps: []resource.TestStep{{
+					Config: `
+provider "bitrix24" {
+  webhook_url = "https://portal.example.com/rest/1/abc123/"
+}
+` + dataSourceConfig("test", 1, "  "+tc.settings+"\n"),
+					ExpectError: expectError(tc.want),
+				}},
+			})
+		})
+	}
+}

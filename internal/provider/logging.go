@@ -1,0 +1,62 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+// tflogLogger bridges the client's logging to tflog, so that its lines show
+// with TF_LOG_PROVIDER and carry the masks of the request's context.
+type tflogLogger struct{}
+
+var _ bitrix24.Logger = tflogLogger{}
+
+func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Debug(ctx, msg, fields)
+}
+
+func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
+	tflog.Warn(ctx, msg, fields)
+}
+
+// maskSecrets hides the credentials in every log line written with ctx. tflog
+// masks belong to a context, so each request sets them again.
+func maskSecrets(ctx context.Context, secrets []string) context.Context {
+	if len(secrets) == 0 {
+		return ctx
+	}
+	ctx = tflog.MaskMessageStrings(ctx, secrets...)
+	return tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+}
+
+func logPoll(ctx context.Context, e bitrix24.PollEvent) {
+	fields := map[string]any{
+		"process_id": e.ProcessID,
+		"poll":       e.Poll,
+		"elapsed":    e.Elapsed.Round(time.Millisecond).String(),
+		"status":     e.Status.Status,
+		"state":      e.Status.State(),
+	}
+	if p := e.Status.Progress; p != nil {
+		fields["action"] = p.Action
+		fields["step"] = p.Step
+		fields["section"] = p.Section
+	}
+	tflog.Info(ctx, "Polled configuration import", fields)
+}
+
+func logPollError(ctx context.Context, e bitrix24.PollErrorEvent) {
+	tflog.Warn(ctx, "Polling configuration import failed; trying again at the next poll", map[string]any{
+		"process_id": e.ProcessID,
+		"poll":       e.Poll,
+		"elapsed":    e.Elapsed.Round(time.Millisecond).String(),
+		"error":      e.Err.Error(),
+	})
+}

@@ -1,0 +1,69 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflogtest"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+// Whatever the client or the wait logs through a request's context, the
+// webhook code is masked, in messages and in field values.
+func TestLogging_masksSecrets(t *testing.T) {
+	var out bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	ctx = maskSecrets(ctx, []string{testWebhookCode})
+
+	tflogLogger{}.Debug(ctx, "POST http://127.0.0.1/rest/1/"+testWebhookCode+"/configuration.import.get", map[string]any{
+		"url": "http://127.0.0.1/rest/1/" + testWebhookCode + "/configuration.import.get",
+	})
+	tflogLogger{}.Warn(ctx, "failed", map[string]any{"error": "dial " + testWebhookCode})
+	logPollError(ctx, bitrix24.PollErrorEvent{ProcessID: 7, Poll: 2, Elapsed: time.Minute, Err: errString("gateway at /rest/1/" + testWebhookCode + "/")})
+
+	logged := out.String()
+	if strings.Contains(logged, testWebhookCode) {
+		t.Fatalf("the log shows the webhook code:\n%s", logged)
+	}
+	if n := strings.Count(logged, "***"); n < 4 {
+		t.Fatalf("expected the code masked in 4 places, found %d:\n%s", n, logged)
+	}
+}
+
+func TestLogging_pollFields(t *testing.T) {
+	var out bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	logPoll(ctx, bitrix24.PollEvent{
+		ProcessID: 42,
+		Poll:      3,
+		Elapsed:   2*time.Minute + 1500*time.Microsecond,
+		Status:    &bitrix24.ImportStatus{Status: "P", Progress: &bitrix24.ImportProgress{Action: "load", Step: 4, Section: "CRM_STATUS"}},
+	})
+	entries, err := tflogtest.MultilineJSONDecode(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("want one log entry, got %d", len(entries))
+	}
+	want := map[string]any{
+		"@level": "info", "process_id": float64(42), "poll": float64(3), "status": "P", "state": "processing",
+		"action": "load", "step": float64(4), "section": "CRM_STATUS", "elapsed": "2m0.002s",
+	}
+	for k, v := range want {
+		if entries[0][k] != v {
+			t.Errorf("%s = %#v, want %#v", k, entries[0][k], v)
+		}
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

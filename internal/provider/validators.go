@@ -1,0 +1,134 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+
+// webhookURLValidator checks an explicit webhook_url at validate time. The
+// error never repeats the value: it holds the webhook's secret code.
+type webhookURLValidator struct{}
+
+var _ validator.String = webhookURLValidator{}
+
+func (webhookURLValidator) Description(context.Context) string {
+	return "value must be an incoming webhook URL like " + webhookURLExample
+}
+
+func (v webhookURLValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (webhookURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := bitrix24.ParseWebhookURL(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", err))
+	}
+}
+
+// invalidWebhookURLDetail says what is wrong with a webhook URL and what a
+// good one looks like, naming where the value came from but not the value.
+func invalidWebhookURLDetail(source string, err error) string {
+	reason := err.Error()
+	var urlErr *bitrix24.WebhookURLError
+	if errors.As(err, &urlErr) {
+		reason = urlErr.Reason
+	}
+	return fmt.Sprintf("The value of %s is not a usable webhook URL: %s. A webhook URL looks like %s. "+
+		"Set webhook_url, or the %s environment variable, to the URL of an incoming webhook of the portal.",
+		source, reason, webhookURLExample, webhookURLEnvVar)
+}
+
+// parseProcessID accepts the decimal ids the portal hands out: digits only,
+// greater than zero, within int64.
+func parseProcessID(s string) (int64, error) {
+	if s == "" {
+		return 0, fmt.Errorf("it is empty")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%q is not a whole number: a process id is made of digits only", s)
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is too large for a process id", s)
+	}
+	if id == 0 {
+		return 0, fmt.Errorf("a process id is greater than zero")
+	}
+	return id, nil
+}
+
+type processIDValidator struct{}
+
+var _ validator.String = processIDValidator{}
+
+func (processIDValidator) Description(context.Context) string {
+	return "value must be a positive whole number, the processId that configuration.import.register returned"
+}
+
+func (v processIDValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (processIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseProcessID(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid process id",
+			fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err))
+	}
+}
+
+// durationValidator checks a Go duration string. Values below min are errors;
+// values below advised only warn, with the reason given by advice.
+type durationValidator struct {
+	min     time.Duration
+	advised time.Duration
+	advice  string
+}
+
+var _ validator.String = durationValidator{}
+
+func (v durationValidator) Description(context.Context) string {
+	return fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", v.min)
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	raw := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(raw)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%q is not a duration: write a number with a unit, such as \"1m\", \"90s\" or \"1h30m\".", raw))
+	case d < v.min:
+		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
+			fmt.Sprintf("%q is shorter than the smallest allowed value, %s.", raw, v.min))
+	case d < v.advised:
+		resp.Diagnostics.AddAttributeWarning(req.Path, "Polling more often than the portal changes",
+			fmt.Sprintf("%q is shorter than %s. %s", raw, v.advised, v.advice))
+	}
+}

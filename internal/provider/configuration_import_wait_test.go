@@ -312,7 +312,7 @@ func TestConfigurationImportWait_timeout(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n  timeouts = { read = \"300ms\" }\n"),
 			ExpectError: expectError(fmt.Sprintf(
-				`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after 300ms and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
+				`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after \d+ms and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
 		}},
 	})
 	if polls := getRequests(portal); polls < 2 {

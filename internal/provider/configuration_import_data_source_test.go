@@ -400,3 +400,81 @@ func TestConfigurationImportDataSource_unreachablePortal(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Shapes the emulator does not produce by itself but the real portal may
+// send, answered verbatim.
+func TestConfigurationImportDataSource_responseQuirks(t *testing.T) {
+	t.Parallel()
+	const timeBlock = `"time":{"start":1629303000.9341,"finish":1629303001.0443,"duration":0.11020803451538,"processing":0.054312944412231,"date_start":"2021-08-18T18:10:00+02:00","date_finish":"2021-08-18T18:10:01+02:00"}`
+	tests := map[string]struct {
+		body   string
+		checks []statecheck.StateCheck
+		want   string // an error instead of checks
+	}{
+		"documentation example": {
+			body: `{"result":{"status":"P","progress":{"action":"manifest","step":0,"section":"REST_APPLICATION"}},` + timeBlock + `}`,
+			checks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("P")),
+				expect("test", "progress", knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"action": knownvalue.StringExact("manifest"), "step": knownvalue.Int64Exact(0), "section": knownvalue.StringExact("REST_APPLICATION"),
+				})),
+			},
+		},
+		"step as a string, no section, keys past 9": {
+			body: `{"result":{"status":"E","progress":{"action":"finish","step":"3"},` +
+				`"notice":{"10":{"code":"","message":"tenth","type":"notice"},"9":{"code":"","message":"ninth","type":"notice"}},` +
+				`"exception":[{"code":"","message":"stopped","type":"exception"}]},` + timeBlock + `}`,
+			checks: []statecheck.StateCheck{
+				expect("test", "progress", knownvalue.ObjectExact(map[string]knownvalue.Check{
+					"action": knownvalue.StringExact("finish"), "step": knownvalue.Int64Exact(3), "section": knownvalue.StringExact(""),
+				})),
+				expect("test", "notices", knownvalue.ListExact([]knownvalue.Check{
+					message("", "ninth", "notice"), message("", "tenth", "notice"),
+				})),
+				expect("test", "errors", emptyList),
+			},
+		},
+		"finished with objects and lists of any shape": {
+			body: `{"result":{"status":"F","additional":{"b":[1,2],"a":{"x":null}},"createItemList":{}},` + timeBlock + `}`,
+			checks: []statecheck.StateCheck{
+				expect("test", "finished", knownvalue.Bool(true)),
+				expect("test", "additional", knownvalue.StringExact(`{"b":[1,2],"a":{"x":null}}`)),
+				expect("test", "created_items", knownvalue.StringExact(`{}`)),
+			},
+		},
+		"unrecognised status letter": {
+			body: `{"result":{"status":"Q"},` + timeBlock + `}`,
+			checks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("Q")),
+				expect("test", "state", knownvalue.StringExact("unknown")),
+				expect("test", "finished", knownvalue.Bool(false)),
+			},
+		},
+		"error inside result": {
+			body: `{"result":{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."},` + timeBlock + `}`,
+			want: `Unable to read configuration import.*PROCESS_NOT_FOUND.*Process doesn't found\.`,
+		},
+		"empty error code": {
+			body: `{"error":"","error_description":"Something went wrong"}`,
+			want: `Unable to read configuration import.*Something went wrong`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			portal := newTestPortal(t, emulator.Config{})
+			portal.InjectFault("configuration.import.get", emulator.Fault{Body: tc.body, Count: 100})
+			step := resource.TestStep{
+				Config:            portal.providerConfig() + dataSourceConfig("test", 42, ""),
+				ConfigStateChecks: tc.checks,
+			}
+			if tc.want != "" {
+				step.ExpectError = expectError(tc.want)
+			}
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviderFactories(),
+				Steps:                    []resource.TestStep{step},
+			})
+		})
+	}
+}

@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 package bitrix24
 
 import (

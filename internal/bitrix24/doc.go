@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 // Package bitrix24 is a small client for the Bitrix24 REST API.
 //
 // It knows how to call a method through an incoming webhook (Auth is the seam

@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 package bitrix24
 
 import (
@@ -60,19 +63,26 @@ func jsonText(raw json.RawMessage) string {
 	}
 }
 
+// jsonNumberText is the text of a number sent as a JSON number or as a
+// numeric string (PHP sends both); ok is false for any other value.
+func jsonNumberText(raw json.RawMessage) (text string, ok bool) {
+	switch jsonKind(raw) {
+	case '0':
+		return string(bytes.TrimSpace(raw)), true
+	case '"':
+		if json.Unmarshal(raw, &text) != nil {
+			return "", false
+		}
+		return strings.TrimSpace(text), true
+	}
+	return "", false
+}
+
 // jsonInt reads an integer sent as a number (2, 2.0, 2e0) or as a numeric
 // string ("2", " 2 "). A fraction is cut off; anything else reads as 0.
 func jsonInt(raw json.RawMessage) int64 {
-	var text string
-	switch jsonKind(raw) {
-	case '0':
-		text = string(bytes.TrimSpace(raw))
-	case '"':
-		if json.Unmarshal(raw, &text) != nil {
-			return 0
-		}
-		text = strings.TrimSpace(text)
-	default:
+	text, ok := jsonNumberText(raw)
+	if !ok {
 		return 0
 	}
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
@@ -87,16 +97,8 @@ func jsonInt(raw json.RawMessage) int64 {
 
 // jsonFloat reads a float sent as a number or as a numeric string.
 func jsonFloat(raw json.RawMessage) (f float64, ok bool) {
-	var text string
-	switch jsonKind(raw) {
-	case '0':
-		text = string(bytes.TrimSpace(raw))
-	case '"':
-		if json.Unmarshal(raw, &text) != nil {
-			return 0, false
-		}
-		text = strings.TrimSpace(text)
-	default:
+	text, ok := jsonNumberText(raw)
+	if !ok {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(text, 64)

@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 // Package emulator is a Bitrix24 portal reduced to what the provider uses:
 // incoming-webhook authentication, the REST envelopes, batch, and the
 // configuration.import methods with the background agent that advances

@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 package emulator
 
 import (
@@ -8,39 +11,19 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// testClock is a settable clock for Config.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	zone := time.FixedZone("CEST", 2*60*60)
-	return &testClock{t: time.Date(2021, 8, 18, 18, 10, 0, 0, zone)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newTestClock() *ManualClock {
+	return NewManualClock(time.Date(2021, 8, 18, 18, 10, 0, 0, time.FixedZone("CEST", 2*60*60)))
 }
 
 // harness is a portal served over loopback.
 type harness struct {
 	t      *testing.T
 	portal *Portal
-	clock  *testClock
+	clock  *ManualClock
 	server *httptest.Server
 }
 

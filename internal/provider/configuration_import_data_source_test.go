@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -208,12 +207,9 @@ func TestConfigurationImportDataSource_everyStatus(t *testing.T) {
 		expect("unknown", "notices", emptyList),
 	)
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config:            config.String(),
-			ConfigStateChecks: checks,
-		}},
+	unitTest(t, resource.TestStep{
+		Config:            config.String(),
+		ConfigStateChecks: checks,
 	})
 }
 
@@ -222,63 +218,37 @@ func TestConfigurationImportDataSource_processIDAsString(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
   process_id = "%d"
 }
 `, id),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expect("test", "id", knownvalue.StringExact(fmt.Sprint(id))),
-				expect("test", "status", knownvalue.StringExact("S")),
-			},
-		}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expect("test", "id", knownvalue.StringExact(fmt.Sprint(id))),
+			expect("test", "status", knownvalue.StringExact("S")),
+		},
 	})
-}
-
-// testClock lets a test move the emulator's clock past its retention.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // The portal keeps an import's data 3 days; after that it reads as U.
 func TestConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
 	t.Parallel()
-	clock := &testClock{now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	portal := newTestPortal(t, emulator.Config{Now: clock.Now})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 	config := portal.providerConfig() + dataSourceConfig("test", id, "")
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{
-			{
-				Config:            config,
-				ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("F"))},
-			},
-			{
-				PreConfig:         func() { clock.Add(72*time.Hour + time.Minute) },
-				Config:            config,
-				ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("U"))},
-			},
-		},
-	})
+	unitTest(t, resource.TestStep{
+		Config:            config,
+		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("F"))},
+	},
+		resource.TestStep{
+			PreConfig:         func() { clock.Add(72*time.Hour + time.Minute) },
+			Config:            config,
+			ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("U"))},
+		})
 }
 
 func TestConfigurationImportDataSource_invalidProcessID(t *testing.T) {
@@ -297,20 +267,13 @@ func TestConfigurationImportDataSource_invalidProcessID(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories(),
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
-provider "bitrix24" {
-  webhook_url = "https://portal.example.com/rest/1/abc123/"
-}
-
+			unitTest(t, resource.TestStep{
+				Config: offlineProviderConfig + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
   process_id = %s
 }
 `, tc.value),
-					ExpectError: expectError(tc.want),
-				}},
+				ExpectError: expectError(tc.want),
 			})
 		})
 	}
@@ -471,10 +434,7 @@ func TestConfigurationImportDataSource_responseQuirks(t *testing.T) {
 			if tc.want != "" {
 				step.ExpectError = expectError(tc.want)
 			}
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories(),
-				Steps:                    []resource.TestStep{step},
-			})
+			unitTest(t, step)
 		})
 	}
 }

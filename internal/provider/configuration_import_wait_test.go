@@ -71,10 +71,8 @@ func TestConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
 resource "terraform_data" "process" {
   input = "%d"
 }
@@ -88,32 +86,31 @@ resource "terraform_data" "after_import" {
   input = data.bitrix24_configuration_import.test.status
 }
 `, id),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					// Read at apply: nothing is known yet at plan time.
-					plancheck.ExpectUnknownValue("terraform_data.after_import", tfjsonpath.New("input")),
-				},
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{
+				// Read at apply: nothing is known yet at plan time.
+				plancheck.ExpectUnknownValue("terraform_data.after_import", tfjsonpath.New("input")),
 			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				expect("test", "status", knownvalue.StringExact("F")),
-				expect("test", "finished", knownvalue.Bool(true)),
-				statecheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("output"), knownvalue.StringExact("F")),
-			},
-			Check: func(*terraform.State) error {
-				info, _ := portal.Process(id)
-				if info.Status != "F" || info.FinishedAt.IsZero() {
-					return fmt.Errorf("the emulator has not finished the import: %+v", info)
-				}
-				if err := checkWaitedThrough(portal); err != nil {
-					return err
-				}
-				seen := firstFinishedAnswer(t, portal, id)
-				polls := getRequests(portal)
-				t.Logf("import marked F at %s after %d runs; the wait read F %s later; %d get requests in all",
-					info.FinishedAt.Format(time.StampMilli), info.Runs, seen.Sub(info.FinishedAt), polls)
-				return nil
-			},
-		}},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expect("test", "status", knownvalue.StringExact("F")),
+			expect("test", "finished", knownvalue.Bool(true)),
+			statecheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("output"), knownvalue.StringExact("F")),
+		},
+		Check: func(*terraform.State) error {
+			info, _ := portal.Process(id)
+			if info.Status != "F" || info.FinishedAt.IsZero() {
+				return fmt.Errorf("the emulator has not finished the import: %+v", info)
+			}
+			if err := checkWaitedThrough(portal); err != nil {
+				return err
+			}
+			seen := firstFinishedAnswer(t, portal, id)
+			polls := getRequests(portal)
+			t.Logf("import marked F at %s after %d runs; the wait read F %s later; %d get requests in all",
+				info.FinishedAt.Format(time.StampMilli), info.Runs, seen.Sub(info.FinishedAt), polls)
+			return nil
+		},
 	})
 }
 
@@ -125,23 +122,20 @@ func TestConfigurationImportWait_planWaits(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1m\" }\n") + `
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1m\" }\n") + `
 resource "terraform_data" "after_import" {
   input = data.bitrix24_configuration_import.test.status
 }
 `,
-			PlanOnly:           true,
-			ExpectNonEmptyPlan: true,
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				// The only plan of a plan-only step.
-				PostApplyPreRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
-				},
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			// The only plan of a plan-only step.
+			PostApplyPreRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
 			},
-		}},
+		},
 	})
 	info, _ := portal.Process(id)
 	if info.Status != "F" {
@@ -170,12 +164,9 @@ func TestConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
 	id := portal.CreateProcess(failingScript())
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
-			ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
-		}},
+	unitTest(t, resource.TestStep{
+		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
 	})
 }
 
@@ -186,24 +177,21 @@ func TestConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
 	id := portal.CreateProcess(failingScript())
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { fail_on_error = false }\n") + `
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { fail_on_error = false }\n") + `
 resource "terraform_data" "branch" {
   input = data.bitrix24_configuration_import.test.status == "F" ? "go on" : "roll back: ${data.bitrix24_configuration_import.test.exceptions[0].message}"
 }
 `,
-			ConfigStateChecks: []statecheck.StateCheck{
-				expect("test", "status", knownvalue.StringExact("E")),
-				expect("test", "state", knownvalue.StringExact("failed")),
-				expect("test", "exceptions", knownvalue.ListExact([]knownvalue.Check{
-					message("ERROR_ACCESS", "Access denied to REST_APPLICATION", "exception"),
-				})),
-				statecheck.ExpectKnownValue("terraform_data.branch", tfjsonpath.New("output"),
-					knownvalue.StringExact("roll back: Access denied to REST_APPLICATION")),
-			},
-		}},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expect("test", "status", knownvalue.StringExact("E")),
+			expect("test", "state", knownvalue.StringExact("failed")),
+			expect("test", "exceptions", knownvalue.ListExact([]knownvalue.Check{
+				message("ERROR_ACCESS", "Access denied to REST_APPLICATION", "exception"),
+			})),
+			statecheck.ExpectKnownValue("terraform_data.branch", tfjsonpath.New("output"),
+				knownvalue.StringExact("roll back: Access denied to REST_APPLICATION")),
+		},
 	})
 }
 
@@ -212,22 +200,17 @@ resource "terraform_data" "branch" {
 func TestConfigurationImportWait_unknownProcess(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = {}\n"),
-				ExpectError: expectError(`Configuration import unknown to the portal.*424242.*3 days`),
+	unitTest(t, resource.TestStep{
+		Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = {}\n"),
+		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*3 days`),
+	},
+		resource.TestStep{
+			Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = { fail_on_unknown = false }\n"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				expect("test", "status", knownvalue.StringExact("U")),
+				expect("test", "state", knownvalue.StringExact("unknown")),
 			},
-			{
-				Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = { fail_on_unknown = false }\n"),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expect("test", "status", knownvalue.StringExact("U")),
-					expect("test", "state", knownvalue.StringExact("unknown")),
-				},
-			},
-		},
-	})
+		})
 }
 
 // A postcondition on the data source stops the plan with the user's own
@@ -238,10 +221,8 @@ func TestConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, id, "manifest")
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
   process_id = %d
 
@@ -257,8 +238,7 @@ resource "terraform_data" "after_import" {
   input = data.bitrix24_configuration_import.test.id
 }
 `, id),
-			ExpectError: expectError(`The CRM import is still processing \(manifest\); try again later\.`),
-		}},
+		ExpectError: expectError(`The CRM import is still processing \(manifest\); try again later\.`),
 	})
 }
 
@@ -270,10 +250,8 @@ func TestConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	id := portal.CreateProcess(failingScript())
 	portal.RunToEnd(id)
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
 check "crm_import" {
   data "bitrix24_configuration_import" "test" {
     process_id = %d
@@ -290,13 +268,12 @@ resource "terraform_data" "independent" {
   input = "created anyway"
 }
 `, id),
-			// A scoped data source in a check block is read again at apply,
-			// so the plan after apply is never empty.
-			ExpectNonEmptyPlan: true,
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),
-			},
-		}},
+		// A scoped data source in a check block is read again at apply,
+		// so the plan after apply is never empty.
+		ExpectNonEmptyPlan: true,
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),
+		},
 	})
 }
 
@@ -307,13 +284,10 @@ func TestConfigurationImportWait_timeout(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n  timeouts = { read = \"300ms\" }\n"),
-			ExpectError: expectError(fmt.Sprintf(
-				`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after \d+ms and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
-		}},
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n  timeouts = { read = \"300ms\" }\n"),
+		ExpectError: expectError(fmt.Sprintf(
+			`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after \d+ms and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
 	})
 	if polls := getRequests(portal); polls < 2 {
 		t.Fatalf("the wait polled %d times in 300ms at a %s interval", polls, testPollInterval)
@@ -329,14 +303,11 @@ func TestConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) {
 	fault.Count = 3
 	portal.InjectFault("configuration.import.get", fault)
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expect("test", "status", knownvalue.StringExact("F")),
-			},
-		}},
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+		ConfigStateChecks: []statecheck.StateCheck{
+			expect("test", "status", knownvalue.StringExact("F")),
+		},
 	})
 }
 
@@ -348,12 +319,9 @@ func TestConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 	config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", portal.server.URL+"/rest/1/revokedcode42/") +
 		dataSourceConfig("test", id, "  wait = {}\n")
 
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config:      config,
-			ExpectError: expectError(`Bitrix24 refused the credentials.*INVALID_CREDENTIALS`),
-		}},
+	unitTest(t, resource.TestStep{
+		Config:      config,
+		ExpectError: expectError(`Bitrix24 refused the credentials.*INVALID_CREDENTIALS`),
 	})
 	if polls := getRequests(portal); polls != 1 {
 		t.Fatalf("the wait polled %d times after an auth error; want 1", polls)
@@ -378,16 +346,9 @@ func TestConfigurationImportWait_invalidSettings(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories(),
-				Steps: []resource.TestStep{{
-					Config: `
-provider "bitrix24" {
-  webhook_url = "https://portal.example.com/rest/1/abc123/"
-}
-` + dataSourceConfig("test", 1, "  "+tc.settings+"\n"),
-					ExpectError: expectError(tc.want),
-				}},
+			unitTest(t, resource.TestStep{
+				Config:      offlineProviderConfig + dataSourceConfig("test", 1, "  "+tc.settings+"\n"),
+				ExpectError: expectError(tc.want),
 			})
 		})
 	}

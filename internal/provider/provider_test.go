@@ -51,6 +51,14 @@ func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error)
 	}
 }
 
+// offlineProviderConfig names a portal that is never called: for steps that
+// fail validation first.
+const offlineProviderConfig = `
+provider "bitrix24" {
+  webhook_url = "https://portal.example.com/rest/1/abc123/"
+}
+`
+
 // testPortal is an emulated portal on loopback.
 type testPortal struct {
 	*emulator.Portal
@@ -153,10 +161,8 @@ func TestProvider_webhookURLValidation(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			resource.UnitTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: testProviderFactories(),
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
+			unitTest(t, resource.TestStep{
+				Config: fmt.Sprintf(`
 provider "bitrix24" {
   webhook_url = %q
 }
@@ -165,8 +171,7 @@ data "bitrix24_configuration_import" "test" {
   process_id = 1
 }
 `, tc.url),
-					ExpectError: expectError(tc.want),
-				}},
+				ExpectError: expectError(tc.want),
 			})
 		})
 	}
@@ -205,16 +210,13 @@ data "bitrix24_configuration_import" "test" {
 
 func TestProvider_missingWebhookURL(t *testing.T) {
 	t.Setenv(webhookURLEnvVar, "")
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: `
+	unitTest(t, resource.TestStep{
+		Config: `
 data "bitrix24_configuration_import" "test" {
   process_id = 1
 }
 `,
-			ExpectError: expectError(`Missing Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
-		}},
+		ExpectError: expectError(`Missing Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
 	})
 }
 
@@ -222,31 +224,25 @@ func TestProvider_webhookURLFromEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(webhookURLEnvVar, portal.webhookURL())
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
   process_id = %d
 }
 `, id),
-			Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
-		}},
+		Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
 	})
 }
 
 func TestProvider_malformedWebhookURLInEnvironment(t *testing.T) {
 	t.Setenv(webhookURLEnvVar, "https://portal.example.com/rest/1/")
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: `
+	unitTest(t, resource.TestStep{
+		Config: `
 data "bitrix24_configuration_import" "test" {
   process_id = 1
 }
 `,
-			ExpectError: expectError(`Invalid Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL\s+environment\s+variable`),
-		}},
+		ExpectError: expectError(`Invalid Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL\s+environment\s+variable`),
 	})
 }
 
@@ -255,25 +251,20 @@ func TestProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(webhookURLEnvVar, "not a url")
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + fmt.Sprintf(`
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
   process_id = %d
 }
 `, id),
-			Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
-		}},
+		Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
 	})
 }
 
 func TestProvider_unknownWebhookURL(t *testing.T) {
 	t.Parallel()
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		Steps: []resource.TestStep{{
-			Config: `
+	unitTest(t, resource.TestStep{
+		Config: `
 resource "terraform_data" "url" {
   input = "https://portal.example.com/rest/1/abc123/"
 }
@@ -286,8 +277,7 @@ data "bitrix24_configuration_import" "test" {
   process_id = 1
 }
 `,
-			ExpectError: expectError(`Unknown Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
-		}},
+		ExpectError: expectError(`Unknown Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
 	})
 }
 
@@ -324,4 +314,14 @@ func (c *redactedErrorCheck) requireSeen(t *testing.T) {
 	if !c.seen {
 		t.Fatalf("expected an error matching %s, got none", c.want)
 	}
+}
+
+// unitTest runs steps with the real Terraform CLI against the in-process
+// provider; TF_ACC is not needed.
+func unitTest(t *testing.T, steps ...resource.TestStep) {
+	t.Helper()
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		Steps:                    steps,
+	})
 }

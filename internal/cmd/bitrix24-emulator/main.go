@@ -1,3 +1,6 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
 // Command bitrix24-emulator serves an emulated Bitrix24 portal for demos.
 //
 //	bitrix24-emulator [-listen 127.0.0.1:0] [-agent-period 60s] [-user 1] [-code CODE]

@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
@@ -230,7 +232,7 @@ data "bitrix24_configuration_import" "test" {
   process_id = %d
 }
 `, id),
-		Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
+		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
 	})
 }
 
@@ -257,7 +259,7 @@ data "bitrix24_configuration_import" "test" {
   process_id = %d
 }
 `, id),
-		Check: resource.TestCheckResourceAttr("data.bitrix24_configuration_import.test", "status", "S"),
+		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
 	})
 }
 

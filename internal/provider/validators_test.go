@@ -3,7 +3,16 @@
 
 package provider
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
 
 func TestParseProcessID(t *testing.T) {
 	tests := []struct {
@@ -41,5 +50,42 @@ func TestUserAgent(t *testing.T) {
 	}
 	if got := userAgent("dev", ""); got != "Terraform/unknown (+https://www.terraform.io) terraform-provider-bitrix24/dev" {
 		t.Errorf("userAgent without Terraform version = %q", got)
+	}
+}
+
+func TestDurationValidator(t *testing.T) {
+	v := durationValidator{min: time.Second, advised: time.Minute, advice: "Slow down."}
+	tests := []struct {
+		in                     string
+		wantError, wantWarning string
+	}{
+		{in: "1m"},
+		{in: "90s"},
+		{in: "2s", wantWarning: `"2s" is shorter than 1m0s. Slow down.`},
+		{in: "1s", wantWarning: `"1s" is shorter than 1m0s. Slow down.`},
+		{in: "999ms", wantError: `"999ms" is shorter than the smallest allowed value, 1s.`},
+		{in: "0s", wantError: `"0s" is shorter than the smallest allowed value, 1s.`},
+		{in: "-1m", wantError: `"-1m" is shorter than the smallest allowed value, 1s.`},
+		{in: "1 minute", wantError: `"1 minute" is not a duration`},
+	}
+	for _, tc := range tests {
+		var resp validator.StringResponse
+		v.ValidateString(context.Background(), validator.StringRequest{
+			Path:        path.Root("wait").AtName("poll_interval"),
+			ConfigValue: types.StringValue(tc.in),
+		}, &resp)
+		var gotError, gotWarning string
+		for _, d := range resp.Diagnostics.Errors() {
+			gotError += d.Detail()
+		}
+		for _, d := range resp.Diagnostics.Warnings() {
+			gotWarning += d.Detail()
+		}
+		if !strings.HasPrefix(gotError, tc.wantError) || (tc.wantError == "") != (gotError == "") {
+			t.Errorf("%q: error %q, want %q", tc.in, gotError, tc.wantError)
+		}
+		if gotWarning != tc.wantWarning {
+			t.Errorf("%q: warning %q, want %q", tc.in, gotWarning, tc.wantWarning)
+		}
 	}
 }

@@ -1,0 +1,149 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+)
+
+// directRead calls the data source's Read without Terraform, for what the
+// CLI cannot show a test: a cancelled context, and warnings (there is no
+// ExpectWarning). wait holds the wait attributes; nil leaves wait out.
+type directRead struct {
+	processID string
+	wait      map[string]tftypes.Value
+}
+
+func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (*configurationImportModel, diag.Diagnostics) {
+	t.Helper()
+	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := &configurationImportDataSource{provider: &providerData{client: client}}
+
+	var schemaResp datasource.SchemaResponse
+	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)
+	objectType := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	values := map[string]tftypes.Value{}
+	for name, typ := range objectType.AttributeTypes {
+		values[name] = tftypes.NewValue(typ, nil)
+	}
+	values["process_id"] = tftypes.NewValue(tftypes.String, r.processID)
+	if r.wait != nil {
+		waitType := objectType.AttributeTypes["wait"].(tftypes.Object)
+		wait := map[string]tftypes.Value{}
+		for name, typ := range waitType.AttributeTypes {
+			wait[name] = tftypes.NewValue(typ, nil)
+		}
+		for name, v := range r.wait {
+			wait[name] = v
+		}
+		values["wait"] = tftypes.NewValue(waitType, wait)
+	}
+
+	resp := datasource.ReadResponse{State: tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, nil)}}
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, values)}}, &resp)
+	if resp.Diagnostics.HasError() {
+		return nil, resp.Diagnostics
+	}
+	var state configurationImportModel
+	resp.Diagnostics.Append(resp.State.Get(ctx, &state)...)
+	return &state, resp.Diagnostics
+}
+
+// Ctrl-C makes Terraform cancel the context of a read in flight. A wait at
+// the default one-minute interval must end within a second of that, and say
+// it was cancelled rather than timed out.
+func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var cancelledAt time.Time
+	go func() {
+		// Cancel once the first poll has been answered and the wait sleeps.
+		for len(portal.Requests()) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		cancelledAt = time.Now()
+		cancel()
+	}()
+	_, diags := directRead{processID: fmt.Sprint(id), wait: map[string]tftypes.Value{}}.run(ctx, t, portal)
+	returned := time.Now()
+
+	if took := returned.Sub(cancelledAt); took > time.Second {
+		t.Errorf("the read returned %s after the cancellation; want under a second", took)
+	}
+	if !diags.HasError() {
+		t.Fatal("a cancelled wait returned no error")
+	}
+	d := diags.Errors()[0]
+	if d.Summary() != "Waiting for the configuration import was cancelled" || !strings.Contains(d.Detail(), "was cancelled after") {
+		t.Errorf("unexpected diagnostic: %s: %s", d.Summary(), d.Detail())
+	}
+	t.Logf("read returned %s after the cancellation: %s", returned.Sub(cancelledAt), d.Detail())
+}
+
+// With fail_on_error = false and fail_on_unknown = false the state is
+// recorded with a warning that carries the portal's messages.
+func TestConfigurationImportDataSource_waitWarnsInsteadOfFailing(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	failed := portal.CreateProcess(failingScript())
+	portal.RunToEnd(failed)
+
+	tests := map[string]struct {
+		processID   string
+		wait        map[string]tftypes.Value
+		wantStatus  string
+		wantWarning string
+	}{
+		"failed": {
+			processID:   fmt.Sprint(failed),
+			wait:        map[string]tftypes.Value{"fail_on_error": tftypes.NewValue(tftypes.Bool, false)},
+			wantStatus:  "E",
+			wantWarning: "[ERROR_ACCESS] Access denied to REST_APPLICATION",
+		},
+		"unknown": {
+			processID:   "31337",
+			wait:        map[string]tftypes.Value{"fail_on_unknown": tftypes.NewValue(tftypes.Bool, false)},
+			wantStatus:  "U",
+			wantWarning: "purged its data",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			state, diags := directRead{processID: tc.processID, wait: tc.wait}.run(context.Background(), t, portal)
+			if diags.HasError() {
+				t.Fatalf("unexpected error: %v", diags)
+			}
+			if got := state.Status.ValueString(); got != tc.wantStatus {
+				t.Errorf("status = %q, want %q", got, tc.wantStatus)
+			}
+			warnings := diags.Warnings()
+			if len(warnings) != 1 || !strings.Contains(warnings[0].Detail(), tc.wantWarning) {
+				t.Errorf("want one warning containing %q, got %v", tc.wantWarning, warnings)
+			}
+		})
+	}
+}

@@ -148,26 +148,17 @@ var transientCodes = map[string]bool{
 	ErrorCodeUnexpectedAnswer:    true,
 }
 
-// permanentCodes are the portal errors that another try will not fix, even
-// when they come with a status that otherwise means "try again"
-// (OVERLOAD_LIMIT arrives with 503).
+// permanentCodes are the portal errors other than authCodes that another try
+// will not fix, even when they come with a status that otherwise means "try
+// again" (OVERLOAD_LIMIT arrives with 503).
 var permanentCodes = map[string]bool{
-	ErrorCodeOverloadLimit:                         true, // the portal was blocked by hand
-	ErrorCodePortalDeleted:                         true,
-	ErrorCodeMethodNotFound:                        true,
-	ErrorCodeInvalidCredentials:                    true,
-	ErrorCodeNoAuthFound:                           true,
-	strings.ToUpper(ErrorCodeExpiredToken):         true, // needs a token refresh first
-	strings.ToUpper(ErrorCodeInvalidToken):         true,
-	strings.ToUpper(ErrorCodeInsufficientScope):    true,
-	strings.ToUpper(ErrorCodeInsufficientAuthType): true,
-	strings.ToUpper(ErrorCodeUserAccessError):      true,
-	ErrorCodeAccessDenied:                          true,
-	ErrorCodeWrongAuthType:                         true,
-	ErrorCodePaymentRequired:                       true,
-	ErrorCodeMethodConfirmWaiting:                  true,
-	ErrorCodeMethodConfirmDenied:                   true,
-	ErrorCodeInvalidRequest:                        true,
+	ErrorCodeOverloadLimit:        true, // the portal was blocked by hand
+	ErrorCodePortalDeleted:        true,
+	ErrorCodeMethodNotFound:       true,
+	ErrorCodePaymentRequired:      true,
+	ErrorCodeMethodConfirmWaiting: true,
+	ErrorCodeMethodConfirmDenied:  true,
+	ErrorCodeInvalidRequest:       true,
 }
 
 // IsTransient reports whether err is a failure that the same read may not
@@ -187,7 +178,7 @@ func IsTransient(err error) bool {
 		switch {
 		case transientCodes[code]:
 			return true
-		case permanentCodes[code]:
+		case permanentCodes[code], authCodes[code]:
 			return false
 		}
 		switch apiErr.HTTPStatus {
@@ -204,4 +195,25 @@ func IsTransient(err error) bool {
 
 	var transportErr *TransportError
 	return errors.As(err, &transportErr)
+}
+
+// authCodes are the portal errors that mean the credentials are wrong, have
+// expired, or lack the rights for the method.
+var authCodes = map[string]bool{
+	ErrorCodeInvalidCredentials:                    true,
+	ErrorCodeNoAuthFound:                           true,
+	strings.ToUpper(ErrorCodeExpiredToken):         true,
+	strings.ToUpper(ErrorCodeInvalidToken):         true,
+	strings.ToUpper(ErrorCodeInsufficientScope):    true,
+	strings.ToUpper(ErrorCodeInsufficientAuthType): true,
+	strings.ToUpper(ErrorCodeUserAccessError):      true,
+	ErrorCodeAccessDenied:                          true,
+	ErrorCodeWrongAuthType:                         true,
+}
+
+// IsAuthError reports whether err is the portal refusing the credentials or
+// their rights, so that callers can point the user at them.
+func IsAuthError(err error) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && authCodes[strings.ToUpper(apiErr.Code)]
 }

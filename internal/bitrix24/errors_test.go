@@ -151,3 +151,25 @@ func TestTransportError_RedactsItsText(t *testing.T) {
 	e := &TransportError{Method: "m", Err: errors.New("proxy said: " + hook.MethodURL("m")), redact: hook.Redact}
 	assertNoSecret(t, "error", e.Error())
 }
+
+func TestIsAuthError(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&Error{Code: "INVALID_CREDENTIALS", HTTPStatus: 401}, true},
+		{&Error{Code: "insufficient_scope", HTTPStatus: 401}, true},
+		{&Error{Code: "Insufficient_Auth_Type", HTTPStatus: 400}, true},
+		{&Error{Code: "ACCESS_DENIED", HTTPStatus: 403}, true},
+		{fmt.Errorf("poll 2: %w", &Error{Code: "expired_token"}), true},
+		{&Error{Code: "ERROR_METHOD_NOT_FOUND", HTTPStatus: 404}, false},
+		{&Error{Code: "QUERY_LIMIT_EXCEEDED", HTTPStatus: 503}, false},
+		{&ResponseError{HTTPStatus: 401}, false},
+		{nil, false},
+	}
+	for _, tc := range tests {
+		if got := IsAuthError(tc.err); got != tc.want {
+			t.Errorf("IsAuthError(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

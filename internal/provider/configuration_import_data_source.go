@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
@@ -405,10 +404,7 @@ func jsonValue(raw []byte) jsontypes.Normalized {
 // addClientError turns a client error into a diagnostic whose summary says
 // what kind of failure it was, so users know where to look.
 func addClientError(diags *diag.Diagnostics, processID int64, err error) {
-	var (
-		apiErr  *bitrix24.Error
-		waitErr *bitrix24.WaitError
-	)
+	var waitErr *bitrix24.WaitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.Cancelled:
 		diags.AddError("Waiting for the configuration import was cancelled", err.Error())
@@ -416,20 +412,11 @@ func addClientError(diags *diag.Diagnostics, processID int64, err error) {
 		diags.AddError("Timed out waiting for the configuration import", err.Error()+
 			"\n\nRaise timeouts.read if the import is still making progress: an import takes about "+
 			"5 + 2 × sections + files minutes.")
-	case errors.As(err, &apiErr) && isAuthError(apiErr.Code):
+	case bitrix24.IsAuthError(err):
 		diags.AddError("Bitrix24 refused the credentials", err.Error()+
 			"\n\nCheck that webhook_url (or "+webhookURLEnvVar+") is the URL of an active incoming webhook "+
 			"with the configuration.import scope.")
 	default:
 		diags.AddError(fmt.Sprintf("Unable to read configuration import %d", processID), err.Error())
 	}
-}
-
-func isAuthError(code string) bool {
-	switch strings.ToUpper(code) {
-	case "INVALID_CREDENTIALS", "NO_AUTH_FOUND", "EXPIRED_TOKEN", "INVALID_TOKEN", "INSUFFICIENT_SCOPE",
-		"INSUFFICIENT_AUTH_TYPE", "WRONG_AUTH_TYPE", "ACCESS_DENIED", "USER_ACCESS_ERROR":
-		return true
-	}
-	return false
 }

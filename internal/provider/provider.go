@@ -136,7 +136,6 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 		pollIntervalOverride: p.pollIntervalOverride,
 	}
 	resp.DataSourceData = data
-	resp.ResourceData = data
 }
 
 func (p *bitrix24Provider) DataSources(_ context.Context) []func() datasource.DataSource {

@@ -12,9 +12,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/go-cleanhttp"
 )
 
 const (
@@ -27,6 +26,19 @@ const (
 
 	// DefaultUserAgent is sent when Config.UserAgent is empty.
 	DefaultUserAgent = "terraform-provider-bitrix24"
+
+	// DefaultMaxRetries tries a failed request five more times: with the
+	// default backoff that spans about a minute, enough for a gateway to
+	// recover or the portal's bucket to drain.
+	DefaultMaxRetries = 5
+
+	// DefaultRateLimit and DefaultRateBurst are the leaky bucket of a
+	// portal on a standard plan.
+	DefaultRateLimit = 2.0
+	DefaultRateBurst = 50
+
+	defaultRetryWaitMin = time.Second
+	defaultRetryWaitMax = 30 * time.Second
 )
 
 // Config configures a Client. Only Auth is required.
@@ -38,10 +50,32 @@ type Config struct {
 	// not to follow redirects (see Call).
 	HTTPClient *http.Client
 
+	// CACertPEM holds PEM certificates to trust in addition to the system's
+	// roots, for a portal behind an internal CA. It needs HTTPClient nil.
+	// Verification is never switched off.
+	CACertPEM []byte
+
 	UserAgent        string
 	RequestTimeout   time.Duration // 0 -> 70s (the portal itself cuts a request at 60 s)
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
+
+	// MaxRetries is how many times a failed request is sent again when the
+	// retry policy allows it; 0 never retries. DefaultMaxRetries suits a
+	// real portal.
+	MaxRetries int
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff
+	// between tries; 0 -> 1s and 30s.
+	RetryWaitMin, RetryWaitMax time.Duration
+
+	// RateLimit is how many requests a second the client sends at most, and
+	// RateBurst how many it may send at once after a quiet spell: the
+	// portal's leaky bucket (2 and 50; Enterprise plans 5 and 250). 0 -> no
+	// limit. Every call of the client shares it.
+	RateLimit float64
+	RateBurst int
+
+	Clock Clock // nil -> RealClock(); times backoffs and the rate limit
 }
 
 // Logger is how the client reports what it does (the provider bridges it to
@@ -66,6 +100,13 @@ type Client struct {
 	requestTimeout   time.Duration
 	maxResponseBytes int64
 	logger           Logger
+	clock            Clock
+	retry            retryPolicy
+	limiter          *rateLimiter // nil: no limit
+
+	// answered is set once the portal has answered anything: from then on
+	// an unreachable address is a blip, not a wrong URL.
+	answered atomic.Bool
 }
 
 // NewClient returns a Client for cfg.
@@ -79,12 +120,25 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxResponseBytes < 0 {
 		return nil, errors.New("bitrix24: Config.MaxResponseBytes must not be negative")
 	}
+	if cfg.MaxRetries < 0 || cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0 {
+		return nil, errors.New("bitrix24: Config.MaxRetries, RetryWaitMin and RetryWaitMax must not be negative")
+	}
+	if cfg.RateLimit < 0 || cfg.RateBurst < 0 || (cfg.RateLimit > 0 && cfg.RateBurst < 1) {
+		return nil, errors.New("bitrix24: Config.RateLimit must not be negative, and RateBurst must be at least 1 with a RateLimit")
+	}
 
 	var httpClient http.Client
-	if cfg.HTTPClient != nil {
+	switch {
+	case cfg.HTTPClient != nil && len(cfg.CACertPEM) > 0:
+		return nil, errors.New("bitrix24: Config.CACertPEM cannot be combined with Config.HTTPClient")
+	case cfg.HTTPClient != nil:
 		httpClient = *cfg.HTTPClient
-	} else {
-		httpClient = *cleanhttp.DefaultPooledClient()
+	default:
+		transport, err := newTransport(cfg.CACertPEM)
+		if err != nil {
+			return nil, err
+		}
+		httpClient = http.Client{Transport: transport}
 	}
 	if httpClient.CheckRedirect == nil {
 		// Go would follow a 302 by turning the POST into a GET without a body:
@@ -115,6 +169,21 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.logger == nil {
 		c.logger = nopLogger{}
 	}
+	c.clock = cfg.Clock
+	if c.clock == nil {
+		c.clock = RealClock()
+	}
+	c.retry = retryPolicy{maxRetries: cfg.MaxRetries, waitMin: cfg.RetryWaitMin, waitMax: cfg.RetryWaitMax}
+	if c.retry.waitMin == 0 {
+		c.retry.waitMin = defaultRetryWaitMin
+	}
+	if c.retry.waitMax == 0 {
+		c.retry.waitMax = defaultRetryWaitMax
+	}
+	c.retry.waitMax = max(c.retry.waitMax, c.retry.waitMin)
+	if cfg.RateLimit > 0 {
+		c.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
 
 	c.ConfigurationImport = &ConfigurationImportService{client: c}
 
@@ -141,28 +210,34 @@ type Time struct {
 	OperatingResetAt *float64
 }
 
-// Call POSTs params as JSON to a method and decodes the envelope.
+// Call POSTs params as JSON to a method and decodes the envelope, trying
+// again as the retry policy says (see retry.go) and never faster than the
+// client's rate limit.
 //
 // An error envelope at the top level and an error returned inside the result
 // ({"result": {"error": ...}} with HTTP 200, as the configuration.import
 // methods do) both become *Error; the HTTP status does not decide, the
 // presence of "error" does. An answer that is not an envelope is a
 // *ResponseError, no answer at all a *TransportError. When ctx ends, the error
-// wraps ctx.Err(). Call does not retry: see IsTransient.
+// wraps ctx.Err().
 func (c *Client) Call(ctx context.Context, method string, params any) (*Response, error) {
 	if method == "" {
 		return nil, errors.New("bitrix24: method name is empty")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
-	}
-
 	body := []byte("{}")
 	if params != nil {
 		var err error
 		if body, err = json.Marshal(params); err != nil {
 			return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
 		}
+	}
+	return c.callWithRetries(ctx, method, body)
+}
+
+// send makes one request and decodes its answer.
+func (c *Client) send(ctx context.Context, method string, body []byte) (*Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
 	}
 
 	reqCtx, cancel := context.WithTimeoutCause(ctx, c.requestTimeout, errRequestTimeout)

@@ -180,6 +180,7 @@ func TestCall_PortalErrors(t *testing.T) {
 			reply:       reply(http.StatusInternalServerError, answerEmptyCode),
 			description: "Internal error",
 			status:      500,
+			transient:   true, // a 500 of any code: a read may try again
 			text:        "configuration.import.get: error without a code: Internal error (HTTP 500)",
 		},
 		{
@@ -293,10 +294,11 @@ func TestCall_NotAnEnvelope(t *testing.T) {
 			transient: true,
 		},
 		{
-			name:   "empty body",
-			reply:  reply(http.StatusOK, ""),
-			status: 200,
-			reason: "empty",
+			name:      "empty body",
+			reply:     reply(http.StatusOK, ""),
+			status:    200,
+			reason:    "empty",
+			transient: true, // a PHP fatal error leaves an empty 200
 		},
 		{
 			name:      "empty body with 502",
@@ -564,8 +566,8 @@ func TestCall_ConnectionRefused(t *testing.T) {
 	if !errors.As(err, &transportErr) {
 		t.Fatalf("error is %T (%v), want *TransportError", err, err)
 	}
-	if !IsTransient(err) {
-		t.Error("IsTransient = false for a refused connection")
+	if IsTransient(err) || !IsUnreachable(err) {
+		t.Errorf("IsTransient = %v, IsUnreachable = %v for a refused connection; want false, true", IsTransient(err), IsUnreachable(err))
 	}
 	text := err.Error()
 	assertNoSecret(t, "error", text)

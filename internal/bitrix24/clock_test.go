@@ -25,7 +25,10 @@ type fakeClock struct {
 	timerCreated chan time.Duration
 }
 
-var fakeEpoch = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+// fakeEpoch lies an hour ahead of the real time, so that a fake deadline,
+// which the client reads with ctx.Deadline, is never in the real past: the
+// network code would otherwise give up on it before sending anything.
+var fakeEpoch = time.Now().Add(time.Hour).Truncate(time.Second)
 
 func newFakeClock(auto bool) *fakeClock {
 	return &fakeClock{now: fakeEpoch, auto: auto, timerCreated: make(chan time.Duration, 100)}
@@ -104,8 +107,7 @@ func (c *fakeClock) expireDeadlinesLocked() {
 }
 
 // WithDeadline returns a context that ends with context.DeadlineExceeded when
-// the fake time reaches now+d. It reports no Deadline, so that the network
-// code does not mistake the fake time for a real one.
+// the fake time reaches now+d, and reports that time as its Deadline.
 func (c *fakeClock) WithDeadline(parent context.Context, d time.Duration) context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -141,7 +143,7 @@ type fakeDeadlineCtx struct {
 	expired bool
 }
 
-func (c *fakeDeadlineCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *fakeDeadlineCtx) Deadline() (time.Time, bool) { return c.at, true }
 
 func (c *fakeDeadlineCtx) Done() <-chan struct{} { return c.done }
 

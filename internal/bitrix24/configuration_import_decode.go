@@ -4,10 +4,12 @@
 package bitrix24
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // DecodeImportStatus decodes the `result` of configuration.import.get; it
@@ -46,7 +48,7 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 	}
 
 	s := &ImportStatus{
-		Status:       status,
+		Status:       normalizeStatusLetter(status),
 		Progress:     decodeImportProgress(members["progress"]),
 		Notices:      decodeImportMessages(members["notice"], "notice"),
 		Errors:       decodeImportMessages(members["errors"], "error"),
@@ -57,6 +59,16 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 	s.ProcessID = jsonInt(members["processId"])
 
 	return s, nil
+}
+
+// normalizeStatusLetter reads " f" or "p" as the letter the portal meant;
+// anything else stays as sent.
+func normalizeStatusLetter(status string) string {
+	switch letter := strings.ToUpper(strings.TrimSpace(status)); letter {
+	case StatusStarted, StatusProcessing, StatusFinished, StatusFailed, StatusUnknown:
+		return letter
+	}
+	return status
 }
 
 func importDecodeError(result json.RawMessage, reason string) error {
@@ -207,9 +219,15 @@ func trimLeadingZeros(digits string) string {
 }
 
 // anyJSON keeps a value of any shape as compact JSON; nil when absent or null.
+// Invalid UTF-8 inside its strings becomes U+FFFD: Terraform strings must be
+// UTF-8, and encoding/json lets such bytes through.
 func anyJSON(raw json.RawMessage) json.RawMessage {
 	if isJSONNull(raw) {
 		return nil
 	}
-	return compactJSON(raw)
+	compact := compactJSON(raw)
+	if compact != nil && !utf8.Valid(compact) {
+		compact = bytes.ToValidUTF8(compact, []byte("\uFFFD"))
+	}
+	return compact
 }

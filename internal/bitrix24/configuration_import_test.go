@@ -304,7 +304,26 @@ func TestDecodeImportStatus_Shapes(t *testing.T) {
 		{
 			name:   "lower-case letter",
 			result: `{"status":"f"}`,
-			want:   ImportStatus{Status: "f"},
+			want:   ImportStatus{Status: "F"},
+		},
+		{
+			name:   "letter with whitespace",
+			result: `{"status":" p\n","progress":{"action":"load","step":1}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 1}},
+		},
+		{
+			name:   "unrecognised letter kept as sent",
+			result: `{"status":" x"}`,
+			want:   ImportStatus{Status: " x"},
+		},
+		{
+			name:   "invalid UTF-8 in additional and createItemList",
+			result: "{\"status\":\"F\",\"additional\":{\"name\":\"Sales \xff\xfe\"},\"createItemList\":[\"\xc3\"]}",
+			want: ImportStatus{
+				Status:       "F",
+				Additional:   json.RawMessage("{\"name\":\"Sales \uFFFD\"}"),
+				CreatedItems: json.RawMessage("[\"\uFFFD\"]"),
+			},
 		},
 		{
 			name:   "unknown keys",

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -28,8 +29,14 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 		return nil, c.responseError(method, resp, data, reason, false)
 	}
 
+	// A byte-order mark before the JSON is a classic PHP misconfiguration
+	// (a source file saved with one); the JSON after it is what was meant.
+	data = bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), utf8BOM)
+
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, c.responseError(method, resp, nil, "the body is empty", false)
+		empty := c.responseError(method, resp, nil, "the body is empty", false)
+		empty.Empty = true
+		return nil, empty
 	}
 
 	var envelope map[string]json.RawMessage
@@ -56,12 +63,16 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	}
 
 	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
-		return nil, &Error{
+		apiErr := &Error{
 			Method:      method,
 			Code:        c.auth.Redact(jsonText(raw)),
 			Description: c.auth.Redact(jsonText(envelope["error_description"])),
 			HTTPStatus:  resp.StatusCode,
 		}
+		if t, ok := decodeTime(envelope["time"]); ok && t.OperatingResetAt != nil {
+			apiErr.ResetAt = unixTime(*t.OperatingResetAt)
+		}
+		return nil, apiErr
 	}
 
 	result, ok := envelope["result"]
@@ -121,8 +132,16 @@ func decodeTime(raw json.RawMessage) (*Time, bool) {
 	return t, true
 }
 
+// utf8BOM is the byte-order mark some PHP setups send before the JSON.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// unixTime turns the portal's unix seconds into a time.
+func unixTime(seconds float64) time.Time {
+	return time.UnixMicro(int64(seconds * 1e6))
+}
+
 // responseError describes an answer that is not an envelope.
-func (c *Client) responseError(method string, resp *http.Response, data []byte, reason string, truncated bool) error {
+func (c *Client) responseError(method string, resp *http.Response, data []byte, reason string, truncated bool) *ResponseError {
 	contentType := resp.Header.Get("Content-Type")
 	if mediaType, _, err := mime.ParseMediaType(contentType); err == nil {
 		contentType = mediaType

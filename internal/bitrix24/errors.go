@@ -4,9 +4,15 @@
 package bitrix24
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net"
+	"net/http"
+	"syscall"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Error codes the portal answers with. Compare them with Error.HasCode: the
@@ -45,6 +51,11 @@ type Error struct {
 	Description string
 	HTTPStatus  int
 	InResult    bool // the error came inside {"result": {...}}
+
+	// ResetAt is when the method may be called again: the operating_reset_at
+	// of the answer's time block, which cloud portals send with
+	// OPERATION_TIME_LIMIT. Zero when the answer did not say.
+	ResetAt time.Time
 }
 
 func (e *Error) Error() string {
@@ -61,6 +72,13 @@ func (e *Error) Error() string {
 		b.WriteString(e.Description)
 	}
 	fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	if e.HasCode(ErrorCodeOperationTimeLimit) {
+		if e.ResetAt.IsZero() {
+			b.WriteString("; the portal did not say when the method is available again (its window is 10 minutes)")
+		} else {
+			fmt.Fprintf(&b, "; the method is available again at %s", e.ResetAt.UTC().Format(time.RFC3339))
+		}
+	}
 	return b.String()
 }
 
@@ -79,6 +97,7 @@ type ResponseError struct {
 	Excerpt     string // short, single-line, redacted
 	Reason      string
 	Truncated   bool // the body ended before the JSON did
+	Empty       bool // no body at all, as a PHP fatal error leaves it
 }
 
 func (e *ResponseError) Error() string {
@@ -102,11 +121,11 @@ func (e *ResponseError) Error() string {
 }
 
 // TransportError means the request got no answer: DNS, a refused or reset
-// connection, one request timing out. Its text is redacted: net/http's
-// *url.Error quotes the request URL, which carries the webhook code.
+// connection, a certificate the machine does not trust, one request timing
+// out. Its text is redacted: net/http's *url.Error quotes the request URL,
+// which carries the webhook code.
 //
-// When the caller's context ends, Call returns the context's error instead,
-// so a TransportError is always worth another try.
+// When the caller's context ends, Call returns the context's error instead.
 type TransportError struct {
 	Method string
 	Err    error
@@ -129,6 +148,31 @@ func (e *TransportError) Unwrap() error {
 	return e.Err
 }
 
+// CertificateProblem reports whether the portal's TLS certificate was
+// refused: no retry fixes that, trusting the right CA does.
+func (e *TransportError) CertificateProblem() bool {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+	)
+	return errors.As(e.Err, &unknownAuthority) || errors.As(e.Err, &invalid) ||
+		errors.As(e.Err, &hostname) || errors.As(e.Err, &verification)
+}
+
+// Unreachable reports whether nothing could be reached at the portal's
+// address: its name does not resolve, or nothing listens there. Before any
+// answer that means a wrong URL; once the portal has answered, a blip.
+func (e *TransportError) Unreachable() bool {
+	var dnsErr *net.DNSError
+	if errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound {
+		return true
+	}
+	return errors.Is(e.Err, syscall.ECONNREFUSED) || errors.Is(e.Err, syscall.EHOSTUNREACH) ||
+		errors.Is(e.Err, syscall.ENETUNREACH)
+}
+
 // requestTimeoutError replaces the context.DeadlineExceeded that net/http
 // reports when Config.RequestTimeout cuts a request: the caller's own deadline
 // did not pass, so the error must not look as if it had.
@@ -140,10 +184,11 @@ func (e *requestTimeoutError) Error() string   { return "no answer within " + e.
 func (e *requestTimeoutError) Timeout() bool   { return true }
 func (e *requestTimeoutError) Temporary() bool { return true }
 
-// transientCodes are the portal errors after which the same read may succeed.
+// transientCodes are the portal errors after which the same read may succeed
+// at once or after a backoff. OPERATION_TIME_LIMIT is not one of them: it
+// lasts until its reset time, which Call waits for when it can.
 var transientCodes = map[string]bool{
 	ErrorCodeQueryLimitExceeded:  true, // the call never ran
-	ErrorCodeOperationTimeLimit:  true, // until operating_reset_at
 	ErrorCodeInternalServerError: true,
 	ErrorCodeUnexpectedAnswer:    true,
 }
@@ -153,6 +198,7 @@ var transientCodes = map[string]bool{
 // again" (OVERLOAD_LIMIT arrives with 503).
 var permanentCodes = map[string]bool{
 	ErrorCodeOverloadLimit:        true, // the portal was blocked by hand
+	ErrorCodeOperationTimeLimit:   true, // until its reset time; see Call
 	ErrorCodePortalDeleted:        true,
 	ErrorCodeMethodNotFound:       true,
 	ErrorCodePaymentRequired:      true,
@@ -162,9 +208,11 @@ var permanentCodes = map[string]bool{
 }
 
 // IsTransient reports whether err is a failure that the same read may not
-// meet again: no answer, a gateway error page, a truncated body, a rate or
-// time limit, a passing server error. Authentication, access and "not found"
-// errors, and the end of the caller's context, are not transient.
+// meet again after a short pause: a dropped connection or a request timeout,
+// a gateway error page (5xx or 429), an empty or truncated body, the rate
+// limit, a passing server error. Authentication, access and "not found"
+// errors, a time limit, an untrusted certificate, an address where nothing
+// answers, and the end of the caller's context are not transient.
 //
 // It looks through wrapped errors.
 func IsTransient(err error) bool {
@@ -182,7 +230,7 @@ func IsTransient(err error) bool {
 			return false
 		}
 		switch apiErr.HTTPStatus {
-		case 502, 503, 504:
+		case 500, 502, 503, 504:
 			return true
 		}
 		return false
@@ -190,11 +238,26 @@ func IsTransient(err error) bool {
 
 	var respErr *ResponseError
 	if errors.As(err, &respErr) {
-		return respErr.Truncated || respErr.HTTPStatus == 0 || respErr.HTTPStatus >= 500
+		return respErr.Truncated || respErr.Empty || respErr.HTTPStatus == 0 ||
+			respErr.HTTPStatus >= 500 || respErr.HTTPStatus == http.StatusTooManyRequests
 	}
 
 	var transportErr *TransportError
-	return errors.As(err, &transportErr)
+	return errors.As(err, &transportErr) && !transportErr.CertificateProblem() && !transportErr.Unreachable()
+}
+
+// IsCertificateError reports whether err is the portal's TLS certificate
+// being refused, so that callers can point the user at the CA to trust.
+func IsCertificateError(err error) bool {
+	var transportErr *TransportError
+	return errors.As(err, &transportErr) && transportErr.CertificateProblem()
+}
+
+// IsUnreachable reports whether err is nothing answering at the portal's
+// address (see TransportError.Unreachable).
+func IsUnreachable(err error) bool {
+	var transportErr *TransportError
+	return errors.As(err, &transportErr) && transportErr.Unreachable()
 }
 
 // authCodes are the portal errors that mean the credentials are wrong, have

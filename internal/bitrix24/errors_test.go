@@ -5,11 +5,15 @@ package bitrix24
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"syscall"
 	"testing"
 )
 
@@ -19,6 +23,9 @@ func TestIsTransient(t *testing.T) {
 	}
 	transportErr := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "https://p/rest/1/***/m.json", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}
 	dialTimeout := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: &timeoutErr{}}}}
+	refused := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
+	unknownHost := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "portal.invalid", IsNotFound: true}}}}
+	untrusted := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}}
 
 	tests := []struct {
 		name string
@@ -46,7 +53,7 @@ func TestIsTransient(t *testing.T) {
 		{"QUERY_LIMIT_EXCEEDED 503", apiErr("QUERY_LIMIT_EXCEEDED", 503), true},
 		{"QUERY_LIMIT_EXCEEDED 429", apiErr("QUERY_LIMIT_EXCEEDED", 429), true},
 		{"query_limit_exceeded, lower case", apiErr("query_limit_exceeded", 503), true},
-		{"OPERATION_TIME_LIMIT 429", apiErr("OPERATION_TIME_LIMIT", 429), true},
+		{"OPERATION_TIME_LIMIT 429 (waits for its reset time instead)", apiErr("OPERATION_TIME_LIMIT", 429), false},
 		{"INTERNAL_SERVER_ERROR 500", apiErr("INTERNAL_SERVER_ERROR", 500), true},
 		{"ERROR_UNEXPECTED_ANSWER 500", apiErr("ERROR_UNEXPECTED_ANSWER", 500), true},
 		{"unknown code 502", apiErr("SOMETHING", 502), true},
@@ -73,8 +80,15 @@ func TestIsTransient(t *testing.T) {
 		{"METHOD_CONFIRM_DENIED 403", apiErr("METHOD_CONFIRM_DENIED", 403), false},
 		{"INVALID_REQUEST 400", apiErr("INVALID_REQUEST", 400), false},
 		{"error in result 200", &Error{Code: "PROCESS_NOT_FOUND", HTTPStatus: 200, InResult: true}, false},
-		{"unknown code 500", apiErr("SOMETHING", 500), false},
-		{"empty code 500", apiErr("", 500), false},
+		{"unknown code 500", apiErr("SOMETHING", 500), true},
+		{"empty code 500", apiErr("", 500), true},
+		{"unknown code 400", apiErr("SOMETHING", 400), false},
+
+		{"refused connection", refused, false},
+		{"unknown host", unknownHost, false},
+		{"untrusted certificate", untrusted, false},
+		{"empty 200", &ResponseError{HTTPStatus: 200, Empty: true}, true},
+		{"HTML 429 from a WAF", &ResponseError{HTTPStatus: 429, ContentType: "text/html"}, true},
 
 		{"wait error", &WaitError{Err: context.DeadlineExceeded, LastErr: transportErr}, false},
 		{"io error", io.ErrUnexpectedEOF, false},

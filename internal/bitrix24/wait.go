@@ -45,9 +45,12 @@ type PollErrorEvent struct {
 // an unrecognised letter keep it waiting.
 //
 // The first poll comes at once, then one per PollInterval, counted from the
-// start of the previous poll. A transient failure (IsTransient) is reported
-// through OnPollError and the next poll comes on schedule; any other error
-// ends the wait at once, wrapped (errors.As still finds *Error).
+// start of the previous poll; when ctx has a deadline, the poll that would
+// come after it comes just before it instead. Each poll is a Call, with its
+// retries. A failure that remains transient (IsTransient, or an unreachable
+// portal that has answered before) is reported through OnPollError and the
+// next poll comes on schedule; any other error ends the wait at once,
+// wrapped (errors.As still finds *Error).
 //
 // When ctx ends, during a poll or between polls, Wait returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
@@ -68,6 +71,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		return w
 	}
 
+	lastPollDone := false
 	for {
 		if ctx.Err() != nil {
 			return nil, gaveUp()
@@ -89,7 +93,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		case ctx.Err() != nil:
 			// The poll was cut short by ctx: not a failure of the portal.
 			return nil, gaveUp()
-		case IsTransient(err):
+		case IsTransient(err), IsUnreachable(err) && s.client.answered.Load():
 			w.LastErr = err
 			if opts.OnPollError != nil {
 				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})
@@ -101,7 +105,21 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		if ctx.Err() != nil {
 			return nil, gaveUp()
 		}
-		delay := pollStarted.Add(opts.PollInterval).Sub(clock.Now())
+		next := pollStarted.Add(opts.PollInterval)
+		if deadline, ok := ctx.Deadline(); ok {
+			// A poll that would come at or after the deadline is moved to
+			// just before it, so the wait ends on a fresh status rather
+			// than timing out blind; after that one, the deadline ends it.
+			lastPoll := deadline.Add(-lastPollLead(deadline.Sub(started)))
+			if !next.Before(lastPoll) {
+				next = lastPoll
+				if lastPollDone || !lastPoll.After(pollStarted) {
+					next = deadline
+				}
+				lastPollDone = true
+			}
+		}
+		delay := next.Sub(clock.Now())
 		if delay <= 0 {
 			continue // the poll took longer than the interval
 		}
@@ -113,6 +131,12 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		case <-timer.C():
 		}
 	}
+}
+
+// lastPollLead is how long before the deadline the last poll starts: long
+// enough for a slow answer, short against the whole wait.
+func lastPollLead(wait time.Duration) time.Duration {
+	return min(10*time.Second, wait/10)
 }
 
 // WaitError means the context ended before the import reached F, E or U.

@@ -251,13 +251,17 @@ func TestWait_Timeout(t *testing.T) {
 	if waitErr.Cancelled || !waitErr.TimedOut() || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %+v", waitErr)
 	}
-	if waitErr.ProcessID != 42 || waitErr.Polls != 3 || waitErr.Waited != 150*time.Second || waitErr.LastErr != nil {
+	if waitErr.ProcessID != 42 || waitErr.Polls != 4 || waitErr.Waited != 150*time.Second || waitErr.LastErr != nil {
 		t.Errorf("error = %+v", waitErr)
+	}
+	// The poll due at 3m, after the deadline, comes 10 s before it instead.
+	if got, want := f.PollTimes(), []time.Duration{0, time.Minute, 2 * time.Minute, 140 * time.Second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
 	}
 	if waitErr.Last == nil || waitErr.Last.Progress == nil || waitErr.Last.Progress.Action != "load" {
 		t.Errorf("Last = %+v", waitErr.Last)
 	}
-	want := "gave up waiting for configuration import 42 after 2m30s and 3 polls: last status P (processing), " +
+	want := "gave up waiting for configuration import 42 after 2m30s and 4 polls: last status P (processing), " +
 		"action load, step 3, section CRM_STATUS"
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
@@ -276,13 +280,31 @@ func TestWait_TimeoutWithoutASuccessfulPoll(t *testing.T) {
 	if !errors.As(err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", err, err)
 	}
-	if waitErr.Last != nil || waitErr.Polls != 2 || waitErr.LastErr == nil {
+	if waitErr.Last != nil || waitErr.Polls != 3 || waitErr.LastErr == nil {
 		t.Errorf("error = %+v", waitErr)
 	}
-	want := "gave up waiting for configuration import 42 after 1m30s and 2 polls: no poll succeeded; the last poll failed: " +
+	if got, want := f.PollTimes(), []time.Duration{0, time.Minute, 81 * time.Second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
+	}
+	want := "gave up waiting for configuration import 42 after 1m30s and 3 polls: no poll succeeded; the last poll failed: " +
 		"configuration.import.get: QUERY_LIMIT_EXCEEDED: Too many requests (HTTP 503)"
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
+	}
+}
+
+// A poll interval longer than the whole wait still ends on a fresh status:
+// one poll at the start and one just before the deadline.
+func TestWait_PollIntervalLongerThanTheDeadline(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultLoad), ok(resultFinishedEmpty))
+	ctx := f.clock.WithDeadline(context.Background(), 5*time.Minute)
+
+	status, err := f.wait(ctx, time.Hour)
+	if err != nil || !status.Finished() {
+		t.Fatalf("status %+v, error %v", status, err)
+	}
+	if got, want := f.PollTimes(), []time.Duration{0, 4*time.Minute + 50*time.Second}; !reflect.DeepEqual(got, want) {
+		t.Errorf("polls at %v, want %v", got, want)
 	}
 }
 
@@ -467,5 +489,32 @@ func TestWaitError_Texts(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() =\n%s\nwant\n%s", got, tt.want)
 		}
+	}
+}
+
+// Once the portal has answered, a refused connection is a blip: the wait
+// goes on, where the first request to an address that never answered
+// would have ended it.
+func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
+	var portal *testPortal
+	portal = newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
+		ok(resultLoad)(w, r)
+		go portal.server.Close() // nothing listens from now on
+	})
+	clock := newFakeClock(true)
+	client := portal.Client()
+	ctx := clock.WithDeadline(context.Background(), 150*time.Second)
+	var pollErrors []PollErrorEvent
+	_, err := client.ConfigurationImport.Wait(ctx, 42, WaitOptions{
+		PollInterval: time.Minute,
+		Clock:        clock,
+		OnPollError:  func(e PollErrorEvent) { pollErrors = append(pollErrors, e) },
+	})
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || !IsUnreachable(waitErr.LastErr) {
+		t.Fatalf("error = %v, want a timeout whose last poll found nothing listening", err)
+	}
+	if len(pollErrors) != 3 {
+		t.Errorf("%d failed polls reported, want 3 (at 1m, 2m and just before the deadline)", len(pollErrors))
 	}
 }

@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -23,6 +24,11 @@ const redactedCode = "***"
 
 // webhookURLExample is what a valid webhook URL looks like, for error messages.
 const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+
+// minWebhookCodeLength is the length of the codes the portal issues (its
+// rest module's default password length). A shorter code is a typo, and
+// redacting it would garble every error text it happens to occur in.
+const minWebhookCodeLength = 16
 
 // webhookPath matches /rest/<user id>/<code>/ with an optional trailing slash.
 // Matching the escaped path means a percent-encoded code is refused as well.
@@ -98,6 +104,10 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	m := webhookPath.FindStringSubmatch(u.EscapedPath())
 	if m == nil {
 		return nil, &WebhookURLError{Reason: webhookPathProblem(u.EscapedPath())}
+	}
+
+	if len(m[2]) < minWebhookCodeLength {
+		return nil, &WebhookURLError{Reason: fmt.Sprintf("the webhook code is shorter than the %d characters the portal issues; copy the whole URL from the webhook's page", minWebhookCodeLength)}
 	}
 
 	return &Webhook{

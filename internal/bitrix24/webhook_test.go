@@ -144,6 +144,7 @@ func TestParseWebhookURL_Invalid(t *testing.T) {
 		{"method URL given", "https://portal.bitrix24.com/rest/1/" + code + "/profile.json", "method URL"},
 		{"wrong prefix", "https://portal.bitrix24.com/api/1/" + code + "/", "/rest/"},
 		{"no path", "https://portal.bitrix24.com", "/rest/"},
+		{"code shorter than the portal issues", "https://portal.bitrix24.com/rest/1/abc123/", "shorter than the 16 characters"},
 		{"hyphen in code", "https://portal.bitrix24.com/rest/1/" + code + "-x/", "letters, digits"},
 		{"escaped character in code", "https://portal.bitrix24.com/rest/1/" + code + "%41/", "letters, digits"},
 		{"bad escape", "https://portal.bitrix24.com/rest/1/" + code + "%zz/", "not a valid URL"},

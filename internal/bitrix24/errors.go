@@ -7,11 +7,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
-	"syscall"
-	"fmt"
 	"strings"
+	"syscall"
 	"time"
 )
 

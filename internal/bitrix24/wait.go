@@ -93,6 +93,15 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		case ctx.Err() != nil:
 			// The poll was cut short by ctx: not a failure of the portal.
 			return nil, gaveUp()
+		case errors.As(err, new(*RateLimitError)):
+			// The poll could not be sent before the deadline: the wait
+			// times out then, as it would have had it been sent.
+			w.Polls--
+			if deadline, ok := ctx.Deadline(); ok {
+				_ = sleep(ctx, clock, deadline.Sub(clock.Now()))
+			}
+			<-ctx.Done() // at the deadline, or a moment after it
+			return nil, gaveUp()
 		case IsTransient(err), IsUnreachable(err) && s.client.answered.Load():
 			w.LastErr = err
 			if opts.OnPollError != nil {

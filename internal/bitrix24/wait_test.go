@@ -518,3 +518,20 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 		t.Errorf("%d failed polls reported, want 3 (at 1m, 2m and just before the deadline)", len(pollErrors))
 	}
 }
+
+// A poll the rate limit cannot send before the deadline ends the wait as a
+// timeout, with the last status seen, not as an error of its own.
+func TestWait_RateLimitedPastTheDeadline(t *testing.T) {
+	f := newWaitFixture(t, true, ok(resultLoad))
+	f.client = f.portal.Client(func(cfg *Config) {
+		cfg.Clock = f.clock
+		cfg.RateLimit = 1.0 / 600 // one request every 10 minutes
+		cfg.RateBurst = 1
+	})
+	ctx := f.clock.WithDeadline(context.Background(), 5*time.Minute)
+	_, err := f.wait(ctx, time.Minute)
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || waitErr.Polls != 1 || waitErr.Last == nil {
+		t.Fatalf("error = %v, want a timeout after 1 poll with its status", err)
+	}
+}

@@ -159,10 +159,9 @@ func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource
 					},
 				},
 			},
-			"timeouts": timeouts.AttributesWithOpts(ctx, timeouts.Opts{
-				ReadDescription: "How long the read may take, a duration such as `30m` or `2h`; defaults to `60m`. " +
-					"With `wait`, this bounds the whole wait: an import takes about 5 + 2 × sections + files minutes.",
-			}),
+			"timeouts": readTimeoutAttribute(ctx, "How long the read may take, a duration such as `30m` or `2h`; "+
+				"defaults to `60m`. With `wait`, this bounds the whole wait, retries included: an import takes about "+
+				"5 + 2 × sections + files minutes."),
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The process id.",
 				Computed:            true,
@@ -227,17 +226,29 @@ func (d *configurationImportDataSource) Configure(_ context.Context, req datasou
 	d.provider = data
 }
 
-// ValidateConfig checks what the attribute validators cannot: a zero or
-// negative timeouts.read, which would end every read before it began.
+// ValidateConfig warns about a wait.poll_interval longer than timeouts.read:
+// such a wait polls at the start and once more just before its deadline.
 func (d *configurationImportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	var read types.String
+	var interval, read types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("wait").AtName("poll_interval"), &interval)...)
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("timeouts").AtName("read"), &read)...)
-	if read.IsNull() || read.IsUnknown() {
+	if resp.Diagnostics.HasError() || interval.IsNull() || interval.IsUnknown() || read.IsUnknown() {
 		return
 	}
-	if d, err := time.ParseDuration(read.ValueString()); err == nil && d <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-			fmt.Sprintf("%q is not a usable timeout: it must be longer than zero, such as \"30m\" or \"2h\".", read.ValueString()))
+	pollEvery, err := time.ParseDuration(interval.ValueString())
+	if err != nil {
+		return // the attribute's validator reports it
+	}
+	timeout := defaultReadTimeout
+	if !read.IsNull() {
+		if timeout, err = time.ParseDuration(read.ValueString()); err != nil {
+			return
+		}
+	}
+	if pollEvery > timeout {
+		resp.Diagnostics.AddAttributeWarning(path.Root("wait").AtName("poll_interval"), "Poll interval longer than the read timeout",
+			fmt.Sprintf("wait.poll_interval (%s) is longer than timeouts.read (%s), so the wait polls only at its start and once "+
+				"more just before its deadline. Shorten wait.poll_interval or raise timeouts.read.", pollEvery, timeout))
 	}
 }
 
@@ -255,8 +266,8 @@ func (d *configurationImportDataSource) Read(ctx context.Context, req datasource
 		return
 	}
 	processID, err := parseProcessID(config.ProcessID.ValueString())
-	if err != nil { // validated already; guards a value that was unknown then
-		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", err.Error())
+	if err != nil { // validated already, unless it was unknown then
+		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", processIDProblem(err))
 		return
 	}
 
@@ -338,9 +349,10 @@ func (d *configurationImportDataSource) waitSettings(ctx context.Context, obj ty
 	}
 	if !m.PollInterval.IsNull() {
 		interval, err := time.ParseDuration(m.PollInterval.ValueString())
-		if err != nil || interval < minPollInterval { // validated already
+		if err != nil || interval < minPollInterval { // validated already, unless it was unknown then
 			diags.AddAttributeError(path.Root("wait").AtName("poll_interval"), "Invalid poll interval",
-				fmt.Sprintf("%q is not a duration of at least %s.", m.PollInterval.ValueString(), minPollInterval))
+				fmt.Sprintf("wait.poll_interval must be a duration of at least %s, such as \"1m\"; got %q.",
+					minPollInterval, m.PollInterval.ValueString()))
 			return nil, diags
 		}
 		w.pollInterval = interval
@@ -402,9 +414,13 @@ func jsonValue(raw []byte) jsontypes.Normalized {
 }
 
 // addClientError turns a client error into a diagnostic whose summary says
-// what kind of failure it was, so users know where to look.
+// what kind of failure it was, and whose detail says what to do.
 func addClientError(diags *diag.Diagnostics, processID int64, err error) {
-	var waitErr *bitrix24.WaitError
+	var (
+		waitErr  *bitrix24.WaitError
+		limitErr *bitrix24.RateLimitError
+		apiErr   *bitrix24.Error
+	)
 	switch {
 	case errors.As(err, &waitErr) && waitErr.Cancelled:
 		diags.AddError("Waiting for the configuration import was cancelled", err.Error())
@@ -414,8 +430,23 @@ func addClientError(diags *diag.Diagnostics, processID int64, err error) {
 			"5 + 2 × sections + files minutes.")
 	case bitrix24.IsAuthError(err):
 		diags.AddError("Bitrix24 refused the credentials", err.Error()+
-			"\n\nCheck that webhook_url (or "+webhookURLEnvVar+") is the URL of an active incoming webhook "+
+			"\n\nCheck that webhook_url (or "+envWebhookURL+") is the URL of an active incoming webhook "+
 			"with the configuration.import scope.")
+	case bitrix24.IsCertificateError(err):
+		diags.AddError("Bitrix24 portal certificate not trusted", err.Error()+
+			"\n\nIf the portal's certificate comes from an internal CA, as on-premise portals' often do, set the "+
+			"provider's ca_cert_pem (or "+envCACertPEM+") to that CA's PEM certificate. Verification cannot be switched off.")
+	case bitrix24.IsUnreachable(err):
+		diags.AddError("Bitrix24 portal unreachable", err.Error()+
+			"\n\nNothing answered at the portal's address. Check the host and port in webhook_url (or "+envWebhookURL+").")
+	case errors.As(err, &limitErr):
+		diags.AddError("Client-side rate limit reached before the read's deadline", err.Error()+
+			"\n\nMany reads share the provider's rate_limit. Raise timeouts.read, or rate_limit and rate_burst "+
+			"if the portal's plan allows more (Enterprise: 5 and 250).")
+	case errors.As(err, &apiErr) && apiErr.HasCode(bitrix24.ErrorCodeOperationTimeLimit):
+		diags.AddError("Bitrix24 method time limit reached", err.Error()+
+			"\n\nThe portal blocks a method for the rest of its 10-minute window once calls of it used up their "+
+			"execution time. Run again after the time given, or raise timeouts.read so that the provider waits for it.")
 	default:
 		diags.AddError(fmt.Sprintf("Unable to read configuration import %d", processID), err.Error())
 	}

@@ -251,34 +251,6 @@ func TestConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
 		})
 }
 
-func TestConfigurationImportDataSource_invalidProcessID(t *testing.T) {
-	t.Parallel()
-	tests := map[string]struct {
-		value string
-		want  string
-	}{
-		"empty":        {`""`, `Invalid process id.*empty`},
-		"not a number": {`"abc"`, `Invalid process id.*digits only`},
-		"fraction":     {`1.5`, `Invalid process id.*digits only`},
-		"zero":         {`0`, `Invalid process id.*greater than zero`},
-		"negative":     {`-5`, `Invalid process id.*digits only`},
-		"too large":    {`"99999999999999999999"`, `Invalid process id.*too large`},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			unitTest(t, resource.TestStep{
-				Config: offlineProviderConfig + fmt.Sprintf(`
-data "bitrix24_configuration_import" "test" {
-  process_id = %s
-}
-`, tc.value),
-				ExpectError: expectError(tc.want),
-			})
-		})
-	}
-}
-
 // Errors the portal answers with fail the read with the portal's code and
 // text, whatever the status would have been.
 func TestConfigurationImportDataSource_portalErrors(t *testing.T) {
@@ -290,7 +262,7 @@ func TestConfigurationImportDataSource_portalErrors(t *testing.T) {
 	}{
 		"wrong webhook code": {
 			config: func(p *testPortal) string {
-				return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", p.server.URL+"/rest/1/wrongcode123/")
+				return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", p.server.URL+"/rest/1/wrongc0de4thetests/")
 			},
 			want: `Bitrix24 refused the credentials.*INVALID_CREDENTIALS`,
 		},
@@ -351,7 +323,7 @@ func TestConfigurationImportDataSource_unreachablePortal(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	url := portal.webhookURL()
 	portal.server.Close()
-	check := &redactedErrorCheck{want: expectError(`Unable to read configuration import 7`), secret: testWebhookCode}
+	check := &redactedErrorCheck{want: expectError(`Bitrix24 portal unreachable.*Check the host and port in webhook_url`), secret: testWebhookCode}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		ErrorCheck:               check.check,

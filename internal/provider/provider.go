@@ -12,8 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -23,10 +23,6 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-// webhookURLEnvVar supplies webhook_url when the configuration leaves it out,
-// so that the secret need not be written into any .tf file.
-const webhookURLEnvVar = "BITRIX24_WEBHOOK_URL"
-
 var _ provider.Provider = (*bitrix24Provider)(nil)
 
 // bitrix24Provider is the provider itself; Configure hands a *providerData to
@@ -34,14 +30,21 @@ var _ provider.Provider = (*bitrix24Provider)(nil)
 type bitrix24Provider struct {
 	version string
 
-	// pollIntervalOverride replaces every configured wait.poll_interval when
-	// set. Only tests set it, so that acceptance tests against an emulator
-	// with a millisecond agent need not wait whole seconds between polls.
+	// Test seams, set only by tests: pollIntervalOverride replaces every
+	// configured wait.poll_interval, so that acceptance tests against an
+	// emulator with a millisecond agent need not wait whole seconds between
+	// polls; configureClient adjusts the client's settings (short backoffs
+	// and request timeouts).
 	pollIntervalOverride time.Duration
+	configureClient      func(*bitrix24.Config)
 }
 
 type bitrix24ProviderModel struct {
-	WebhookURL types.String `tfsdk:"webhook_url"`
+	WebhookURL types.String  `tfsdk:"webhook_url"`
+	CACertPEM  types.String  `tfsdk:"ca_cert_pem"`
+	MaxRetries types.Int64   `tfsdk:"max_retries"`
+	RateLimit  types.Float64 `tfsdk:"rate_limit"`
+	RateBurst  types.Int64   `tfsdk:"rate_burst"`
 }
 
 // providerData is what data sources receive from Configure.
@@ -67,17 +70,50 @@ func (p *bitrix24Provider) Metadata(_ context.Context, _ provider.MetadataReques
 func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads the state of a Bitrix24 portal through its REST API. " +
-			"Authenticates with an incoming webhook.",
+			"Authenticates with an incoming webhook. Every setting can come from an environment variable instead.",
 		Attributes: map[string]schema.Attribute{
 			"webhook_url": schema.StringAttribute{
 				MarkdownDescription: "URL of an incoming webhook of the portal, " +
 					"`https://<portal>/rest/<user id>/<webhook code>/`, as Bitrix24 shows it when the webhook is created. " +
 					"The webhook needs the `configuration.import` scope. The code in the URL is the whole credential: " +
-					"keep it out of version control and prefer the `" + webhookURLEnvVar + "` environment variable, " +
+					"keep it out of version control and prefer the `" + envWebhookURL + "` environment variable, " +
 					"which is used when this attribute is not set. Plain `http` is accepted only for loopback hosts.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{webhookURLValidator{}},
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM-encoded certificates of a CA to trust in addition to the system's, for an " +
+					"on-premise portal whose certificate comes from an internal CA, such as `file(\"company-ca.pem\")`. " +
+					"Falls back to the `" + envCACertPEM + "` environment variable. TLS verification is never " +
+					"switched off, and there is no setting to do so.",
+				Optional:   true,
+				Validators: []validator.String{caCertPEMValidator{}},
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many times a failed request is tried again: the portal's rate "+
+					"limit, 5xx answers and gateway pages, dropped connections and timeouts are retried with jittered "+
+					"exponential backoff (1 s doubling up to 30 s); credentials, access and certificate errors never are. "+
+					"From %d to %d; defaults to %d, or the `%s` environment variable. No retry outlives the read's timeout.",
+					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(minMaxRetries, maxMaxRetries)},
+			},
+			"rate_limit": schema.Float64Attribute{
+				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most, shared "+
+					"by every read and poll: the rate at which the portal's leaky bucket drains. Defaults to %g, the "+
+					"standard plans' limit (Enterprise plans: 5), or the `%s` environment variable.",
+					bitrix24.DefaultRateLimit, envRateLimit),
+				Optional:   true,
+				Validators: []validator.Float64{rateLimitValidator{}},
+			},
+			"rate_burst": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many requests the provider may send at once after a quiet "+
+					"spell: the size of the portal's leaky bucket. Defaults to %d, the standard plans' size (Enterprise "+
+					"plans: 250), or the `%s` environment variable. The provider keeps one request below it as headroom.",
+					bitrix24.DefaultRateBurst, envRateBurst),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, maxRateBurst)},
 			},
 		},
 	}
@@ -90,41 +126,25 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 
-	attr := path.Root("webhook_url")
-	if config.WebhookURL.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(attr, "Unknown Bitrix24 webhook URL",
-			"The provider cannot be configured because webhook_url depends on a value that is known only after apply. "+
-				"Set it to a value known at plan time, or leave it out and set the "+webhookURLEnvVar+" environment variable.")
+	settings, diags := resolveSettings(config, os.Getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	raw, fromEnv := config.WebhookURL.ValueString(), false
-	if config.WebhookURL.IsNull() {
-		raw, fromEnv = os.Getenv(webhookURLEnvVar), true
+	clientConfig := bitrix24.Config{
+		Auth:       settings.webhook,
+		CACertPEM:  settings.caCertPEM,
+		UserAgent:  userAgent(p.version, req.TerraformVersion),
+		Logger:     tflogLogger{},
+		MaxRetries: settings.maxRetries,
+		RateLimit:  settings.rateLimit,
+		RateBurst:  settings.rateBurst,
 	}
-	if raw == "" {
-		resp.Diagnostics.AddAttributeError(attr, "Missing Bitrix24 webhook URL",
-			"The provider needs the URL of an incoming webhook of the portal. Set webhook_url in the provider "+
-				"configuration, or set the "+webhookURLEnvVar+" environment variable, to a value like "+
-				webhookURLExample+".")
-		return
+	if p.configureClient != nil {
+		p.configureClient(&clientConfig)
 	}
-
-	webhook, err := bitrix24.ParseWebhookURL(raw)
-	if err != nil {
-		source := "webhook_url"
-		if fromEnv {
-			source = "the " + webhookURLEnvVar + " environment variable (used because webhook_url is not set)"
-		}
-		resp.Diagnostics.AddAttributeError(attr, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail(source, err))
-		return
-	}
-
-	client, err := bitrix24.NewClient(bitrix24.Config{
-		Auth:      webhook,
-		UserAgent: userAgent(p.version, req.TerraformVersion),
-		Logger:    tflogLogger{},
-	})
+	client, err := bitrix24.NewClient(clientConfig)
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to create the Bitrix24 client", err.Error())
 		return
@@ -132,7 +152,7 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 
 	data := &providerData{
 		client:               client,
-		secrets:              webhook.Secrets(),
+		secrets:              settings.webhook.Secrets(),
 		pollIntervalOverride: p.pollIntervalOverride,
 	}
 	resp.DataSourceData = data

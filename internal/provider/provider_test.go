@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
@@ -43,21 +44,42 @@ func TestMain(m *testing.M) {
 const testPollInterval = 20 * time.Millisecond
 
 // testProviderFactories serves the provider in-process: no download, no
-// registry, with the test poll interval.
+// registry, with the test poll interval and fast retries. The rate limit is
+// off: polls every 20 ms would meet it within a second.
 func testProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	return testProviderFactoriesWith(func(p *bitrix24Provider) {
+		p.pollIntervalOverride = testPollInterval
+		p.configureClient = func(cfg *bitrix24.Config) {
+			fastRetries(cfg)
+			cfg.RateLimit = 0
+		}
+	})
+}
+
+// testProviderFactoriesWith serves a provider that setUp adjusts.
+func testProviderFactoriesWith(setUp func(*bitrix24Provider)) map[string]func() (tfprotov6.ProviderServer, error) {
+	p := &bitrix24Provider{version: "test"}
+	setUp(p)
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"bitrix24": providerserver.NewProtocol6WithError(&bitrix24Provider{
-			version:              "test",
-			pollIntervalOverride: testPollInterval,
-		}),
+		"bitrix24": func() (tfprotov6.ProviderServer, error) {
+			provider := *p // a fresh provider per Terraform run, as the CLI starts one
+			return providerserver.NewProtocol6WithError(&provider)()
+		},
 	}
+}
+
+// fastRetries keeps the retry policy but shortens its backoff to
+// milliseconds.
+func fastRetries(cfg *bitrix24.Config) {
+	cfg.RetryWaitMin = 5 * time.Millisecond
+	cfg.RetryWaitMax = 50 * time.Millisecond
 }
 
 // offlineProviderConfig names a portal that is never called: for steps that
 // fail validation first.
 const offlineProviderConfig = `
 provider "bitrix24" {
-  webhook_url = "https://portal.example.com/rest/1/abc123/"
+  webhook_url = "https://portal.example.com/rest/1/offlinec0de4tests/"
 }
 `
 
@@ -147,85 +169,10 @@ func (p *testPortal) providerConfig() string {
 	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", p.webhookURL())
 }
 
-func TestProvider_webhookURLValidation(t *testing.T) {
-	t.Parallel()
-
-	tests := map[string]struct {
-		url  string
-		want string
-	}{
-		"plain http off loopback": {"http://portal.example.com/rest/1/abc123/", `Invalid Bitrix24 webhook URL.*https`},
-		"no code":                 {"https://portal.example.com/rest/1/", `Invalid Bitrix24 webhook URL.*rest/1/<webhook code>/`},
-		"not a rest path":         {"https://portal.example.com/crm/deal/", `Invalid Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`},
-		"relative":                {"portal.example.com/rest/1/abc123/", `Invalid Bitrix24 webhook URL`},
-		"user id not a number":    {"https://portal.example.com/rest/admin/abc123/", `Invalid Bitrix24 webhook URL`},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			unitTest(t, resource.TestStep{
-				Config: fmt.Sprintf(`
-provider "bitrix24" {
-  webhook_url = %q
-}
-
-data "bitrix24_configuration_import" "test" {
-  process_id = 1
-}
-`, tc.url),
-				ExpectError: expectError(tc.want),
-			})
-		})
-	}
-}
-
-// The secret code never appears in a validation error: the test's code is
-// long and distinctive, and an error that echoed it would be caught here.
-func TestProvider_webhookURLErrorHidesCode(t *testing.T) {
-	t.Parallel()
-	check := &redactedErrorCheck{want: expectError(`Invalid Bitrix24 webhook URL.*http is allowed only for a loopback host`), secret: testWebhookCode}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactories(),
-		ErrorCheck:               check.check,
-		Steps: []resource.TestStep{{
-			// A sensitive variable, so that Terraform's own source snippet
-			// does not show the value either.
-			Config: `
-variable "webhook_url" {
-  type      = string
-  sensitive = true
-  default   = "http://portal.example.com/rest/1/s3cr3tc0de4tests/"
-}
-
-provider "bitrix24" {
-  webhook_url = var.webhook_url
-}
-
-data "bitrix24_configuration_import" "test" {
-  process_id = 1
-}
-`,
-		}},
-	})
-	check.requireSeen(t)
-}
-
-func TestProvider_missingWebhookURL(t *testing.T) {
-	t.Setenv(webhookURLEnvVar, "")
-	unitTest(t, resource.TestStep{
-		Config: `
-data "bitrix24_configuration_import" "test" {
-  process_id = 1
-}
-`,
-		ExpectError: expectError(`Missing Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
-	})
-}
-
 func TestProvider_webhookURLFromEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(webhookURLEnvVar, portal.webhookURL())
+	t.Setenv(envWebhookURL, portal.webhookURL())
 	unitTest(t, resource.TestStep{
 		Config: fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
@@ -236,23 +183,11 @@ data "bitrix24_configuration_import" "test" {
 	})
 }
 
-func TestProvider_malformedWebhookURLInEnvironment(t *testing.T) {
-	t.Setenv(webhookURLEnvVar, "https://portal.example.com/rest/1/")
-	unitTest(t, resource.TestStep{
-		Config: `
-data "bitrix24_configuration_import" "test" {
-  process_id = 1
-}
-`,
-		ExpectError: expectError(`Invalid Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL\s+environment\s+variable`),
-	})
-}
-
 // An explicit webhook_url wins over the environment, even a malformed one.
 func TestProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(webhookURLEnvVar, "not a url")
+	t.Setenv(envWebhookURL, "not a url")
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
@@ -260,26 +195,6 @@ data "bitrix24_configuration_import" "test" {
 }
 `, id),
 		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
-	})
-}
-
-func TestProvider_unknownWebhookURL(t *testing.T) {
-	t.Parallel()
-	unitTest(t, resource.TestStep{
-		Config: `
-resource "terraform_data" "url" {
-  input = "https://portal.example.com/rest/1/abc123/"
-}
-
-provider "bitrix24" {
-  webhook_url = terraform_data.url.output
-}
-
-data "bitrix24_configuration_import" "test" {
-  process_id = 1
-}
-`,
-		ExpectError: expectError(`Unknown Bitrix24 webhook URL.*BITRIX24_WEBHOOK_URL`),
 	})
 }
 

@@ -50,7 +50,7 @@ func invalidWebhookURLDetail(source string, err error) string {
 	}
 	return fmt.Sprintf("The value of %s is not a usable webhook URL: %s. A webhook URL looks like %s. "+
 		"Set webhook_url, or the %s environment variable, to the URL of an incoming webhook of the portal.",
-		source, reason, webhookURLExample, webhookURLEnvVar)
+		source, reason, webhookURLExample, envWebhookURL)
 }
 
 // parseProcessID accepts the decimal ids the portal hands out: digits only,
@@ -91,13 +91,18 @@ func (processIDValidator) ValidateString(_ context.Context, req validator.String
 		return
 	}
 	if _, err := parseProcessID(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid process id",
-			fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err))
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid process id", processIDProblem(err))
 	}
 }
 
+// processIDProblem says what a good process_id is and why the value is not.
+func processIDProblem(err error) string {
+	return fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err)
+}
+
 // durationValidator checks a Go duration string. Values below min are errors;
-// values below advised only warn, with the reason given by advice.
+// values below advised only warn, with the reason given by advice (no
+// warning when advised is zero).
 type durationValidator struct {
 	min     time.Duration
 	advised time.Duration
@@ -114,6 +119,8 @@ func (v durationValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
+// The error texts name the attribute themselves: Terraform points at the
+// first line of the block, not inside an object such as wait or timeouts.
 func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
@@ -123,12 +130,63 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 	switch {
 	case err != nil:
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a duration: write a number with a unit, such as \"1m\", \"90s\" or \"1h30m\".", raw))
+			fmt.Sprintf("%s must be a duration: a number with a unit, such as \"1m\", \"90s\" or \"1h30m\"; got %q.", req.Path, raw))
 	case d < v.min:
 		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%q is shorter than the smallest allowed value, %s.", raw, v.min))
+			fmt.Sprintf("%s must be at least %s; got %q.", req.Path, v.min, raw))
 	case d < v.advised:
 		resp.Diagnostics.AddAttributeWarning(req.Path, "Polling more often than the portal changes",
-			fmt.Sprintf("%q is shorter than %s. %s", raw, v.advised, v.advice))
+			fmt.Sprintf("%s is %q, shorter than %s. %s", req.Path, raw, v.advised, v.advice))
+	}
+}
+
+// caCertPEMValidator checks that ca_cert_pem holds certificates, without
+// quoting it back.
+type caCertPEMValidator struct{}
+
+var _ validator.String = caCertPEMValidator{}
+
+func (caCertPEMValidator) Description(context.Context) string {
+	return "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)"
+}
+
+func (v caCertPEMValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (caCertPEMValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := bitrix24.ParseCACertPEM([]byte(req.ConfigValue.ValueString())); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA certificate",
+			fmt.Sprintf("%s is not a usable CA certificate: %s. Give the PEM text of the CA that signed the portal's "+
+				"certificate, such as file(\"company-ca.pem\").", req.Path, err))
+	}
+}
+
+// rateLimitRule says what a good rate_limit is.
+const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
+	"such as 2 (standard plans) or 5 (Enterprise)"
+
+type rateLimitValidator struct{}
+
+var _ validator.Float64 = rateLimitValidator{}
+
+func (rateLimitValidator) Description(context.Context) string {
+	return "value " + rateLimitRule
+}
+
+func (v rateLimitValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (rateLimitValidator) ValidateFloat64(_ context.Context, req validator.Float64Request, resp *validator.Float64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if f := req.ConfigValue.ValueFloat64(); !(f > 0 && f <= maxRateLimit) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid rate limit",
+			fmt.Sprintf("%s %s; got %g.", req.Path, rateLimitRule, f))
 	}
 }

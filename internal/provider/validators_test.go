@@ -61,12 +61,12 @@ func TestDurationValidator(t *testing.T) {
 	}{
 		{in: "1m"},
 		{in: "90s"},
-		{in: "2s", wantWarning: `"2s" is shorter than 1m0s. Slow down.`},
-		{in: "1s", wantWarning: `"1s" is shorter than 1m0s. Slow down.`},
-		{in: "999ms", wantError: `"999ms" is shorter than the smallest allowed value, 1s.`},
-		{in: "0s", wantError: `"0s" is shorter than the smallest allowed value, 1s.`},
-		{in: "-1m", wantError: `"-1m" is shorter than the smallest allowed value, 1s.`},
-		{in: "1 minute", wantError: `"1 minute" is not a duration`},
+		{in: "2s", wantWarning: `wait.poll_interval is "2s", shorter than 1m0s. Slow down.`},
+		{in: "1s", wantWarning: `wait.poll_interval is "1s", shorter than 1m0s. Slow down.`},
+		{in: "999ms", wantError: `wait.poll_interval must be at least 1s; got "999ms".`},
+		{in: "0s", wantError: `wait.poll_interval must be at least 1s; got "0s".`},
+		{in: "-1m", wantError: `wait.poll_interval must be at least 1s; got "-1m".`},
+		{in: "1 minute", wantError: `wait.poll_interval must be a duration: a number with a unit`},
 	}
 	for _, tc := range tests {
 		var resp validator.StringResponse

@@ -139,7 +139,30 @@ type Request struct {
 	HTTPStatus   int            // 0 when the connection was dropped (Hangup)
 	Authorized   bool
 	ResultStatus string // for configuration.import.get: the status letter answered, else ""
-	Fault        bool   // an injected fault answered it
+	Fault        bool   // an injected fault answered it, or changed or delayed its answer
+	Ran          bool   // the method ran (its effects happened), whatever the client got
+}
+
+// Outcome is what the client got for one request, for tests that count.
+type Outcome string
+
+const (
+	OutcomeAnswered Outcome = "answered" // the portal's own answer, success or error, as it made it
+	OutcomeFault    Outcome = "fault"    // an injected fault's answer, or the portal's changed or delayed by one
+	OutcomeDropped  Outcome = "dropped"  // no answer: the connection was closed
+)
+
+// Outcome says what the client got. A dropped connection counts as dropped
+// whatever fault dropped it.
+func (r Request) Outcome() Outcome {
+	switch {
+	case r.HTTPStatus == 0:
+		return OutcomeDropped
+	case r.Fault:
+		return OutcomeFault
+	default:
+		return OutcomeAnswered
+	}
 }
 
 // Requests lists every request received, in order. Calls inside a batch

@@ -14,16 +14,26 @@ import (
 // the portal, or a broken portal, gives instead of (or on top of) the
 // method's own.
 
-// Fault is a raw answer given instead of the method's.
+// Fault is an answer given instead of the method's, or a change made to
+// the method's own answer. It stands for a gateway in front of the portal,
+// or for a portal misconfigured around the REST code: unless AfterCall or
+// PassThrough lets the call through, the portal never sees the call (the
+// method does not run and the rate limit does not count it).
 type Fault struct {
 	HTTPStatus  int    // 0 -> 200
 	ContentType string // "" -> application/json; charset=utf-8
 	Body        string
 	Count       int // how many calls get it; 0 -> 1
 
-	AfterCall bool          // run the method first, then answer with the fault: the answer is lost
-	Delay     time.Duration // wait this long before answering (or hanging up)
-	Hangup    bool          // close the connection without an answer
+	AfterCall bool // run the method first, then answer with the fault: the answer is lost
+	// PassThrough runs the method and sends its own answer, changed only by
+	// Prefix, Header, Delay and Hangup; HTTPStatus, ContentType and Body are
+	// not used.
+	PassThrough bool
+	Prefix      string        // written before the body, e.g. a byte-order mark
+	Header      http.Header   // added to the answer's headers, e.g. Location
+	Delay       time.Duration // wait this long before answering (or hanging up); cut short when the client goes away
+	Hangup      bool          // close the connection without an answer
 }
 
 type queuedFault struct {
@@ -64,19 +74,31 @@ func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
 	return Fault{}, false
 }
 
-func (f Fault) answer() answer {
-	a := answer{status: f.HTTPStatus, contentType: f.ContentType, body: []byte(f.Body), delay: f.Delay, hangup: f.Hangup}
-	if a.status == 0 {
-		a.status = http.StatusOK
+// reachesPortal says whether the call gets past the gateway to the portal.
+func (f Fault) reachesPortal() bool { return f.AfterCall || f.PassThrough }
+
+// apply makes what the client gets from the portal's answer (the zero
+// answer when the call never reached the portal).
+func (f Fault) apply(portal answer) answer {
+	a := portal
+	if !f.PassThrough {
+		a = answer{status: f.HTTPStatus, contentType: f.ContentType, body: []byte(f.Body)}
+		if a.status == 0 {
+			a.status = http.StatusOK
+		}
+		if a.contentType == "" {
+			a.contentType = jsonContentType
+		}
 	}
-	if a.contentType == "" {
-		a.contentType = jsonContentType
+	if f.Prefix != "" {
+		a.body = append([]byte(f.Prefix), a.body...)
 	}
+	a.header, a.delay, a.hangup = f.Header, f.Delay, f.Hangup
 	return a
 }
 
 // GatewayHTML is the HTML page an nginx in front of the portal answers with,
-// e.g. 502 or 504.
+// e.g. 502 or 504; it is nginx's built-in page for any status.
 func GatewayHTML(status int) Fault {
 	title := fmt.Sprintf("%d %s", status, http.StatusText(status))
 	return Fault{
@@ -132,6 +154,53 @@ func InternalServerError() Fault {
 
 // Hangup drops the connection without an answer.
 func Hangup() Fault { return Fault{Hangup: true} }
+
+// Redirect is the 302 of a portal that moved, pointing at location. Go's
+// http.Client follows it by itself, turning a POST into a body-less GET.
+func Redirect(location string) Fault {
+	f := GatewayHTML(http.StatusFound)
+	f.Header = http.Header{"Location": {location}}
+	return f
+}
+
+// WAFRateLimitHTML is the HTML 429 page of a web application firewall in
+// front of the portal that throttles a client: not the portal's JSON.
+func WAFRateLimitHTML() Fault {
+	return Fault{HTTPStatus: http.StatusTooManyRequests, ContentType: "text/html; charset=utf-8", Body: wafRateLimitPage}
+}
+
+const wafRateLimitPage = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>429 Too Many Requests</title></head>
+<body>
+<h1>Too Many Requests</h1>
+<p>The web application firewall has temporarily blocked your requests because too many arrived in a short time.</p>
+<p>Wait a minute before you try again.</p>
+<hr><p>Request ID: 5f0c2a9e1b7d4c36</p>
+</body>
+</html>
+`
+
+// utf8BOM is the byte-order mark a PHP file saved "with BOM" prints before
+// any output.
+const utf8BOM = "\uFEFF"
+
+// BOM runs the method and sends its real answer behind a UTF-8 byte-order
+// mark (EF BB BF), as a portal answers when one of its PHP files was saved
+// with one.
+func BOM() Fault { return Fault{PassThrough: true, Prefix: utf8BOM} }
+
+// EmptyBody is HTTP 200 with nothing in it, as PHP sends when the script
+// dies of a fatal error with errors hidden; the content type is PHP's
+// default, since the REST code never got to set its own.
+func EmptyBody() Fault {
+	return Fault{HTTPStatus: http.StatusOK, ContentType: "text/html; charset=UTF-8"}
+}
+
+// Slow runs the method and sends its real answer d later, so a client with
+// a shorter timeout gives up although the method's effects happened. The
+// wait ends when the client goes away.
+func Slow(d time.Duration) Fault { return Fault{PassThrough: true, Delay: d} }
 
 func mustJSON(v any) string {
 	data, err := json.Marshal(v)

@@ -65,6 +65,7 @@ func normalizeMethod(name string) string {
 type answer struct {
 	status      int
 	contentType string
+	header      http.Header // extra headers
 	body        []byte
 	delay       time.Duration
 	hangup      bool
@@ -99,6 +100,9 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
+	for key, values := range ans.header {
+		w.Header()[http.CanonicalHeaderKey(key)] = values
+	}
 	w.Header().Set("Content-Type", ans.contentType)
 	w.WriteHeader(ans.status)
 	_, _ = w.Write(ans.body)
@@ -121,8 +125,9 @@ func (p *Portal) record(req Request) {
 	p.requests = append(p.requests, req)
 }
 
-// handle authenticates, applies an injected fault or calls the method, and
-// logs the request.
+// handle applies an injected fault, or lets the portal answer, and logs
+// the request. A fault comes first: it stands for what sits in front of the
+// portal.
 func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS bool) answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -134,23 +139,14 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	req := Request{At: start, Method: rt.method, Params: plainParams(params), Authorized: authErr == nil, Fault: faulted}
 
 	var ans answer
-	if !faulted || fault.AfterCall {
-		if authErr != nil {
-			ans = errorAnswer(authErr)
-		} else {
-			callStart := p.now()
-			result, resultStatus, err := p.callLocked(rt.method, params)
-			if err != nil {
-				ans = errorAnswer(err)
-			} else {
-				ans = p.successAnswerLocked(rt.method, result, start, callStart)
-				req.ResultStatus = resultStatus
-			}
-		}
+	if !faulted || fault.reachesPortal() {
+		ans = p.portalAnswerLocked(rt.method, params, start, authErr, &req)
 	}
 	if faulted {
-		ans = fault.answer()
-		req.ResultStatus = ""
+		ans = fault.apply(ans)
+		if !fault.PassThrough {
+			req.ResultStatus = "" // the client never saw the method's answer
+		}
 	}
 	req.HTTPStatus = ans.status
 	if ans.hangup {
@@ -158,6 +154,23 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	}
 	p.requests = append(p.requests, req)
 	return ans
+}
+
+// portalAnswerLocked is the portal's own answer to a call: an
+// authentication error, or whatever the method gives. It notes in req
+// whether the method ran.
+func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, authErr *apiError, req *Request) answer {
+	if authErr != nil {
+		return errorAnswer(authErr)
+	}
+	callStart := p.now()
+	result, resultStatus, err := p.callLocked(method, params)
+	if err != nil {
+		return errorAnswer(err)
+	}
+	req.Ran = true
+	req.ResultStatus = resultStatus
+	return p.successAnswerLocked(method, result, start, callStart)
 }
 
 func (p *Portal) authorizeLocked(rt route) *apiError {

@@ -34,6 +34,10 @@ type Fault struct {
 	Header      http.Header   // added to the answer's headers, e.g. Location
 	Delay       time.Duration // wait this long before answering (or hanging up); cut short when the client goes away
 	Hangup      bool          // close the connection without an answer
+
+	// render, when set, makes the body at answer time from the portal's
+	// clock, for answers that carry a time block.
+	render func(now time.Time) string
 }
 
 type queuedFault struct {
@@ -79,10 +83,13 @@ func (f Fault) reachesPortal() bool { return f.AfterCall || f.PassThrough }
 
 // apply makes what the client gets from the portal's answer (the zero
 // answer when the call never reached the portal).
-func (f Fault) apply(portal answer) answer {
+func (f Fault) apply(portal answer, now time.Time) answer {
 	a := portal
 	if !f.PassThrough {
 		a = answer{status: f.HTTPStatus, contentType: f.ContentType, body: []byte(f.Body)}
+		if f.render != nil {
+			a.body = []byte(f.render(now))
+		}
 		if a.status == 0 {
 			a.status = http.StatusOK
 		}
@@ -129,11 +136,7 @@ func ResultErrorFault(code, description string) Fault {
 		res.set("error_description", description)
 	}
 	now := time.Now()
-	t := obj(
-		"start", unixSeconds(now), "finish", unixSeconds(now),
-		"duration", phpFloat(0), "processing", phpFloat(0),
-		"date_start", now.Format(isoLayout), "date_finish", now.Format(isoLayout),
-	)
+	t := timeBlock(now, now, now)
 	return Fault{HTTPStatus: http.StatusOK, Body: mustJSON(obj("result", res, "time", t))}
 }
 
@@ -142,9 +145,38 @@ func QueryLimitExceeded() Fault {
 	return ErrorFault(http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests")
 }
 
-// OperationTimeLimit is the per-method time limit refusal.
+// OperationTimeLimit is the per-method time limit refusal, without the
+// time block a cloud portal adds (see OperationTimeLimitUntil).
 func OperationTimeLimit() Fault {
-	return ErrorFault(http.StatusTooManyRequests, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
+	return ErrorFault(http.StatusTooManyRequests, "OPERATION_TIME_LIMIT", operationTimeLimitText)
+}
+
+const operationTimeLimitText = "Method is blocked due to operation time limit."
+
+// OperationTimeLimitUntil is the cloud portal's per-method time limit
+// refusal: HTTP 429 with the time block of a success, whose
+// operating_reset_at (unix seconds) says when the method is open again.
+// The block is stamped on the portal's clock when the fault answers.
+func OperationTimeLimitUntil(resetAt time.Time) Fault {
+	return operationTimeLimitAt(func(time.Time) time.Time { return resetAt })
+}
+
+// OperationTimeLimitFor is OperationTimeLimitUntil with the method open
+// again d after each answer, for faults injected long before they answer.
+func OperationTimeLimitFor(d time.Duration) Fault {
+	return operationTimeLimitAt(func(now time.Time) time.Time { return now.Add(d) })
+}
+
+func operationTimeLimitAt(resetAt func(now time.Time) time.Time) Fault {
+	render := func(now time.Time) string {
+		t := timeBlock(now, now, now)
+		t.set("operating_reset_at", resetAt(now).Unix())
+		// A blocked method has used up its limit.
+		t.set("operating", phpFloat(operatingLimit.Seconds()))
+		return mustJSON(obj("error", "OPERATION_TIME_LIMIT", "error_description", operationTimeLimitText, "time", t))
+	}
+	// Body is a sample for a reader; render makes the one sent.
+	return Fault{HTTPStatus: http.StatusTooManyRequests, Body: render(time.Now()), render: render}
 }
 
 // InternalServerError is the portal's generic 500.

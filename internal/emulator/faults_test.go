@@ -6,6 +6,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -171,10 +172,56 @@ func TestFaultApply_ChangesOnlyWhatItSays(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.fault.apply(portal)
+			got := tt.fault.apply(portal, time.Time{})
 			if got.status != tt.want.status || got.contentType != tt.want.contentType || string(got.body) != string(tt.want.body) {
 				t.Errorf("got %d %q %q, want %d %q %q", got.status, got.contentType, got.body, tt.want.status, tt.want.contentType, tt.want.body)
 			}
 		})
 	}
+}
+
+func TestOperationTimeLimitUntil_CarriesTheResetTime(t *testing.T) {
+	h := newHarness(t, Config{Cloud: true})
+	h.portal.InjectFault("configuration.import.get", OperationTimeLimitUntil(h.clock.Now().Add(7*time.Minute)))
+	resp := h.get(h.portal.WebhookPath() + "configuration.import.get?processId=1")
+	if resp.status != http.StatusTooManyRequests || resp.contentType != jsonContentType {
+		t.Errorf("HTTP %d %q", resp.status, resp.contentType)
+	}
+	assertJSON(t, "body", string(resp.body), `{"error":"OPERATION_TIME_LIMIT",
+		"error_description":"Method is blocked due to operation time limit.",
+		"time":{"start":1629303000.0,"finish":1629303000.0,"duration":0.0,"processing":0.0,
+			"date_start":"2021-08-18T18:10:00+02:00","date_finish":"2021-08-18T18:10:00+02:00",
+			"operating_reset_at":1629303420,"operating":420.0}}`)
+	if last := h.lastRequest(); !last.Fault || last.Ran || last.HTTPStatus != http.StatusTooManyRequests {
+		t.Errorf("request log: %+v", last)
+	}
+}
+
+func TestOperationTimeLimitFor_ResetsAfterEachAnswer(t *testing.T) {
+	h := newHarness(t, Config{})
+	f := OperationTimeLimitFor(5 * time.Second)
+	f.Count = 2
+	h.portal.InjectFault("server.time", f)
+	for _, wait := range []time.Duration{0, time.Minute} {
+		h.clock.Add(wait)
+		var body struct {
+			Error string
+			Time  struct {
+				Start            float64
+				OperatingResetAt int64 `json:"operating_reset_at"`
+			}
+		}
+		if err := json.Unmarshal(h.get(h.portal.WebhookPath()+"server.time").body, &body); err != nil {
+			t.Fatal(err)
+		}
+		want := h.clock.Now().Add(5 * time.Second).Unix()
+		if body.Error != "OPERATION_TIME_LIMIT" || body.Time.OperatingResetAt != want || int64(body.Time.Start) != h.clock.Now().Unix() {
+			t.Errorf("after %v: %+v, want operating_reset_at %d", wait, body, want)
+		}
+	}
+}
+
+func TestOperationTimeLimit_HasNoTimeBlock(t *testing.T) {
+	assertJSON(t, "body", OperationTimeLimit().Body,
+		`{"error":"OPERATION_TIME_LIMIT","error_description":"Method is blocked due to operation time limit."}`)
 }

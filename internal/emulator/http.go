@@ -143,7 +143,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 		ans = p.portalAnswerLocked(rt.method, params, start, authErr, &req)
 	}
 	if faulted {
-		ans = fault.apply(ans)
+		ans = fault.apply(ans, p.now())
 		if !fault.PassThrough {
 			req.ResultStatus = "" // the client never saw the method's answer
 		}
@@ -201,26 +201,31 @@ func (p *Portal) successAnswerLocked(method string, result any, start, callStart
 // timeLocked builds the `time` block; a cloud portal adds the method's
 // summed execution time over the current window and when that window ends.
 func (p *Portal) timeLocked(method string, start, callStart, finish time.Time) *phpArray {
-	processing := finish.Sub(callStart).Seconds()
-	t := obj(
-		"start", unixSeconds(start),
-		"finish", unixSeconds(finish),
-		"duration", phpFloat(finish.Sub(start).Seconds()),
-		"processing", phpFloat(processing),
-		"date_start", start.Format(isoLayout),
-		"date_finish", finish.Format(isoLayout),
-	)
+	t := timeBlock(start, callStart, finish)
 	if p.cloud {
 		op := p.operating[method]
 		if op == nil || !finish.Before(op.resetAt) {
 			op = &operatingTime{resetAt: start.Add(operatingWindow)}
 			p.operating[method] = op
 		}
-		op.seconds += processing
+		op.seconds += finish.Sub(callStart).Seconds()
 		t.set("operating_reset_at", op.resetAt.Unix())
 		t.set("operating", phpFloat(op.seconds))
 	}
 	return t
+}
+
+// timeBlock is the `time` block of every portal, without the cloud's
+// operating fields.
+func timeBlock(start, callStart, finish time.Time) *phpArray {
+	return obj(
+		"start", unixSeconds(start),
+		"finish", unixSeconds(finish),
+		"duration", phpFloat(finish.Sub(start).Seconds()),
+		"processing", phpFloat(finish.Sub(callStart).Seconds()),
+		"date_start", start.Format(isoLayout),
+		"date_finish", finish.Format(isoLayout),
+	)
 }
 
 func unixSeconds(t time.Time) phpFloat {

@@ -34,6 +34,9 @@ const (
 	firstProcessID     = 1000
 	// operatingWindow is the span over which the cloud sums method time.
 	operatingWindow = 10 * time.Minute
+	// operatingLimit is the method time allowed per window in the rest
+	// module's current source (older documentation says 480 s).
+	operatingLimit = 420 * time.Second
 )
 
 // Portal is an emulated portal. All methods are safe for concurrent use.

@@ -141,25 +141,30 @@ type Request struct {
 	ResultStatus string // for configuration.import.get: the status letter answered, else ""
 	Fault        bool   // an injected fault answered it, or changed or delayed its answer
 	Ran          bool   // the method ran (its effects happened), whatever the client got
+	RateLimited  bool   // the rate limit refused it (HTTP 503 QUERY_LIMIT_EXCEEDED); the method did not run
 }
 
 // Outcome is what the client got for one request, for tests that count.
 type Outcome string
 
 const (
-	OutcomeAnswered Outcome = "answered" // the portal's own answer, success or error, as it made it
-	OutcomeFault    Outcome = "fault"    // an injected fault's answer, or the portal's changed or delayed by one
-	OutcomeDropped  Outcome = "dropped"  // no answer: the connection was closed
+	OutcomeAnswered    Outcome = "answered"     // the portal's own answer, success or error, as it made it
+	OutcomeRateLimited Outcome = "rate-limited" // the rate limit's refusal, as the portal made it
+	OutcomeFault       Outcome = "fault"        // an injected fault's answer, or the portal's changed or delayed by one
+	OutcomeDropped     Outcome = "dropped"      // no answer: the connection was closed
 )
 
 // Outcome says what the client got. A dropped connection counts as dropped
-// whatever fault dropped it.
+// whatever fault dropped it, and a fault that let the call through to a
+// refusal counts as a fault (RateLimited still says the limit refused it).
 func (r Request) Outcome() Outcome {
 	switch {
 	case r.HTTPStatus == 0:
 		return OutcomeDropped
 	case r.Fault:
 		return OutcomeFault
+	case r.RateLimited:
+		return OutcomeRateLimited
 	default:
 		return OutcomeAnswered
 	}

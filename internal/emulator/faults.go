@@ -140,9 +140,10 @@ func ResultErrorFault(code, description string) Fault {
 	return Fault{HTTPStatus: http.StatusOK, Body: mustJSON(obj("result", res, "time", t))}
 }
 
-// QueryLimitExceeded is the leaky-bucket refusal (the call never ran).
+// QueryLimitExceeded is the leaky bucket's refusal (the call never ran),
+// for a test that wants it now rather than after Config.RateLimit's burst.
 func QueryLimitExceeded() Fault {
-	return ErrorFault(http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests")
+	return ErrorFault(errQueryLimit.status, errQueryLimit.code, errQueryLimit.description)
 }
 
 // OperationTimeLimit is the per-method time limit refusal, without the

@@ -33,6 +33,7 @@ var (
 	errBatchNotAllowed    = &apiError{http.StatusMethodNotAllowed, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"}
 	errBatchTooLong       = &apiError{http.StatusBadRequest, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded"}
 	errHTTPSRequired      = &apiError{http.StatusBadRequest, "INVALID_REQUEST", "Https required"}
+	errQueryLimit         = &apiError{http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests"}
 )
 
 // route is what the URL says about a call.
@@ -156,10 +157,15 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	return ans
 }
 
-// portalAnswerLocked is the portal's own answer to a call: an
-// authentication error, or whatever the method gives. It notes in req
-// whether the method ran.
+// portalAnswerLocked is the portal's own answer to a call: the rate
+// limit's refusal, an authentication error, or whatever the method gives.
+// It notes in req what happened. The rate limit comes first: the portal
+// counts every request it gets, a batch as one.
 func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, authErr *apiError, req *Request) answer {
+	if !p.bucket.admit(time.Now()) {
+		req.RateLimited = true
+		return errorAnswer(errQueryLimit)
+	}
 	if authErr != nil {
 		return errorAnswer(authErr)
 	}

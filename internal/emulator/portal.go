@@ -23,6 +23,10 @@ type Config struct {
 	// RequireHTTPS refuses calls that did not arrive over TLS, as the portal
 	// does (INVALID_REQUEST "Https required"); serve with httptest.NewTLSServer.
 	RequireHTTPS bool
+	// RateLimit refuses requests beyond a leaky bucket, per portal; the zero
+	// value is no limit. It runs on the real clock whatever Now says, so
+	// that a frozen test clock does not stop it from draining.
+	RateLimit RateLimit
 }
 
 // DefaultWebhookCode is the webhook code of a Config without one.
@@ -59,6 +63,7 @@ type Portal struct {
 	faults     []queuedFault
 	nextScript []Script
 	operating  map[string]*operatingTime // by method
+	bucket     leakyBucket
 
 	started bool
 	closed  bool
@@ -93,6 +98,7 @@ func New(cfg Config) *Portal {
 		processes:   map[int64]*process{},
 		nextID:      firstProcessID,
 		operating:   map[string]*operatingTime{},
+		bucket:      leakyBucket{limit: cfg.RateLimit},
 		wake:        make(chan struct{}, 1),
 	}
 	if p.userID == "" {

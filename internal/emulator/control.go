@@ -136,7 +136,7 @@ type Request struct {
 	At           time.Time
 	Method       string         // lower-case, without .json; "" outside /rest/
 	Params       map[string]any // query, form and JSON body merged; nested keys decoded
-	HTTPStatus   int            // 0 when the connection was dropped (Hangup)
+	HTTPStatus   int            // 0 when the connection was dropped (Hangup); logged before any Delay, so kept if the client gives up
 	Authorized   bool
 	ResultStatus string // for configuration.import.get: the status letter answered, else ""
 	Fault        bool   // an injected fault answered it, or changed or delayed its answer

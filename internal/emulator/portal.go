@@ -146,7 +146,7 @@ func (p *Portal) RemoveWebhook(code string) {
 }
 
 // ExpireWebhook makes a webhook past its expiry date: its calls then fail
-// with INVALID_CREDENTIALS (the facts only say "an auth error").
+// with INVALID_CREDENTIALS (the documentation only says "an auth error").
 func (p *Portal) ExpireWebhook(code string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -106,7 +106,7 @@ func TestSlow_DelaysTheRealAnswer(t *testing.T) {
 func TestSlow_EndsWhenTheClientGoesAway(t *testing.T) {
 	p := New(Config{AgentPeriod: -1})
 	p.InjectFault("configuration.import.register", Slow(time.Hour))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	req := httptest.NewRequest(http.MethodPost, p.WebhookPath()+"configuration.import.register",
 		strings.NewReader(`{"data":{"MANIFEST":{"CODE":"x"}}}`)).WithContext(ctx)

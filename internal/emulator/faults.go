@@ -157,7 +157,8 @@ const operationTimeLimitText = "Method is blocked due to operation time limit."
 // OperationTimeLimitUntil is the cloud portal's per-method time limit
 // refusal: HTTP 429 with the time block of a success, whose
 // operating_reset_at (unix seconds) says when the method is open again.
-// The block is stamped on the portal's clock when the fault answers.
+// The block is stamped on the portal's clock when the fault answers: the
+// fault's Body is only a sample of it, and setting Body changes nothing.
 func OperationTimeLimitUntil(resetAt time.Time) Fault {
 	return operationTimeLimitAt(func(time.Time) time.Time { return resetAt })
 }

@@ -102,7 +102,9 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for key, values := range ans.header {
-		w.Header()[http.CanonicalHeaderKey(key)] = values
+		for _, v := range values {
+			w.Header().Add(key, v) // copies: the fault's map serves every call it answers
+		}
 	}
 	w.Header().Set("Content-Type", ans.contentType)
 	w.WriteHeader(ans.status)

@@ -3,12 +3,7 @@
 
 package emulator
 
-import (
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"time"
-)
+import "time"
 
 // This file is the test-facing side of the portal: creating scripted
 // imports, driving the agent by hand, reading the request log and injecting
@@ -141,10 +136,38 @@ type Request struct {
 	At           time.Time
 	Method       string         // lower-case, without .json; "" outside /rest/
 	Params       map[string]any // query, form and JSON body merged; nested keys decoded
-	HTTPStatus   int            // 0 when the connection was dropped (Hangup)
+	HTTPStatus   int            // 0 when the connection was dropped (Hangup); logged before any Delay, so kept if the client gives up
 	Authorized   bool
 	ResultStatus string // for configuration.import.get: the status letter answered, else ""
-	Fault        bool   // an injected fault answered it
+	Fault        bool   // an injected fault answered it, or changed or delayed its answer
+	Ran          bool   // the method ran (its effects happened), whatever the client got
+	RateLimited  bool   // the rate limit refused it (HTTP 503 QUERY_LIMIT_EXCEEDED); the method did not run
+}
+
+// Outcome is what the client got for one request, for tests that count.
+type Outcome string
+
+const (
+	OutcomeAnswered    Outcome = "answered"     // the portal's own answer, success or error, as it made it
+	OutcomeRateLimited Outcome = "rate-limited" // the rate limit's refusal, as the portal made it
+	OutcomeFault       Outcome = "fault"        // an injected fault's answer, or the portal's changed or delayed by one
+	OutcomeDropped     Outcome = "dropped"      // no answer: the connection was closed
+)
+
+// Outcome says what the client got. A dropped connection counts as dropped
+// whatever fault dropped it, and a fault that let the call through to a
+// refusal counts as a fault (RateLimited still says the limit refused it).
+func (r Request) Outcome() Outcome {
+	switch {
+	case r.HTTPStatus == 0:
+		return OutcomeDropped
+	case r.Fault:
+		return OutcomeFault
+	case r.RateLimited:
+		return OutcomeRateLimited
+	default:
+		return OutcomeAnswered
+	}
 }
 
 // Requests lists every request received, in order. Calls inside a batch
@@ -153,131 +176,4 @@ func (p *Portal) Requests() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Request(nil), p.requests...)
-}
-
-// Fault is a raw answer given instead of the method's.
-type Fault struct {
-	HTTPStatus  int    // 0 -> 200
-	ContentType string // "" -> application/json; charset=utf-8
-	Body        string
-	Count       int // how many calls get it; 0 -> 1
-
-	AfterCall bool          // run the method first, then answer with the fault: the answer is lost
-	Delay     time.Duration // wait this long before answering (or hanging up)
-	Hangup    bool          // close the connection without an answer
-}
-
-type queuedFault struct {
-	method string
-	fault  Fault
-	left   int
-}
-
-// InjectFault makes the next f.Count calls of method (lower-case, without
-// .json; "" for any method) get f. Faults queue up in order; one for a
-// named method goes before one for any method.
-func (p *Portal) InjectFault(method string, f Fault) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	count := f.Count
-	if count <= 0 {
-		count = 1
-	}
-	p.faults = append(p.faults, queuedFault{method: normalizeMethod(method), fault: f, left: count})
-}
-
-// takeFaultLocked consumes one use of the first fault matching method.
-func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
-	for _, wanted := range []string{method, ""} {
-		for i := range p.faults {
-			q := &p.faults[i]
-			if q.method != wanted {
-				continue
-			}
-			f := q.fault
-			q.left--
-			if q.left == 0 {
-				p.faults = append(p.faults[:i], p.faults[i+1:]...)
-			}
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
-
-func (f Fault) answer() answer {
-	a := answer{status: f.HTTPStatus, contentType: f.ContentType, body: []byte(f.Body), delay: f.Delay, hangup: f.Hangup}
-	if a.status == 0 {
-		a.status = http.StatusOK
-	}
-	if a.contentType == "" {
-		a.contentType = jsonContentType
-	}
-	return a
-}
-
-// GatewayHTML is the HTML page an nginx in front of the portal answers with,
-// e.g. 502 or 504.
-func GatewayHTML(status int) Fault {
-	title := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	return Fault{
-		HTTPStatus:  status,
-		ContentType: "text/html",
-		Body: "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
-			"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-	}
-}
-
-// TruncatedJSON is a 200 answer cut off mid-body.
-func TruncatedJSON() Fault {
-	return Fault{HTTPStatus: http.StatusOK, Body: `{"result":{"status":"P","progress":{"action":"lo`}
-}
-
-// ErrorFault is the portal's error envelope {"error", "error_description"}
-// with an HTTP status.
-func ErrorFault(httpStatus int, code, description string) Fault {
-	return Fault{HTTPStatus: httpStatus, Body: mustJSON(obj("error", code, "error_description", description))}
-}
-
-// ResultErrorFault is an error a method returns inside `result` with HTTP
-// 200, e.g. ResultErrorFault("PROCESS_DID_NOT_CREATE", "") for a register
-// that failed to store its process (that error has no description).
-func ResultErrorFault(code, description string) Fault {
-	res := obj("error", code)
-	if description != "" {
-		res.set("error_description", description)
-	}
-	now := time.Now()
-	t := obj(
-		"start", unixSeconds(now), "finish", unixSeconds(now),
-		"duration", phpFloat(0), "processing", phpFloat(0),
-		"date_start", now.Format(isoLayout), "date_finish", now.Format(isoLayout),
-	)
-	return Fault{HTTPStatus: http.StatusOK, Body: mustJSON(obj("result", res, "time", t))}
-}
-
-// QueryLimitExceeded is the leaky-bucket refusal (the call never ran).
-func QueryLimitExceeded() Fault {
-	return ErrorFault(http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests")
-}
-
-// OperationTimeLimit is the per-method time limit refusal.
-func OperationTimeLimit() Fault {
-	return ErrorFault(http.StatusTooManyRequests, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
-}
-
-// InternalServerError is the portal's generic 500.
-func InternalServerError() Fault {
-	return ErrorFault(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error")
-}
-
-// Hangup drops the connection without an answer.
-func Hangup() Fault { return Fault{Hangup: true} }
-
-func mustJSON(v any) string {
-	data, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return string(data)
 }

@@ -4,9 +4,9 @@
 // Package emulator is a Bitrix24 portal reduced to what the provider uses:
 // incoming-webhook authentication, the REST envelopes, batch, and the
 // configuration.import methods with the background agent that advances
-// imports. It follows shared/bitrix24-facts.md, and the portal's own source
-// (the rest module) where the facts are silent. A Portal is an
-// http.Handler: serve it with httptest in tests, or run the
+// imports. It follows the portal's public REST documentation, and the
+// source of its rest module where the documentation is silent. A Portal is
+// an http.Handler: serve it with httptest in tests, or run the
 // bitrix24-emulator command for a demo. Nothing runs in the background
 // until Start; tests can instead drive the agent with RunAgent, Advance and
 // RunToEnd.
@@ -18,7 +18,8 @@
 // (urlencoded or multipart, with PHP's bracket keys such as
 // data[MANIFEST][CODE]) and a JSON body, later sources replacing top-level
 // keys of earlier ones; a body that is not a valid JSON object adds nothing.
-// Every answer is application/json; charset=utf-8:
+// Every answer the portal itself makes (faults aside) is application/json;
+// charset=utf-8:
 //
 //	{"result": ..., "time": {"start", "finish", "duration", "processing",
 //	    "date_start", "date_finish"[, "operating_reset_at", "operating"]}}
@@ -31,6 +32,61 @@
 // after authentication); with Config.RequireHTTPS a call without TLS is 400
 // INVALID_REQUEST. Methods: configuration.import.register, .unregister and
 // .get, batch, server.time and scope.
+//
+// # Rate limit
+//
+// Config.RateLimit is the portal's leaky bucket, one per portal: a counter
+// that grows by one for each request it admits and drains continuously at
+// Rate per second. A request that would take it above Burst gets HTTP 503
+// {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many
+// requests"}: the method does not run and the counter does not grow.
+// StandardRateLimit (2 per second, 50) and EnterpriseRateLimit (5, 250)
+// are the plans' figures; the zero value is no limit. The bucket counts
+// every request to /rest/, before authentication, and a batch once however
+// many commands it holds. It runs on the real clock, not Config.Now, so a
+// frozen test clock does not stop it from draining. Refusals are logged
+// with Request.RateLimited; RateLimitedCount counts them.
+//
+// # Faults
+//
+// InjectFault queues a Fault for the next calls of a method. A fault stands
+// for what sits in front of the portal or around its REST code, so it is
+// taken before anything else: a fault that answers by itself (the default)
+// means the portal never saw the call, so neither the rate limit nor the
+// method counts it. AfterCall lets the call through, runs the portal (rate
+// limit included) and then replaces its answer: the method's effects
+// happen but the client never learns of them. PassThrough sends the
+// portal's own answer, changed only by Prefix, Header, Delay and Hangup.
+// The constructors:
+//
+//	GatewayHTML(502|504)         nginx's HTML error page
+//	WAFRateLimitHTML()           a web application firewall's HTML 429 page
+//	InternalServerError()        500 INTERNAL_SERVER_ERROR
+//	QueryLimitExceeded()         503 QUERY_LIMIT_EXCEEDED now, whatever the bucket holds
+//	OperationTimeLimit()         429 OPERATION_TIME_LIMIT, no time block
+//	OperationTimeLimitUntil(t)   the same with a success's time block, operating_reset_at t
+//	OperationTimeLimitFor(d)     the same, operating_reset_at d after each answer
+//	ErrorFault, ResultErrorFault any error envelope, at the top or inside result
+//	Redirect(url)                302 with Location, as a moved portal answers
+//	TruncatedJSON()              200 with JSON cut short
+//	EmptyBody()                  200 with no body, as PHP after a fatal error
+//	Hangup()                     the connection closed without an answer
+//	BOM()                        the real answer behind a UTF-8 byte-order mark
+//	Slow(d)                      the real answer d late; the method has run
+//
+// A delay ends early, with nothing sent, when the client goes away.
+// Fault{Hangup: true, AfterCall: true} is an answer lost after the method
+// ran. Requests logs every request with Fault, Ran (the method ran),
+// RateLimited and the HTTP status answered (0 after a hangup; an answer
+// the client stopped waiting for is logged as if sent); Request.Outcome
+// sorts them into answered, fault, rate-limited and dropped for counting.
+//
+// # HTTPS
+//
+// NewTLSCerts makes a CA and a server certificate it signed for 127.0.0.1,
+// ::1 and localhost, as an on-premise portal with an internal CA has: a
+// client trusts the server only when given TLSCerts.CAPEM. With
+// Config.RequireHTTPS, calls without TLS get 400 INVALID_REQUEST.
 //
 // # Imports
 //

@@ -33,6 +33,7 @@ var (
 	errBatchNotAllowed    = &apiError{http.StatusMethodNotAllowed, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"}
 	errBatchTooLong       = &apiError{http.StatusBadRequest, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded"}
 	errHTTPSRequired      = &apiError{http.StatusBadRequest, "INVALID_REQUEST", "Https required"}
+	errQueryLimit         = &apiError{http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests"}
 )
 
 // route is what the URL says about a call.
@@ -65,6 +66,7 @@ func normalizeMethod(name string) string {
 type answer struct {
 	status      int
 	contentType string
+	header      http.Header // extra headers
 	body        []byte
 	delay       time.Duration
 	hangup      bool
@@ -99,6 +101,11 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
+	for key, values := range ans.header {
+		for _, v := range values {
+			w.Header().Add(key, v) // copies: the fault's map serves every call it answers
+		}
+	}
 	w.Header().Set("Content-Type", ans.contentType)
 	w.WriteHeader(ans.status)
 	_, _ = w.Write(ans.body)
@@ -121,8 +128,9 @@ func (p *Portal) record(req Request) {
 	p.requests = append(p.requests, req)
 }
 
-// handle authenticates, applies an injected fault or calls the method, and
-// logs the request.
+// handle applies an injected fault, or lets the portal answer, and logs
+// the request. A fault comes first: it stands for what sits in front of the
+// portal.
 func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS bool) answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -134,23 +142,14 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	req := Request{At: start, Method: rt.method, Params: plainParams(params), Authorized: authErr == nil, Fault: faulted}
 
 	var ans answer
-	if !faulted || fault.AfterCall {
-		if authErr != nil {
-			ans = errorAnswer(authErr)
-		} else {
-			callStart := p.now()
-			result, resultStatus, err := p.callLocked(rt.method, params)
-			if err != nil {
-				ans = errorAnswer(err)
-			} else {
-				ans = p.successAnswerLocked(rt.method, result, start, callStart)
-				req.ResultStatus = resultStatus
-			}
-		}
+	if !faulted || fault.reachesPortal() {
+		ans = p.portalAnswerLocked(rt.method, params, start, authErr, &req)
 	}
 	if faulted {
-		ans = fault.answer()
-		req.ResultStatus = ""
+		ans = fault.apply(ans, p.now())
+		if !fault.PassThrough {
+			req.ResultStatus = "" // the client never saw the method's answer
+		}
 	}
 	req.HTTPStatus = ans.status
 	if ans.hangup {
@@ -158,6 +157,28 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	}
 	p.requests = append(p.requests, req)
 	return ans
+}
+
+// portalAnswerLocked is the portal's own answer to a call: the rate
+// limit's refusal, an authentication error, or whatever the method gives.
+// It notes in req what happened. The rate limit comes first: the portal
+// counts every request it gets, a batch as one.
+func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, authErr *apiError, req *Request) answer {
+	if !p.bucket.admit(time.Now()) {
+		req.RateLimited = true
+		return errorAnswer(errQueryLimit)
+	}
+	if authErr != nil {
+		return errorAnswer(authErr)
+	}
+	callStart := p.now()
+	result, resultStatus, err := p.callLocked(method, params)
+	if err != nil {
+		return errorAnswer(err)
+	}
+	req.Ran = true
+	req.ResultStatus = resultStatus
+	return p.successAnswerLocked(method, result, start, callStart)
 }
 
 func (p *Portal) authorizeLocked(rt route) *apiError {
@@ -188,26 +209,31 @@ func (p *Portal) successAnswerLocked(method string, result any, start, callStart
 // timeLocked builds the `time` block; a cloud portal adds the method's
 // summed execution time over the current window and when that window ends.
 func (p *Portal) timeLocked(method string, start, callStart, finish time.Time) *phpArray {
-	processing := finish.Sub(callStart).Seconds()
-	t := obj(
-		"start", unixSeconds(start),
-		"finish", unixSeconds(finish),
-		"duration", phpFloat(finish.Sub(start).Seconds()),
-		"processing", phpFloat(processing),
-		"date_start", start.Format(isoLayout),
-		"date_finish", finish.Format(isoLayout),
-	)
+	t := timeBlock(start, callStart, finish)
 	if p.cloud {
 		op := p.operating[method]
 		if op == nil || !finish.Before(op.resetAt) {
 			op = &operatingTime{resetAt: start.Add(operatingWindow)}
 			p.operating[method] = op
 		}
-		op.seconds += processing
+		op.seconds += finish.Sub(callStart).Seconds()
 		t.set("operating_reset_at", op.resetAt.Unix())
 		t.set("operating", phpFloat(op.seconds))
 	}
 	return t
+}
+
+// timeBlock is the `time` block of every portal, without the cloud's
+// operating fields.
+func timeBlock(start, callStart, finish time.Time) *phpArray {
+	return obj(
+		"start", unixSeconds(start),
+		"finish", unixSeconds(finish),
+		"duration", phpFloat(finish.Sub(start).Seconds()),
+		"processing", phpFloat(finish.Sub(callStart).Seconds()),
+		"date_start", start.Format(isoLayout),
+		"date_finish", finish.Format(isoLayout),
+	)
 }
 
 func unixSeconds(t time.Time) phpFloat {

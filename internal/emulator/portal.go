@@ -23,6 +23,10 @@ type Config struct {
 	// RequireHTTPS refuses calls that did not arrive over TLS, as the portal
 	// does (INVALID_REQUEST "Https required"); serve with httptest.NewTLSServer.
 	RequireHTTPS bool
+	// RateLimit refuses requests beyond a leaky bucket, per portal; the zero
+	// value is no limit. It runs on the real clock whatever Now says, so
+	// that a frozen test clock does not stop it from draining.
+	RateLimit RateLimit
 }
 
 // DefaultWebhookCode is the webhook code of a Config without one.
@@ -34,6 +38,9 @@ const (
 	firstProcessID     = 1000
 	// operatingWindow is the span over which the cloud sums method time.
 	operatingWindow = 10 * time.Minute
+	// operatingLimit is the method time allowed per window in the rest
+	// module's current source (older documentation says 480 s).
+	operatingLimit = 420 * time.Second
 )
 
 // Portal is an emulated portal. All methods are safe for concurrent use.
@@ -56,6 +63,7 @@ type Portal struct {
 	faults     []queuedFault
 	nextScript []Script
 	operating  map[string]*operatingTime // by method
+	bucket     leakyBucket
 
 	started bool
 	closed  bool
@@ -90,6 +98,7 @@ func New(cfg Config) *Portal {
 		processes:   map[int64]*process{},
 		nextID:      firstProcessID,
 		operating:   map[string]*operatingTime{},
+		bucket:      leakyBucket{limit: cfg.RateLimit},
 		wake:        make(chan struct{}, 1),
 	}
 	if p.userID == "" {
@@ -137,7 +146,7 @@ func (p *Portal) RemoveWebhook(code string) {
 }
 
 // ExpireWebhook makes a webhook past its expiry date: its calls then fail
-// with INVALID_CREDENTIALS (the facts only say "an auth error").
+// with INVALID_CREDENTIALS (the documentation only says "an auth error").
 func (p *Portal) ExpireWebhook(code string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -5,6 +5,8 @@
 //
 //	bitrix24-emulator [-listen 127.0.0.1:0] [-agent-period 60s] [-user 1] [-code CODE]
 //	                  [-scenario none|demo|failing|finished] [-ready-file PATH] [-cloud]
+//	                  [-rate-limit off|standard|enterprise] [-tls -ca-file PATH]
+//	                  [-fault METHOD=KIND[*COUNT]]...
 //
 // When it listens it prints the webhook URL and the scenario's process id
 // on stdout and, with -ready-file, writes them atomically as JSON
@@ -12,10 +14,28 @@
 // none) so that a script can wait for the file. The file is removed on exit.
 // Each request is logged to stderr with the webhook code masked. SIGINT or
 // SIGTERM shut it down.
+//
+// -rate-limit puts the portal's leaky bucket in front of every call (2 per
+// second and 50, or 5 and 250). -tls serves HTTPS with a certificate for
+// 127.0.0.1, ::1 and localhost from a CA generated at start: the CA
+// certificate is written to -ca-file (and left there on exit), its absolute
+// path is printed as ca_cert_file= and added to the ready file as
+// "ca_cert_file", and the webhook URL is https://.
+//
+// -fault scripts faults at start, in order, each for COUNT calls (default
+// 1) of METHOD, or of any method with METHOD *. KIND is 502 or 504 (nginx
+// HTML page), 500 (INTERNAL_SERVER_ERROR), 503-limit
+// (QUERY_LIMIT_EXCEEDED), 429-time (OPERATION_TIME_LIMIT, open again 5 s
+// after the answer), 429-waf (a firewall's HTML page), redirect (302 back
+// to the method's URL, without its query), bom (the real answer behind a
+// byte-order mark), empty (200 with no body), hangup (connection closed),
+// truncated (JSON cut short) or slow:DURATION (the real answer, late), e.g.
+// -fault configuration.import.get=502*2.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -34,48 +54,62 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	err := run(os.Args[1:])
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.As(err, &usage):
+		os.Exit(2) // the flag package has printed the error and the usage
+	default:
 		fmt.Fprintln(os.Stderr, "bitrix24-emulator:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
-	agentPeriod := flag.Duration("agent-period", 60*time.Second, "how often the import agent runs one step of each process (negative: never)")
-	user := flag.String("user", "1", "webhook user id")
-	code := flag.String("code", emulator.DefaultWebhookCode, "webhook secret code")
-	scenario := flag.String("scenario", "none", "imports to create at start: none, demo, failing or finished")
-	readyFile := flag.String("ready-file", "", "write {\"webhook_url\", \"process_id\"} here once listening")
-	cloud := flag.Bool("cloud", false, "answer like a cloud portal (time.operating fields)")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", flag.Args())
+func run(args []string) error {
+	opts, err := parseOptions(args, os.Stderr)
+	if err != nil {
+		return err
 	}
-	if *agentPeriod == 0 {
-		return errors.New("-agent-period must not be 0")
-	}
-	if *code == "" || strings.Contains(*code, "/") || *user == "" || strings.Contains(*user, "/") {
-		return errors.New("-user and -code must be non-empty and contain no '/'")
-	}
-
-	portal := emulator.New(emulator.Config{UserID: *user, WebhookCode: *code, AgentPeriod: *agentPeriod, Cloud: *cloud})
-	processID, err := setUp(portal, *scenario)
+	portal := emulator.New(emulator.Config{
+		UserID: opts.user, WebhookCode: opts.code, AgentPeriod: opts.agentPeriod, Cloud: opts.cloud,
+		RateLimit: opts.rateLimit,
+	})
+	processID, err := setUp(portal, opts.scenario)
 	if err != nil {
 		return err
 	}
 
-	if *readyFile != "" {
+	if opts.readyFile != "" {
 		// A stale file from an earlier run would tell a waiting script the wrong port.
-		if err := os.Remove(*readyFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(opts.readyFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
-	listener, err := net.Listen("tcp", *listen)
+	listener, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		return err
 	}
-	webhookURL := "http://" + listener.Addr().String() + portal.WebhookPath()
+	scheme := "http"
+	if opts.tls {
+		certs, err := emulator.NewTLSCerts()
+		if err == nil {
+			err = writeFileAtomic(opts.caFile, certs.CAPEM)
+		}
+		if err != nil {
+			_ = listener.Close()
+			return err
+		}
+		// No ALPN: HTTP/1.1 only, so that hangup faults can close the connection.
+		listener = tls.NewListener(listener, certs.ServerConfig)
+		scheme = "https"
+	}
+	webhookURL := scheme + "://" + listener.Addr().String() + portal.WebhookPath()
+	for _, spec := range opts.faults {
+		portal.InjectFault(spec.method, spec.fault(webhookURL))
+	}
 
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
 	server := &http.Server{Handler: logRequests(portal, logger), ReadHeaderTimeout: 10 * time.Second}
@@ -87,15 +121,23 @@ func run() error {
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 
-	if *readyFile != "" {
-		if err := writeReadyFile(*readyFile, webhookURL, processID); err != nil {
+	ready := map[string]any{"webhook_url": webhookURL, "process_id": processID}
+	if opts.tls {
+		ready["ca_cert_file"] = opts.caFile
+	}
+	if opts.readyFile != "" {
+		if err := writeReadyFile(opts.readyFile, ready); err != nil {
 			_ = server.Close()
 			return err
 		}
-		defer os.Remove(*readyFile)
+		defer os.Remove(opts.readyFile)
 	}
 	fmt.Printf("webhook_url=%s\nprocess_id=%d\n", webhookURL, processID)
-	logger.Printf("listening on %s (scenario %s, agent period %v)", listener.Addr(), *scenario, *agentPeriod)
+	if opts.tls {
+		fmt.Printf("ca_cert_file=%s\n", opts.caFile)
+	}
+	logger.Printf("listening on %s (scenario %s, agent period %v, rate limit %s, %d scripted faults)",
+		listener.Addr(), opts.scenario, opts.agentPeriod, opts.rateLimitName, len(opts.faults))
 
 	select {
 	case err := <-served:
@@ -150,17 +192,23 @@ func setUp(portal *emulator.Portal, scenario string) (int64, error) {
 	}
 }
 
-// writeReadyFile writes the file whole or not at all: temp file, then rename.
-func writeReadyFile(path, webhookURL string, processID int64) error {
-	data, err := json.Marshal(map[string]any{"webhook_url": webhookURL, "process_id": processID})
+// writeReadyFile writes the ready file's JSON whole or not at all.
+func writeReadyFile(path string, fields map[string]any) error {
+	data, err := json.Marshal(fields)
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+// writeFileAtomic writes a file whole or not at all, so that a script that
+// waits for it never reads half: temp file, then rename.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	_, werr := tmp.Write(append(data, '\n'))
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		_ = os.Remove(tmp.Name())

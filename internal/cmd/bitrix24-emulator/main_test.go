@@ -5,7 +5,10 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -75,51 +78,100 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-func TestCommandEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	ready := filepath.Join(dir, "ready.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(),
+// readyInfo is the ready file's JSON.
+type readyInfo struct {
+	WebhookURL string `json:"webhook_url"`
+	ProcessID  int64  `json:"process_id"`
+	CACertFile string `json:"ca_cert_file"`
+}
+
+// command is the emulator running as a process of its own.
+type command struct {
+	t              *testing.T
+	cmd            *exec.Cmd
+	exited         chan error
+	ready          string
+	stdout, stderr bytes.Buffer
+}
+
+// startCommand runs the command with args and a ready file, and waits for
+// that file.
+func startCommand(t *testing.T, args string) (*command, readyInfo) {
+	t.Helper()
+	c := &command{t: t, exited: make(chan error, 1), ready: filepath.Join(t.TempDir(), "ready.json")}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Env = append(os.Environ(),
 		"BITRIX24_EMULATOR_RUN_MAIN=1",
-		"BITRIX24_EMULATOR_ARGS=-scenario finished -code topsecret -agent-period 5ms -ready-file "+ready,
+		"BITRIX24_EMULATOR_ARGS="+args+" -ready-file "+c.ready,
 	)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
+	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
+	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() { _ = cmd.Process.Kill() }() // harmless once it has exited
+	go func() { c.exited <- c.cmd.Wait() }()
+	t.Cleanup(func() { _ = c.cmd.Process.Kill() }) // harmless once it has exited
 
-	var info struct {
-		WebhookURL string `json:"webhook_url"`
-		ProcessID  int64  `json:"process_id"`
-	}
+	var info readyInfo
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		data, err := os.ReadFile(ready)
+		data, err := os.ReadFile(c.ready)
 		if err == nil {
 			if err := json.Unmarshal(data, &info); err != nil {
 				t.Fatalf("ready file is not whole JSON: %q", data)
 			}
-			break
+			return c, info
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no ready file; stderr:\n%s", stderr.String())
+			t.Fatalf("no ready file; stderr:\n%s", c.stderr.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !strings.HasPrefix(info.WebhookURL, "http://127.0.0.1:") || !strings.HasSuffix(info.WebhookURL, "/rest/1/topsecret/") || info.ProcessID == 0 {
-		t.Fatalf("ready file: %+v", info)
-	}
+}
 
-	resp, err := http.Get(info.WebhookURL + "configuration.import.get.json?processId=" + strconv.FormatInt(info.ProcessID, 10))
+// stop sends SIGTERM, expects a clean exit and the ready file gone, and
+// returns what the command printed.
+func (c *command) stop() (stdout, stderr string) {
+	c.t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		c.t.Fatal(err)
+	}
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			c.t.Errorf("exit: %v; stderr:\n%s", err, c.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("did not stop on SIGTERM")
+	}
+	if _, err := os.Stat(c.ready); !os.IsNotExist(err) {
+		c.t.Errorf("ready file left behind: %v", err)
+	}
+	return c.stdout.String(), c.stderr.String()
+}
+
+// getBody fetches url and returns the status and body.
+func getBody(t *testing.T, client *http.Client, url string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+func TestCommandEndToEnd(t *testing.T) {
+	c, info := startCommand(t, "-scenario finished -code topsecret -agent-period 5ms")
+	if !strings.HasPrefix(info.WebhookURL, "http://127.0.0.1:") || !strings.HasSuffix(info.WebhookURL, "/rest/1/topsecret/") ||
+		info.ProcessID == 0 || info.CACertFile != "" {
+		t.Fatalf("ready file: %+v", info)
+	}
+
+	_, body := getBody(t, http.DefaultClient, info.WebhookURL+"configuration.import.get.json?processId="+strconv.FormatInt(info.ProcessID, 10))
 	var got struct {
 		Result struct {
 			Status         string
@@ -132,26 +184,59 @@ func TestCommandEndToEnd(t *testing.T) {
 		t.Errorf("get: %s", body)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit: %v; stderr:\n%s", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop on SIGTERM")
-	}
-	if _, err := os.Stat(ready); !os.IsNotExist(err) {
-		t.Errorf("ready file left behind: %v", err)
-	}
+	stdout, logs := c.stop()
 	wantOut := "webhook_url=" + info.WebhookURL + "\nprocess_id=" + strconv.FormatInt(info.ProcessID, 10) + "\n"
-	if stdout.String() != wantOut {
-		t.Errorf("stdout %q, want %q", stdout.String(), wantOut)
+	if stdout != wantOut {
+		t.Errorf("stdout %q, want %q", stdout, wantOut)
 	}
-	logs := stderr.String()
 	if strings.Contains(logs, "topsecret") || !strings.Contains(logs, "GET 200 /rest/1/***/configuration.import.get.json") {
 		t.Errorf("stderr:\n%s", logs)
+	}
+}
+
+func TestCommandEndToEnd_TLS(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	c, info := startCommand(t, "-tls -ca-file "+caFile+" -rate-limit standard"+
+		" -fault server.time=502 -fault configuration.import.get=bom")
+	if !strings.HasPrefix(info.WebhookURL, "https://127.0.0.1:") || info.CACertFile != caFile {
+		t.Fatalf("ready file: %+v", info)
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A client that does not know the CA never reaches the portal, so the
+	// faults are still there afterwards.
+	plain := &http.Client{Transport: &http.Transport{}}
+	var unknownAuthority x509.UnknownAuthorityError
+	if _, err := plain.Get(info.WebhookURL + "server.time"); !errors.As(err, &unknownAuthority) {
+		t.Errorf("a client without the CA: %v, want x509.UnknownAuthorityError", err)
+	}
+
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("no certificate in %s: %q", caFile, caPEM)
+	}
+	trusting := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	if status, _ := getBody(t, trusting, info.WebhookURL+"server.time"); status != http.StatusBadGateway {
+		t.Errorf("scripted fault: HTTP %d", status)
+	}
+	if status, _ := getBody(t, trusting, info.WebhookURL+"server.time"); status != http.StatusOK {
+		t.Errorf("after the fault: HTTP %d", status)
+	}
+	if _, body := getBody(t, trusting, info.WebhookURL+"configuration.import.get?processId=1"); !bytes.HasPrefix(body, []byte("\uFEFF{")) {
+		t.Errorf("bom: %q", body)
+	}
+
+	stdout, logs := c.stop()
+	if !strings.HasPrefix(stdout, "webhook_url="+info.WebhookURL+"\n") || !strings.HasSuffix(stdout, "ca_cert_file="+caFile+"\n") {
+		t.Errorf("stdout %q", stdout)
+	}
+	if !strings.Contains(logs, "rate limit standard, 2 scripted faults") {
+		t.Errorf("stderr:\n%s", logs)
+	}
+	if _, err := os.Stat(caFile); err != nil {
+		t.Errorf("the CA file is gone: %v", err)
 	}
 }

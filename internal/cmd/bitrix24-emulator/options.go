@@ -1,0 +1,175 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+)
+
+// options are the command's flags, checked.
+type options struct {
+	listen        string
+	agentPeriod   time.Duration
+	user          string
+	code          string
+	scenario      string
+	readyFile     string
+	cloud         bool
+	rateLimit     emulator.RateLimit
+	rateLimitName string
+	tls           bool
+	caFile        string // absolute
+	faults        []faultSpec
+}
+
+// usageError is a flag the flag package refused; it has already printed
+// the error and the usage.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// rateLimits are the values of -rate-limit.
+var rateLimits = map[string]emulator.RateLimit{
+	"off":        {},
+	"standard":   emulator.StandardRateLimit,
+	"enterprise": emulator.EnterpriseRateLimit,
+}
+
+// parseOptions reads the command line; the flag package writes its
+// complaints and the usage to output.
+func parseOptions(args []string, output io.Writer) (options, error) {
+	opts := options{rateLimitName: "off"}
+	fs := flag.NewFlagSet("bitrix24-emulator", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&opts.listen, "listen", "127.0.0.1:0", "address to listen on")
+	fs.DurationVar(&opts.agentPeriod, "agent-period", 60*time.Second, "how often the import agent runs one step of each process (negative: never)")
+	fs.StringVar(&opts.user, "user", "1", "webhook user id")
+	fs.StringVar(&opts.code, "code", emulator.DefaultWebhookCode, "webhook secret code")
+	fs.StringVar(&opts.scenario, "scenario", "none", "imports to create at start: none, demo, failing or finished")
+	fs.StringVar(&opts.readyFile, "ready-file", "", "write {\"webhook_url\", \"process_id\"[, \"ca_cert_file\"]} here once listening")
+	fs.BoolVar(&opts.cloud, "cloud", false, "answer like a cloud portal (time.operating fields)")
+	fs.Func("rate-limit", "the portal's leaky bucket, `PLAN`: off, standard (2/s, 50) or enterprise (5/s, 250) (default off)", func(s string) error {
+		limit, ok := rateLimits[s]
+		if !ok {
+			return errors.New("want off, standard or enterprise")
+		}
+		opts.rateLimit, opts.rateLimitName = limit, s
+		return nil
+	})
+	fs.BoolVar(&opts.tls, "tls", false, "serve HTTPS with a certificate from a CA generated at start (needs -ca-file)")
+	fs.StringVar(&opts.caFile, "ca-file", "", "with -tls, write the CA certificate (PEM) to `PATH` for clients to trust")
+	fs.Func("fault", "script a fault at start, `METHOD=KIND[*COUNT]` (METHOD * for any); repeatable. KIND: "+strings.Join(faultKindNames(), ", "), func(s string) error {
+		spec, err := parseFaultSpec(s)
+		if err == nil {
+			opts.faults = append(opts.faults, spec)
+		}
+		return err
+	})
+	if err := fs.Parse(args); err != nil {
+		return options{}, usageError{err}
+	}
+
+	switch {
+	case fs.NArg() > 0:
+		return options{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case opts.agentPeriod == 0:
+		return options{}, errors.New("-agent-period must not be 0")
+	case opts.code == "" || strings.Contains(opts.code, "/") || opts.user == "" || strings.Contains(opts.user, "/"):
+		return options{}, errors.New("-user and -code must be non-empty and contain no '/'")
+	case opts.tls && opts.caFile == "":
+		return options{}, errors.New("-tls needs -ca-file PATH: clients must be given the generated CA")
+	case !opts.tls && opts.caFile != "":
+		return options{}, errors.New("-ca-file is only used with -tls")
+	}
+	if opts.caFile != "" {
+		abs, err := filepath.Abs(opts.caFile)
+		if err != nil {
+			return options{}, err
+		}
+		opts.caFile = abs
+	}
+	return opts, nil
+}
+
+// faultSpec is one -fault: which method, how many calls, and what fault.
+type faultSpec struct {
+	method string // "" for any method
+	count  int
+	make   func(webhookURL, method string) emulator.Fault
+}
+
+// fault is the fault to inject once the webhook URL is known.
+func (s faultSpec) fault(webhookURL string) emulator.Fault {
+	f := s.make(webhookURL, s.method)
+	f.Count = s.count
+	return f
+}
+
+// faultKinds are the KINDs of -fault, but for slow:DURATION.
+var faultKinds = map[string]func(webhookURL, method string) emulator.Fault{
+	"502":       func(string, string) emulator.Fault { return emulator.GatewayHTML(http.StatusBadGateway) },
+	"504":       func(string, string) emulator.Fault { return emulator.GatewayHTML(http.StatusGatewayTimeout) },
+	"500":       func(string, string) emulator.Fault { return emulator.InternalServerError() },
+	"503-limit": func(string, string) emulator.Fault { return emulator.QueryLimitExceeded() },
+	"429-time":  func(string, string) emulator.Fault { return emulator.OperationTimeLimitFor(5 * time.Second) },
+	"429-waf":   func(string, string) emulator.Fault { return emulator.WAFRateLimitHTML() },
+	// A moved portal would point elsewhere; this one has only itself, so
+	// the redirect leads back to the same method (without its query).
+	"redirect":  func(webhookURL, method string) emulator.Fault { return emulator.Redirect(webhookURL + method) },
+	"bom":       func(string, string) emulator.Fault { return emulator.BOM() },
+	"empty":     func(string, string) emulator.Fault { return emulator.EmptyBody() },
+	"hangup":    func(string, string) emulator.Fault { return emulator.Hangup() },
+	"truncated": func(string, string) emulator.Fault { return emulator.TruncatedJSON() },
+}
+
+const slowPrefix = "slow:"
+
+// faultKindNames lists the KINDs for help and errors, in a fixed order.
+func faultKindNames() []string {
+	return []string{"502", "504", "500", "503-limit", "429-time", "429-waf", "redirect", "bom", "empty", "hangup", "truncated", slowPrefix + "DURATION"}
+}
+
+// parseFaultSpec reads METHOD=KIND[*COUNT], e.g.
+// configuration.import.get=502*2 or server.time=slow:3s.
+func parseFaultSpec(s string) (faultSpec, error) {
+	method, rest, ok := strings.Cut(s, "=")
+	if !ok || method == "" {
+		return faultSpec{}, errors.New("want METHOD=KIND[*COUNT], e.g. configuration.import.get=502*2")
+	}
+	if method == "*" {
+		method = ""
+	}
+	spec := faultSpec{method: method, count: 1}
+	kind := rest
+	if k, countText, found := strings.Cut(rest, "*"); found {
+		count, err := strconv.Atoi(countText)
+		if err != nil || count < 1 {
+			return faultSpec{}, fmt.Errorf("count %q: want a positive whole number", countText)
+		}
+		kind, spec.count = k, count
+	}
+	if durationText, found := strings.CutPrefix(kind, slowPrefix); found {
+		d, err := time.ParseDuration(durationText)
+		if err != nil || d <= 0 {
+			return faultSpec{}, fmt.Errorf("slow %q: want a positive duration such as 3s", durationText)
+		}
+		spec.make = func(string, string) emulator.Fault { return emulator.Slow(d) }
+		return spec, nil
+	}
+	spec.make = faultKinds[kind]
+	if spec.make == nil {
+		return faultSpec{}, fmt.Errorf("unknown fault kind %q: want one of %s", kind, strings.Join(faultKindNames(), ", "))
+	}
+	return spec, nil
+}

@@ -55,9 +55,15 @@ func answeredStatuses(portal *testPortal) []string {
 // checkWaitedThrough fails unless the reads saw the import registered, then
 // running, then finished: the read waited rather than found it done.
 func checkWaitedThrough(portal *testPortal) error {
+	return checkAnswered(portal, "F")
+}
+
+// checkAnswered fails unless the portal answered S, then P, then the final
+// letter: the wait saw the import end rather than found it ended.
+func checkAnswered(portal *testPortal, final string) error {
 	statuses := strings.Join(answeredStatuses(portal), "")
-	if !regexp.MustCompile(`^SP+F`).MatchString(statuses) {
-		return fmt.Errorf("the portal answered %q; want S, then P, then F", statuses)
+	if !regexp.MustCompile(`^SP+` + final).MatchString(statuses) {
+		return fmt.Errorf("the portal answered %q; want S, then P, then %s", statuses, final)
 	}
 	return nil
 }
@@ -158,24 +164,29 @@ func failingScript() emulator.Script {
 }
 
 // A failed import fails the plan with the portal's own messages, its last
-// progress and the process id.
+// progress and the process id, when the failure arrives during the wait.
 func TestConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
+	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(failingScript())
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
 		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
 	})
+	if err := checkAnswered(portal, "E"); err != nil {
+		t.Error(err)
+	}
 }
 
 // With fail_on_error = false a failed import is recorded, and the
 // configuration can branch on its status.
 func TestConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
+	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(failingScript())
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { fail_on_error = false }\n") + `
@@ -192,6 +203,7 @@ resource "terraform_data" "branch" {
 			statecheck.ExpectKnownValue("terraform_data.branch", tfjsonpath.New("output"),
 				knownvalue.StringExact("roll back: Access denied to REST_APPLICATION")),
 		},
+		Check: func(*terraform.State) error { return checkAnswered(portal, "E") },
 	})
 }
 

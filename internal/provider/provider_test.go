@@ -114,6 +114,30 @@ func newTestPortal(t *testing.T, cfg emulator.Config) *testPortal {
 	return portal
 }
 
+// newTLSTestPortal is newTestPortal over HTTPS, with a certificate from a CA
+// of the emulator's own that no system trusts; it returns that CA's PEM.
+func newTLSTestPortal(t *testing.T, cfg emulator.Config) (*testPortal, []byte) {
+	t.Helper()
+	certs, err := emulator.NewTLSCerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookCode == "" {
+		cfg.WebhookCode = testWebhookCode
+	}
+	cfg.AgentPeriod = -1
+	cfg.RequireHTTPS = true
+	portal := &testPortal{Portal: emulator.New(cfg)}
+	portal.server = httptest.NewUnstartedServer(http.HandlerFunc(portal.serveWithHooks))
+	portal.server.TLS = certs.ServerConfig
+	portal.server.StartTLS()
+	t.Cleanup(func() {
+		portal.server.Close()
+		portal.Close()
+	})
+	return portal, certs.CAPEM
+}
+
 func (p *testPortal) serveWithHooks(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(strings.ToLower(r.URL.Path), "/configuration.import.get") {
 		p.mu.Lock()

@@ -339,3 +339,34 @@ func TestConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 		t.Fatalf("the wait polled %d times after an auth error; want 1", polls)
 	}
 }
+
+// wait.poll_interval, as configured, spaces the polls: no override here.
+func TestAccConfigurationImportWait_pollIntervalSetting(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.runAgentFromFirstPoll(t, id, 400*time.Millisecond) // 7 runs: F after 2.8 s
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactoriesWith(func(p *bitrix24Provider) { p.configureClient = fastRetries }),
+		Steps: []resource.TestStep{{
+			Config:            portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1s\" }\n  timeouts = { read = \"30s\" }\n"),
+			ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("F"))},
+		}},
+	})
+
+	var polls []time.Time
+	for _, r := range portal.Requests() {
+		if r.Method == "configuration.import.get" && r.ResultStatus != "F" {
+			polls = append(polls, r.At)
+		}
+	}
+	if len(polls) < 2 || len(polls) > 4 {
+		t.Fatalf("%d polls before F; want 2 to 4 at 1s while the import takes 2.8s", len(polls))
+	}
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i].Sub(polls[i-1]); gap < 950*time.Millisecond {
+			t.Errorf("poll %d came %s after the one before; want 1s", i+1, gap)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 type directRead struct {
 	processID string
 	wait      map[string]tftypes.Value
+	logger    bitrix24.Logger // the client's; nil for none
 }
 
 func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (*configurationImportModel, diag.Diagnostics) {
@@ -33,11 +34,11 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook})
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: r.logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := &configurationImportDataSource{provider: &providerData{client: client}}
+	ds := &configurationImportDataSource{provider: &providerData{client: client, secrets: webhook.Secrets()}}
 
 	var schemaResp datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)

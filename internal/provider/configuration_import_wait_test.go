@@ -53,10 +53,11 @@ func answeredStatuses(portal *testPortal) []string {
 }
 
 // checkWaitedThrough fails unless the reads saw the import registered, then
-// running, then finished: the read waited rather than found it done.
+// running, then finished: the read waited rather than found it done. A poll
+// may see a status twice when a busy machine delays the agent's tick.
 func checkWaitedThrough(portal *testPortal) error {
 	statuses := strings.Join(answeredStatuses(portal), "")
-	if !regexp.MustCompile(`^SP+F`).MatchString(statuses) {
+	if !regexp.MustCompile(`^S+P+F`).MatchString(statuses) {
 		return fmt.Errorf("the portal answered %q; want S, then P, then F", statuses)
 	}
 	return nil

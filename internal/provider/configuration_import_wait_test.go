@@ -243,8 +243,8 @@ resource "terraform_data" "after_import" {
 	})
 }
 
-// Inside a check block a failed import is a warning: the same configuration
-// that fails at top level applies.
+// Inside a check block a failed import is a warning, with the portal's
+// messages: the same configuration that fails at top level applies.
 func TestConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
@@ -272,6 +272,10 @@ resource "terraform_data" "independent" {
 		// A scoped data source in a check block is read again at apply,
 		// so the plan after apply is never empty.
 		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{expectCheckFailed{check: "crm_import", want: regexp.MustCompile(fmt.Sprintf(
+				`^Configuration import failed: configuration import %d failed: \[ERROR_ACCESS\] Access denied to REST_APPLICATION`, id))}},
+		},
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),
 		},

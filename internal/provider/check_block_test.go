@@ -6,7 +6,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -54,14 +53,7 @@ func TestAccConfigurationImportDataSource_checkExampleWarnsWithoutBlocking(t *te
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: a wait would never end
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, id, "load")
-	example, err := os.ReadFile("../../examples/data-sources/bitrix24_configuration_import/check.tf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	config := strings.Replace(string(example), "process_id = 42", fmt.Sprintf("process_id = %d", id), 1)
-	if config == string(example) {
-		t.Fatal("the check example no longer reads process_id = 42; update this test")
-	}
+	config := exampleConfig(t, "data-sources/bitrix24_configuration_import/check.tf", "process_id = 42", id)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + config + `

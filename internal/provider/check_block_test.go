@@ -45,14 +45,15 @@ func (c expectCheckFailed) CheckPlan(_ context.Context, req plancheck.CheckPlanR
 	resp.Error = fmt.Errorf("the plan has no result for check %q", c.check)
 }
 
-// The check example of the docs, against a running import: it warns with
-// its own message, and the run goes on without waiting for the import,
-// one request per read.
+// The check example of the docs, against a running import that finishes
+// soon after the first read: its plan warns that the import is still
+// processing, which it would not if the read had waited for the import.
 func TestAccConfigurationImportDataSource_checkExampleWarnsWithoutBlocking(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: a wait would never end
+	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, id, "load")
+	portal.runAgentFromFirstPoll(t, id, 5*testAgentPeriod)
 	config := exampleConfig(t, "data-sources/bitrix24_configuration_import/check.tf", "process_id = 42", id)
 
 	unitTest(t, resource.TestStep{
@@ -70,7 +71,4 @@ resource "terraform_data" "independent" {
 			},
 		},
 	})
-	if statuses := strings.Join(answeredStatuses(portal), ""); !regexp.MustCompile(`^P+$`).MatchString(statuses) {
-		t.Errorf("the portal answered %q; want one P per read", statuses)
-	}
 }

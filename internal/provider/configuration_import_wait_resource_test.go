@@ -223,7 +223,8 @@ func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
 		Config:   config,
 		PlanOnly: true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PostApplyPreRefresh: []plancheck.PlanCheck{
+			// The plan that refreshes, which is when Terraform calls Read.
+			PostApplyPostRefresh: []plancheck.PlanCheck{
 				plancheck.ExpectEmptyPlan(),
 				plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
 				getRequestsSince{portal: portal, mark: &mark, want: 0},
@@ -298,7 +299,8 @@ resource "bitrix24_configuration_import_wait" "many" {
 		Config:    config,
 		PlanOnly:  true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PostApplyPreRefresh: []plancheck.PlanCheck{
+			// The plan that refreshes, which is when Terraform calls Read.
+			PostApplyPostRefresh: []plancheck.PlanCheck{
 				plancheck.ExpectEmptyPlan(),
 				getRequestsSince{portal: portal, mark: &mark, want: 0},
 			},

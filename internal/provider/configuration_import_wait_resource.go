@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -153,10 +154,7 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 // after the purge.
 func (r *configurationImportWaitResource) Read(ctx context.Context, req resource.ReadRequest, _ *resource.ReadResponse) {
 	ctx = r.maskedContext(ctx)
-	var id types.String
-	req.State.GetAttribute(ctx, path.Root("id"), &id)
-	tflog.Debug(ctx, "Kept the recorded configuration import without asking the portal: it has ended and cannot change",
-		map[string]any{"process_id": id.ValueString()})
+	logRecord(ctx, req.State, "Kept the recorded configuration import without asking the portal: it has ended and cannot change")
 }
 
 // Update can only be about wait or timeouts (a new process_id replaces the
@@ -170,19 +168,15 @@ func (r *configurationImportWaitResource) Update(ctx context.Context, req resour
 		return
 	}
 	state.Wait, state.Timeouts = plan.Wait, plan.Timeouts
-	tflog.Debug(ctx, "Stored the new wait settings; the recorded configuration import is not read again",
-		map[string]any{"process_id": state.ID.ValueString()})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	logRecord(ctx, req.State, "Stored the new wait settings; the recorded configuration import is not read again")
 }
 
 // Delete forgets the record. Nothing on the portal is undone: there is no
 // method to roll an import back, and the imported objects stay.
 func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
 	ctx = r.maskedContext(ctx)
-	var id types.String
-	req.State.GetAttribute(ctx, path.Root("id"), &id)
-	tflog.Debug(ctx, "Forgot the recorded configuration import; what it imported stays on the portal",
-		map[string]any{"process_id": id.ValueString()})
+	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
 }
 
 // record fills in the import's status and when the provider saw it end.
@@ -208,4 +202,12 @@ func (r *configurationImportWaitResource) maskedContext(ctx context.Context) con
 		return ctx
 	}
 	return maskSecrets(ctx, r.provider.secrets)
+}
+
+// logRecord logs msg about the import recorded in state: all that Read,
+// Update and Delete have to tell, since they make no request.
+func logRecord(ctx context.Context, state tfsdk.State, msg string) {
+	var id types.String
+	state.GetAttribute(ctx, path.Root("id"), &id)
+	tflog.Debug(ctx, msg, map[string]any{"process_id": id.ValueString()})
 }

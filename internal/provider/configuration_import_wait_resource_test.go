@@ -52,6 +52,14 @@ func (c getRequestsSince) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequ
 	}
 }
 
+// createdAfresh checks that a step creates the record rather than replace
+// one: a failed create left nothing in state, not even a tainted record.
+var createdAfresh = resource.ConfigPlanChecks{
+	PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionCreate),
+	},
+}
+
 // Create waits while the import is registered and running, and records it
 // once finished; resources that reference it or depend on it come after.
 func TestAccConfigurationImportWaitResource_createWaitsUntilFinished(t *testing.T) {
@@ -122,12 +130,8 @@ func TestAccConfigurationImportWaitResource_failedImportFailsCreate(t *testing.T
 				t.Errorf("the portal answered %q; want S, then P, then E", statuses)
 			}
 		},
-		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n"),
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionCreate),
-			},
-		},
+		Config:            portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n"),
+		ConfigPlanChecks:  createdAfresh,
 		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("E"))},
 	})
 }
@@ -142,12 +146,8 @@ func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.
 		Config:      portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
 		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*purged its data`),
 	}, resource.TestStep{
-		Config: portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait = { fail_on_unknown = false }\n"),
-		ConfigPlanChecks: resource.ConfigPlanChecks{
-			PreApply: []plancheck.PlanCheck{
-				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionCreate),
-			},
-		},
+		Config:           portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait = { fail_on_unknown = false }\n"),
+		ConfigPlanChecks: createdAfresh,
 		ConfigStateChecks: []statecheck.StateCheck{
 			expectRecorded("crm", "status", knownvalue.StringExact("U")),
 			expectRecorded("crm", "state", knownvalue.StringExact("unknown")),

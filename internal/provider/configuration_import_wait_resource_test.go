@@ -110,14 +110,22 @@ resource "terraform_data" "ordered_after_import" {
 	})
 }
 
+// failingFromFirstPoll registers the failing import on a portal whose agent
+// starts at the first poll, so that E arrives while create waits.
+func failingFromFirstPoll(t *testing.T) (*testPortal, int64) {
+	t.Helper()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(failingScript())
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	return portal, id
+}
+
 // A failure that arrives while create waits fails the apply with the
 // portal's messages and leaves nothing in state: the next apply creates the
 // resource afresh instead of replacing a tainted one.
 func TestAccConfigurationImportWaitResource_failedImportFailsCreate(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := failingFromFirstPoll(t)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", id, ""),
@@ -160,9 +168,7 @@ func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.
 // configuration can branch on it.
 func TestAccConfigurationImportWaitResource_failOnErrorFalseRecordsFailure(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := failingFromFirstPoll(t)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n") + `

@@ -189,9 +189,11 @@ resource "terraform_data" "branch" {
 	})
 }
 
-// purgedImportCase applies a recorded import and a dependent, then moves
-// the emulator's clock past its retention: the portal now answers U.
-func purgedImportCase(t *testing.T) (portal *testPortal, config string, purge func()) {
+// purgedImportCase is a configuration with a recorded import and a
+// dependent, and purge, which moves the emulator's clock past the import's
+// retention (the portal then answers U) and returns the count of get
+// requests so far.
+func purgedImportCase(t *testing.T) (portal *testPortal, config string, purge func() int) {
 	t.Helper()
 	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	portal = newTestPortal(t, emulator.Config{Now: clock.Now})
@@ -202,11 +204,12 @@ resource "terraform_data" "after_import" {
   input = bitrix24_configuration_import_wait.crm.status
 }
 `
-	purge = func() {
+	purge = func() int {
 		clock.Add(72*time.Hour + time.Minute)
 		if _, known := portal.Process(id); known {
 			t.Fatalf("the emulator still knows import %d after its retention", id)
 		}
+		return getRequests(portal)
 	}
 	return portal, config, purge
 }
@@ -222,12 +225,9 @@ func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
 		Config:            config,
 		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("F"))},
 	}, resource.TestStep{
-		PreConfig: func() {
-			purge()
-			mark = getRequests(portal)
-		},
-		Config:   config,
-		PlanOnly: true,
+		PreConfig: func() { mark = purge() },
+		Config:    config,
+		PlanOnly:  true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			// The plan that refreshes, which is when Terraform calls Read.
 			PostApplyPostRefresh: []plancheck.PlanCheck{
@@ -249,12 +249,9 @@ func TestAccConfigurationImportWaitResource_destroyAfterPurge(t *testing.T) {
 	unitTest(t, resource.TestStep{
 		Config: config,
 	}, resource.TestStep{
-		PreConfig: func() {
-			purge()
-			mark = getRequests(portal)
-		},
-		Config:  config,
-		Destroy: true,
+		PreConfig: func() { mark = purge() },
+		Config:    config,
+		Destroy:   true,
 		// Called after the destroy, with the state from before it.
 		Check: func(before *terraform.State) error {
 			if n := len(before.RootModule().Resources); n != 2 {

@@ -168,7 +168,7 @@ type ImportFailedError struct {
 func (e *ImportFailedError) Error() string {
 	if e.Status.letter() == StatusUnknown {
 		return fmt.Sprintf("configuration import %d is unknown to the portal: the process id is wrong, "+
-			"or the portal purged its data (it keeps an import's data for 3 days)", e.ProcessID)
+			"or the portal purged its data (it keeps an import's data 2 to 3 days after the import ended)", e.ProcessID)
 	}
 
 	var b strings.Builder

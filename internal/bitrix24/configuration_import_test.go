@@ -414,7 +414,7 @@ func TestImportFailure(t *testing.T) {
 
 	unknown := &ImportStatus{ProcessID: 42, Status: "U"}
 	want = "configuration import 42 is unknown to the portal: the process id is wrong, or the portal purged its data " +
-		"(it keeps an import's data for 3 days)"
+		"(it keeps an import's data 2 to 3 days after the import ended)"
 	if got := ImportFailure(unknown); got == nil || got.Error() != want {
 		t.Errorf("Error() = %v, want %q", got, want)
 	}

@@ -231,7 +231,7 @@ data "bitrix24_configuration_import" "test" {
 	})
 }
 
-// The portal keeps an import's data 3 days; after that it reads as U.
+// The portal keeps an import's data 2 to 3 days after the import ended; after that it reads as U.
 func TestConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
 	t.Parallel()
 	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))

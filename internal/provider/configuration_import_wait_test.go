@@ -53,7 +53,8 @@ func answeredStatuses(portal *testPortal) []string {
 }
 
 // checkWaitedThrough fails unless the reads saw the import registered, then
-// running, then finished: the read waited rather than found it done.
+// running, then finished: the read waited rather than found it done. A poll
+// may see a status twice when a busy machine delays the agent's tick.
 func checkWaitedThrough(portal *testPortal) error {
 	return checkAnswered(portal, "F")
 }
@@ -62,7 +63,7 @@ func checkWaitedThrough(portal *testPortal) error {
 // letter: the wait saw the import end rather than found it ended.
 func checkAnswered(portal *testPortal, final string) error {
 	statuses := strings.Join(answeredStatuses(portal), "")
-	if !regexp.MustCompile(`^SP+` + final).MatchString(statuses) {
+	if !regexp.MustCompile(`^S+P+` + final).MatchString(statuses) {
 		return fmt.Errorf("the portal answered %q; want S, then P, then %s", statuses, final)
 	}
 	return nil
@@ -254,8 +255,8 @@ resource "terraform_data" "after_import" {
 	})
 }
 
-// Inside a check block a failed import is a warning: the same configuration
-// that fails at top level applies.
+// Inside a check block a failed import is a warning, with the portal's
+// messages: the same configuration that fails at top level applies.
 func TestConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
@@ -283,6 +284,10 @@ resource "terraform_data" "independent" {
 		// A scoped data source in a check block is read again at apply,
 		// so the plan after apply is never empty.
 		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{expectCheckFailed{check: "crm_import", want: regexp.MustCompile(fmt.Sprintf(
+				`^Configuration import failed: configuration import %d failed: \[ERROR_ACCESS\] Access denied to REST_APPLICATION`, id))}},
+		},
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),
 		},

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,31 +44,63 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	var schemaResp datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)
 	objectType := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
-	values := map[string]tftypes.Value{}
-	for name, typ := range objectType.AttributeTypes {
-		values[name] = tftypes.NewValue(typ, nil)
-	}
-	values["process_id"] = tftypes.NewValue(tftypes.String, r.processID)
+	values := map[string]tftypes.Value{"process_id": tftypes.NewValue(tftypes.String, r.processID)}
 	if r.wait != nil {
-		waitType := objectType.AttributeTypes["wait"].(tftypes.Object)
-		wait := map[string]tftypes.Value{}
-		for name, typ := range waitType.AttributeTypes {
-			wait[name] = tftypes.NewValue(typ, nil)
-		}
-		for name, v := range r.wait {
-			wait[name] = v
-		}
-		values["wait"] = tftypes.NewValue(waitType, wait)
+		values["wait"] = objectValue(objectType.AttributeTypes["wait"].(tftypes.Object), r.wait)
 	}
 
 	resp := datasource.ReadResponse{State: tfsdk.State{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, nil)}}
-	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(objectType, values)}}, &resp)
+	ds.Read(ctx, datasource.ReadRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: objectValue(objectType, values)}}, &resp)
 	if resp.Diagnostics.HasError() {
 		return nil, resp.Diagnostics
 	}
 	var state configurationImportModel
 	resp.Diagnostics.Append(resp.State.Get(ctx, &state)...)
 	return &state, resp.Diagnostics
+}
+
+// testClient is a client of the test portal, as Configure would make it.
+func testClient(t *testing.T, portal *testPortal) *bitrix24.Client {
+	t.Helper()
+	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: tflogLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// objectValue is an object of type typ with the given attributes, and null
+// for every other one.
+func objectValue(typ tftypes.Object, set map[string]tftypes.Value) tftypes.Value {
+	values := map[string]tftypes.Value{}
+	for name, attrType := range typ.AttributeTypes {
+		values[name] = tftypes.NewValue(attrType, nil)
+	}
+	for name, v := range set {
+		values[name] = v
+	}
+	return tftypes.NewValue(typ, values)
+}
+
+// cancelAfterFirstPoll cancels the returned context once the portal has
+// answered its first request and the wait sleeps until the next poll; the
+// function returned waits for the cancellation and tells when it was.
+func cancelAfterFirstPoll(portal *testPortal) (context.Context, func() time.Time) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		for len(portal.Requests()) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond)
+		cancelled <- time.Now()
+		cancel()
+	}()
+	return ctx, sync.OnceValue(func() time.Time { return <-cancelled })
 }
 
 // Ctrl-C makes Terraform cancel the context of a read in flight. A wait at
@@ -78,21 +111,11 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var cancelledAt time.Time
-	go func() {
-		// Cancel once the first poll has been answered and the wait sleeps.
-		for len(portal.Requests()) == 0 {
-			time.Sleep(5 * time.Millisecond)
-		}
-		time.Sleep(50 * time.Millisecond)
-		cancelledAt = time.Now()
-		cancel()
-	}()
+	ctx, cancelledAt := cancelAfterFirstPoll(portal)
 	_, diags := directRead{processID: fmt.Sprint(id), wait: map[string]tftypes.Value{}}.run(ctx, t, portal)
 	returned := time.Now()
 
-	if took := returned.Sub(cancelledAt); took > time.Second {
+	if took := returned.Sub(cancelledAt()); took > time.Second {
 		t.Errorf("the read returned %s after the cancellation; want under a second", took)
 	}
 	if !diags.HasError() {
@@ -102,7 +125,7 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 	if d.Summary() != "Waiting for the configuration import was cancelled" || !strings.Contains(d.Detail(), "was cancelled after") {
 		t.Errorf("unexpected diagnostic: %s: %s", d.Summary(), d.Detail())
 	}
-	t.Logf("read returned %s after the cancellation: %s", returned.Sub(cancelledAt), d.Detail())
+	t.Logf("read returned %s after the cancellation: %s", returned.Sub(cancelledAt()), d.Detail())
 }
 
 // With fail_on_error = false and fail_on_unknown = false the state is

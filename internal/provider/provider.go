@@ -26,7 +26,7 @@ import (
 var _ provider.Provider = (*bitrix24Provider)(nil)
 
 // bitrix24Provider is the provider itself; Configure hands a *providerData to
-// every data source.
+// every data source and resource.
 type bitrix24Provider struct {
 	version string
 
@@ -47,7 +47,7 @@ type bitrix24ProviderModel struct {
 	RateBurst  types.Int64   `tfsdk:"rate_burst"`
 }
 
-// providerData is what data sources receive from Configure.
+// providerData is what data sources and resources receive from Configure.
 type providerData struct {
 	client *bitrix24.Client
 	// secrets are masked in every log line written while serving a request.
@@ -156,6 +156,7 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 		pollIntervalOverride: p.pollIntervalOverride,
 	}
 	resp.DataSourceData = data
+	resp.ResourceData = data
 }
 
 func (p *bitrix24Provider) DataSources(_ context.Context) []func() datasource.DataSource {
@@ -165,7 +166,9 @@ func (p *bitrix24Provider) DataSources(_ context.Context) []func() datasource.Da
 }
 
 func (p *bitrix24Provider) Resources(_ context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		newConfigurationImportWaitResource,
+	}
 }
 
 // userAgent names the provider and the Terraform that runs it, as HashiCorp's

@@ -5,24 +5,74 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	datasourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// minReadTimeout is the shortest timeouts.read: a shorter one would end
-// every read before the portal could answer.
-const minReadTimeout = time.Second
+// defaultWaitTimeout bounds a read or a create unless timeouts says
+// otherwise; it covers a typical import, and the docs give the rule of thumb
+// for larger ones.
+const defaultWaitTimeout = 60 * time.Minute
 
-// readTimeoutAttribute is framework-timeouts' `timeouts = { read }` with our
-// duration validator, whose errors name timeouts.read: the library's own do
-// not, and Terraform points at the block, not inside it.
-func readTimeoutAttribute(ctx context.Context, description string) schema.Attribute {
-	attribute := timeouts.AttributesWithOpts(ctx, timeouts.Opts{ReadDescription: description}).(schema.SingleNestedAttribute)
-	read := attribute.Attributes["read"].(schema.StringAttribute)
-	read.Validators = []validator.String{durationValidator{min: minReadTimeout}}
+// minTimeout is the shortest timeouts.read or timeouts.create: a shorter one
+// would end every wait before the portal could answer.
+const minTimeout = time.Second
+
+// timeoutValidators replace framework-timeouts' own, whose errors do not
+// name the attribute while Terraform points at the block, not inside it.
+var timeoutValidators = []validator.String{durationValidator{min: minTimeout}}
+
+// readTimeoutAttribute is the data source's `timeouts = { read }`.
+func readTimeoutAttribute(ctx context.Context, description string) datasourceschema.Attribute {
+	attribute := datasourcetimeouts.AttributesWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description}).(datasourceschema.SingleNestedAttribute)
+	read := attribute.Attributes["read"].(datasourceschema.StringAttribute)
+	read.Validators = timeoutValidators
 	attribute.Attributes["read"] = read
 	return attribute
+}
+
+// createTimeoutAttribute is the resource's `timeouts = { create }`.
+func createTimeoutAttribute(ctx context.Context, description string) resourceschema.Attribute {
+	attribute := resourcetimeouts.Attributes(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description}).(resourceschema.SingleNestedAttribute)
+	create := attribute.Attributes["create"].(resourceschema.StringAttribute)
+	create.Validators = timeoutValidators
+	attribute.Attributes["create"] = create
+	return attribute
+}
+
+// warnPollIntervalOverTimeout warns about a wait.poll_interval longer than
+// the timeout that bounds the wait (timeouts.read or timeouts.create): such
+// a wait polls at its start and once more just before its deadline.
+func warnPollIntervalOverTimeout(ctx context.Context, config tfsdk.Config, timeout path.Path, diags *diag.Diagnostics) {
+	var interval, limit types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("wait").AtName("poll_interval"), &interval)...)
+	diags.Append(config.GetAttribute(ctx, timeout, &limit)...)
+	if diags.HasError() || interval.IsNull() || interval.IsUnknown() || limit.IsUnknown() {
+		return
+	}
+	pollEvery, err := time.ParseDuration(interval.ValueString())
+	if err != nil {
+		return // the attribute's validator reports it
+	}
+	bound := defaultWaitTimeout
+	if !limit.IsNull() {
+		if bound, err = time.ParseDuration(limit.ValueString()); err != nil {
+			return
+		}
+	}
+	if pollEvery > bound {
+		diags.AddAttributeWarning(path.Root("wait").AtName("poll_interval"), "Poll interval longer than the timeout",
+			fmt.Sprintf("wait.poll_interval (%s) is longer than %s (%s), so the wait polls only at its start and once "+
+				"more just before its deadline. Shorten wait.poll_interval or raise %s.", pollEvery, timeout, bound, timeout))
+	}
 }

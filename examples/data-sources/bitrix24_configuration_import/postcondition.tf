@@ -1,4 +1,5 @@
-# Stop the plan with your own message unless the import has finished.
+# In a pipeline run right after the import was registered: stop the plan with
+# your own message unless the import has finished, without waiting.
 data "bitrix24_configuration_import" "catalog" {
   process_id = 42
 

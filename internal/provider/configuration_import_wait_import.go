@@ -1,0 +1,85 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+// ImportState records an import that has already ended, from a single
+// configuration.import.get: `terraform import ADDRESS PROCESS_ID`. It refuses
+// an import that is still running, because Read never polls: a record must
+// hold an import that cannot change any more.
+func (r *configurationImportWaitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	ctx = maskSecrets(ctx, r.provider.secrets)
+
+	processID, err := parseProcessID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("The import id must be the process id, the positive whole number that configuration.import.register "+
+				"returned as processId, such as 42: %s.", err))
+		return
+	}
+	status, err := r.provider.client.ConfigurationImport.Get(ctx, processID)
+	if err != nil {
+		addClientError(&resp.Diagnostics, processID, err, "timeouts.create")
+		return
+	}
+
+	switch status.Status {
+	case bitrix24.StatusFinished:
+	case bitrix24.StatusFailed:
+		resp.Diagnostics.AddWarning("Imported a failed configuration import", bitrix24.ImportFailure(status).Error()+
+			"\n\nIt is recorded with status E, as the portal reports it: terraform import does not apply the wait "+
+			"settings. Dependents that need a finished import can check `finished`.")
+	case bitrix24.StatusUnknown:
+		resp.Diagnostics.AddError("Configuration import unknown to the portal",
+			fmt.Sprintf("The portal answers status U for process %d: the id is wrong, or the portal has purged the "+
+				"import's data, which it keeps for 2 to 3 days after the import ended. There is nothing left to import. "+
+				"Check the id. For an import that ended longer ago, leave out terraform import and let terraform apply "+
+				"create the resource with wait.fail_on_unknown = false, which records it as unknown, or remove the "+
+				"resource from the configuration.", processID))
+		return
+	default:
+		resp.Diagnostics.AddError("Configuration import has not ended",
+			fmt.Sprintf("Configuration import %d is %s: it has not finished or failed yet. The resource records only an "+
+				"import that has ended, because it never reads it again. Import it once it has ended, or leave out "+
+				"terraform import and let terraform apply create the resource: create waits for the import.",
+				processID, describeStatus(status)))
+		return
+	}
+
+	imported := configurationImportWaitModel{
+		ProcessID: types.StringValue(strconv.FormatInt(processID, 10)),
+		Wait:      types.ObjectNull(waitAttrTypes),
+		Timeouts:  timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
+	}
+	resp.Diagnostics.Append(imported.record(ctx, processID, status)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &imported)...)
+}
+
+// describeStatus writes a status for a diagnostic: "P (processing), action
+// load, step 3, section CRM_STATUS".
+func describeStatus(s *bitrix24.ImportStatus) string {
+	text := fmt.Sprintf("%s (%s)", s.Status, s.State())
+	if s.Progress != nil {
+		text += ", " + s.Progress.String()
+	}
+	return text
+}

@@ -1,0 +1,206 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+var (
+	_ resource.Resource                   = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithConfigure      = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithImportState    = (*configurationImportWaitResource)(nil)
+)
+
+// configurationImportWaitResource waits for a configuration import at
+// create and records how it ended. The portal forgets an import 2 to 3
+// days after it ended; the record does not, so a configuration gated on it
+// keeps planning cleanly. Read never asks the portal: an import that ended
+// cannot change.
+type configurationImportWaitResource struct {
+	provider *providerData
+}
+
+func newConfigurationImportWaitResource() resource.Resource {
+	return &configurationImportWaitResource{}
+}
+
+type configurationImportWaitModel struct {
+	ProcessID  types.String   `tfsdk:"process_id"`
+	Wait       types.Object   `tfsdk:"wait"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
+	FinishedAt types.String   `tfsdk:"finished_at"`
+	importStatusModel
+}
+
+func (r *configurationImportWaitResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_configuration_import_wait"
+}
+
+func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attributes := map[string]schema.Attribute{}
+	for name, a := range importStatusAttributes() {
+		attributes[name] = recordedAttribute(a)
+	}
+	attributes["process_id"] = schema.StringAttribute{
+		MarkdownDescription: processIDDescription + " Changing it replaces the resource: the new import is waited for and recorded.",
+		Required:            true,
+		Validators:          []validator.String{processIDValidator{}},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+	attributes["wait"] = resourceAttribute(waitAttribute("How create waits for the import; every setting has a default, " +
+		"so `wait` can be left out. Create polls the portal until the status is `F` (finished), `E` (failed) or " +
+		"`U` (unknown), within `timeouts.create`; the first poll is immediate. Changing these settings later only " +
+		"stores them: the recorded import is not read again."))
+	attributes["timeouts"] = createTimeoutAttribute(ctx, "How long create may wait for the import, a duration such "+
+		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.")
+	attributes["finished_at"] = schema.StringAttribute{
+		MarkdownDescription: "When the provider saw the import end, as an RFC 3339 time in UTC; for `terraform import`, " +
+			"when it read the import.",
+		Computed:      true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Waits for one configuration import of a Bitrix24 portal to end, and records how it " +
+			"ended: the same attributes as the `bitrix24_configuration_import` data source, kept in state. " +
+			"Resources that depend on it are created only after the import has finished, and, unlike a data " +
+			"source, the record outlives the portal's memory of the import (2 to 3 days): reading it makes no " +
+			"request, so plans and `terraform destroy` keep working after the portal has forgotten it.",
+		Attributes: attributes,
+	}
+}
+
+func (r *configurationImportWaitResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *configurationImportWaitResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	warnPollIntervalOverTimeout(ctx, req.Config, path.Root("timeouts").AtName("create"), &resp.Diagnostics)
+}
+
+// Create waits for the import as the data source's wait does, and records
+// it. A failed create records nothing, so the next apply waits again.
+func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	ctx = maskSecrets(ctx, r.provider.secrets)
+
+	var plan configurationImportWaitModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	processID, err := parseProcessID(plan.ProcessID.ValueString())
+	if err != nil { // validated already; guards a value that was unknown then
+		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", err.Error())
+		return
+	}
+
+	createTimeout, diags := plan.Timeouts.Create(ctx, defaultWaitTimeout)
+	resp.Diagnostics.Append(diags...)
+	wait, _, diags := r.provider.waitSettings(ctx, plan.Wait) // left out: the defaults
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+
+	status, err := r.provider.waitForImport(ctx, processID, wait)
+	if err != nil {
+		addClientError(&resp.Diagnostics, processID, err, "timeouts.create")
+		return
+	}
+	if wait.addImportFailure(&resp.Diagnostics, status) {
+		return
+	}
+	resp.Diagnostics.Append(plan.record(ctx, processID, status)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Read deliberately makes no request. The record holds an import that has
+// ended (F, E or U: create and import keep nothing else), and an ended
+// import never changes; the portal would only answer U once it has purged
+// the import. So a plan over many records costs nothing and keeps working
+// after the purge.
+func (r *configurationImportWaitResource) Read(ctx context.Context, req resource.ReadRequest, _ *resource.ReadResponse) {
+	ctx = r.maskedContext(ctx)
+	logRecord(ctx, req.State, "Kept the recorded configuration import without asking the portal: it has ended and cannot change")
+}
+
+// Update can only be about wait or timeouts (a new process_id replaces the
+// resource): they are stored, and the recorded import stays as it was.
+func (r *configurationImportWaitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	ctx = r.maskedContext(ctx)
+	var plan, state configurationImportWaitModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state.Wait, state.Timeouts = plan.Wait, plan.Timeouts
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	logRecord(ctx, req.State, "Stored the new wait settings; the recorded configuration import is not read again")
+}
+
+// Delete forgets the record. Nothing on the portal is undone: there is no
+// method to roll an import back, and the imported objects stay.
+func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
+	ctx = r.maskedContext(ctx)
+	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
+}
+
+// record fills in the import's status and when the provider saw it end.
+func (m *configurationImportWaitModel) record(ctx context.Context, processID int64, status *bitrix24.ImportStatus) diag.Diagnostics {
+	m.FinishedAt = types.StringValue(time.Now().UTC().Format(time.RFC3339))
+	return m.setStatus(ctx, processID, status)
+}
+
+// configured reports whether Configure ran; Create and import need the client.
+func (r *configurationImportWaitResource) configured(diags *diag.Diagnostics) bool {
+	if r.provider == nil {
+		diags.AddError("Provider not configured",
+			"The provider was not configured before the resource was used. This is a bug in the provider; please report it.")
+		return false
+	}
+	return true
+}
+
+// maskedContext hides the webhook's secrets in what ctx logs. Read, Update
+// and Delete make no request but log, so they mask as Create does.
+func (r *configurationImportWaitResource) maskedContext(ctx context.Context) context.Context {
+	if r.provider == nil {
+		return ctx
+	}
+	return maskSecrets(ctx, r.provider.secrets)
+}
+
+// logRecord logs msg about the import recorded in state: all that Read,
+// Update and Delete have to tell, since they make no request.
+func logRecord(ctx context.Context, state tfsdk.State, msg string) {
+	var id types.String
+	state.GetAttribute(ctx, path.Root("id"), &id)
+	tflog.Debug(ctx, msg, map[string]any{"process_id": id.ValueString()})
+}

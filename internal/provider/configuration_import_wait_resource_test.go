@@ -1,0 +1,419 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+)
+
+const waitResourceType = "bitrix24_configuration_import_wait"
+
+func waitResourceConfig(name string, id int64, extra string) string {
+	return fmt.Sprintf(`
+resource %q %q {
+  process_id = %d
+%s}
+`, waitResourceType, name, id, extra)
+}
+
+func expectRecorded(name, attribute string, check knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(waitResourceType+"."+name, tfjsonpath.New(attribute), check)
+}
+
+// rfc3339UTC matches finished_at.
+var rfc3339UTC = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// getRequestsSince is a plan check that counts the configuration.import.get
+// requests the portal answered since *mark, which a PreConfig sets.
+type getRequestsSince struct {
+	portal *testPortal
+	mark   *int
+	want   int
+}
+
+func (c getRequestsSince) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	if got := getRequests(c.portal) - *c.mark; got != c.want {
+		resp.Error = fmt.Errorf("the portal answered %d configuration.import.get requests in this step; want %d", got, c.want)
+	}
+}
+
+// createdAfresh checks that a step creates the record rather than replace
+// one: a failed create left nothing in state, not even a tainted record.
+var createdAfresh = resource.ConfigPlanChecks{
+	PreApply: []plancheck.PlanCheck{
+		plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionCreate),
+	},
+}
+
+// Create waits while the import is registered and running, and records it
+// once finished; resources that reference it or depend on it come after.
+func TestAccConfigurationImportWaitResource_createWaitsUntilFinished(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{
+		Sections:     []string{"CRM_STATUS", "REST_APPLICATION"},
+		Files:        2,
+		Additional:   map[string]any{"APP_ID": 7},
+		CreatedItems: []any{map[string]any{"ENTITY": "CRM_STATUS", "ID": "12"}},
+	})
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, "") + `
+resource "terraform_data" "uses_created_items" {
+  input = bitrix24_configuration_import_wait.crm.created_items
+}
+
+resource "terraform_data" "ordered_after_import" {
+  input      = "created after the import"
+  depends_on = [bitrix24_configuration_import_wait.crm]
+}
+`,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionCreate),
+				plancheck.ExpectUnknownValue("terraform_data.uses_created_items", tfjsonpath.New("input")),
+			},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectRecorded("crm", "id", knownvalue.StringExact(fmt.Sprint(id))),
+			expectRecorded("crm", "process_id", knownvalue.StringExact(fmt.Sprint(id))),
+			expectRecorded("crm", "status", knownvalue.StringExact("F")),
+			expectRecorded("crm", "state", knownvalue.StringExact("finished")),
+			expectRecorded("crm", "finished", knownvalue.Bool(true)),
+			expectRecorded("crm", "progress", knownvalue.Null()),
+			expectRecorded("crm", "notices", emptyList),
+			expectRecorded("crm", "exceptions", emptyList),
+			expectRecorded("crm", "additional", knownvalue.StringExact(`{"APP_ID":7}`)),
+			expectRecorded("crm", "created_items", knownvalue.StringExact(`[{"ENTITY":"CRM_STATUS","ID":"12"}]`)),
+			expectRecorded("crm", "finished_at", knownvalue.StringRegexp(rfc3339UTC)),
+			expectRecorded("crm", "wait", knownvalue.Null()),
+			statecheck.ExpectKnownValue("terraform_data.uses_created_items", tfjsonpath.New("output"),
+				knownvalue.StringExact(`[{"ENTITY":"CRM_STATUS","ID":"12"}]`)),
+		},
+		Check: func(*terraform.State) error { return checkWaitedThrough(portal) },
+	})
+}
+
+// failingFromFirstPoll registers the failing import on a portal whose agent
+// starts at the first poll, so that E arrives while create waits.
+func failingFromFirstPoll(t *testing.T) (*testPortal, int64) {
+	t.Helper()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(failingScript())
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	return portal, id
+}
+
+// A failure that arrives while create waits fails the apply with the
+// portal's messages and leaves nothing in state: the next apply creates the
+// resource afresh instead of replacing a tainted one.
+func TestAccConfigurationImportWaitResource_failedImportFailsCreate(t *testing.T) {
+	t.Parallel()
+	portal, id := failingFromFirstPoll(t)
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, ""),
+		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*`+
+			`\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped`, id)),
+	}, resource.TestStep{
+		PreConfig: func() {
+			// The import was registered when the wait began: E came during it.
+			if statuses := strings.Join(answeredStatuses(portal), ""); !regexp.MustCompile(`^S+P+E$`).MatchString(statuses) {
+				t.Errorf("the portal answered %q; want S, then P, then E", statuses)
+			}
+		},
+		Config:            portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n"),
+		ConfigPlanChecks:  createdAfresh,
+		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("E"))},
+	})
+}
+
+// An id the portal does not know fails create, saying why it may be
+// unknown; fail_on_unknown = false records it.
+func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+
+	unitTest(t, resource.TestStep{
+		Config:      portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
+		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*purged its data`),
+	}, resource.TestStep{
+		Config:           portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait = { fail_on_unknown = false }\n"),
+		ConfigPlanChecks: createdAfresh,
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectRecorded("crm", "status", knownvalue.StringExact("U")),
+			expectRecorded("crm", "state", knownvalue.StringExact("unknown")),
+			expectRecorded("crm", "finished", knownvalue.Bool(false)),
+		},
+	})
+}
+
+// With fail_on_error = false a failed import is recorded, as E, and the
+// configuration can branch on it.
+func TestAccConfigurationImportWaitResource_failOnErrorFalseRecordsFailure(t *testing.T) {
+	t.Parallel()
+	portal, id := failingFromFirstPoll(t)
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n") + `
+resource "terraform_data" "branch" {
+  input = bitrix24_configuration_import_wait.crm.finished ? "go on" : "roll back: ${bitrix24_configuration_import_wait.crm.exceptions[0].message}"
+}
+`,
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectRecorded("crm", "status", knownvalue.StringExact("E")),
+			expectRecorded("crm", "state", knownvalue.StringExact("failed")),
+			expectRecorded("crm", "exceptions", knownvalue.ListExact([]knownvalue.Check{
+				message("ERROR_ACCESS", "Access denied to REST_APPLICATION", "exception"),
+			})),
+			expectRecorded("crm", "progress", knownvalue.NotNull()),
+			statecheck.ExpectKnownValue("terraform_data.branch", tfjsonpath.New("output"),
+				knownvalue.StringExact("roll back: Access denied to REST_APPLICATION")),
+		},
+	})
+}
+
+// purgedImportCase is a configuration with a recorded import and a
+// dependent, and purge, which moves the emulator's clock past the import's
+// retention (the portal then answers U) and returns the count of get
+// requests so far.
+func purgedImportCase(t *testing.T) (portal *testPortal, config string, purge func() int) {
+	t.Helper()
+	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	portal = newTestPortal(t, emulator.Config{Now: clock.Now})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.RunToEnd(id)
+	config = portal.providerConfig() + waitResourceConfig("crm", id, "") + `
+resource "terraform_data" "after_import" {
+  input = bitrix24_configuration_import_wait.crm.status
+}
+`
+	purge = func() int {
+		clock.Add(72*time.Hour + time.Minute)
+		if _, known := portal.Process(id); known {
+			t.Fatalf("the emulator still knows import %d after its retention", id)
+		}
+		return getRequests(portal)
+	}
+	return portal, config, purge
+}
+
+// After the portal purged the import, a plan asks it nothing, shows no
+// change and no error: the dependent's input stays "F".
+func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
+	t.Parallel()
+	portal, config, purge := purgedImportCase(t)
+	var mark int
+
+	unitTest(t, resource.TestStep{
+		Config:            config,
+		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("F"))},
+	}, resource.TestStep{
+		PreConfig: func() { mark = purge() },
+		Config:    config,
+		PlanOnly:  true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			// The plan that refreshes, which is when Terraform calls Read.
+			PostApplyPostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+				plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
+				getRequestsSince{portal: portal, mark: &mark, want: 0},
+			},
+		},
+	})
+}
+
+// terraform destroy after the portal purged the import succeeds, and asks
+// the portal nothing.
+func TestAccConfigurationImportWaitResource_destroyAfterPurge(t *testing.T) {
+	t.Parallel()
+	portal, config, purge := purgedImportCase(t)
+	var mark int
+
+	unitTest(t, resource.TestStep{
+		Config: config,
+	}, resource.TestStep{
+		PreConfig: func() { mark = purge() },
+		Config:    config,
+		Destroy:   true,
+		// Called after the destroy, with the state from before it.
+		Check: func(before *terraform.State) error {
+			if n := len(before.RootModule().Resources); n != 2 {
+				return fmt.Errorf("%d resources in state before destroy; want the record and its dependent", n)
+			}
+			got := getRequests(portal) - mark
+			t.Logf("destroy after the purge succeeded with %d configuration.import.get requests", got)
+			if got != 0 {
+				return fmt.Errorf("destroy made %d configuration.import.get requests; want 0", got)
+			}
+			return nil
+		},
+	})
+}
+
+// What a plan over many recorded imports costs: nothing.
+func TestAccConfigurationImportWaitResource_planOverHundredRecordedImports(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	ids := make([]string, 100)
+	for i := range ids {
+		id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+		portal.RunToEnd(id)
+		ids[i] = fmt.Sprint(id)
+	}
+	config := portal.providerConfig() + fmt.Sprintf(`
+locals {
+  process_ids = [%s]
+}
+
+resource "bitrix24_configuration_import_wait" "many" {
+  count      = length(local.process_ids)
+  process_id = local.process_ids[count.index]
+}
+`, strings.Join(ids, ", "))
+	var mark int
+
+	unitTest(t, resource.TestStep{
+		Config: config,
+		Check: func(*terraform.State) error {
+			if got := getRequests(portal); got != len(ids) {
+				return fmt.Errorf("creating %d records of finished imports made %d requests; want one each", len(ids), got)
+			}
+			return nil
+		},
+	}, resource.TestStep{
+		PreConfig: func() { mark = getRequests(portal) },
+		Config:    config,
+		PlanOnly:  true,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			// The plan that refreshes, which is when Terraform calls Read.
+			PostApplyPostRefresh: []plancheck.PlanCheck{
+				plancheck.ExpectEmptyPlan(),
+				getRequestsSince{portal: portal, mark: &mark, want: 0},
+			},
+		},
+	})
+	t.Logf("a plan over %d recorded imports made %d configuration.import.get requests (%d requests in all)",
+		len(ids), getRequests(portal)-mark, len(portal.Requests())-len(ids))
+}
+
+// A new process_id replaces the record with the new import's.
+func TestAccConfigurationImportWaitResource_replacedOnNewProcessID(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}, Additional: map[string]any{"second": true}})
+	portal.RunToEnd(first)
+	portal.RunToEnd(second)
+	var mark int
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", first, ""),
+	}, resource.TestStep{
+		PreConfig: func() { mark = getRequests(portal) },
+		Config:    portal.providerConfig() + waitResourceConfig("crm", second, ""),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionReplace),
+				plancheck.ExpectUnknownValue(waitResourceType+".crm", tfjsonpath.New("status")),
+			},
+			PostApplyPostRefresh: []plancheck.PlanCheck{getRequestsSince{portal: portal, mark: &mark, want: 1}},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectRecorded("crm", "id", knownvalue.StringExact(fmt.Sprint(second))),
+			expectRecorded("crm", "additional", knownvalue.StringExact(`{"second":true}`)),
+		},
+	})
+}
+
+// Changing only the wait settings or the timeout updates the record in
+// place, without a request: the recorded import is not read again.
+func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.RunToEnd(id)
+	var mark int
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, ""),
+	}, resource.TestStep{
+		PreConfig: func() { mark = getRequests(portal) },
+		Config: portal.providerConfig() + waitResourceConfig("crm", id,
+			"  wait     = { poll_interval = \"2m\", fail_on_unknown = false }\n  timeouts = { create = \"90m\" }\n"),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(waitResourceType+".crm", tfjsonpath.New("status"), knownvalue.StringExact("F")),
+			},
+			PostApplyPostRefresh: []plancheck.PlanCheck{getRequestsSince{portal: portal, mark: &mark, want: 0}},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectRecorded("crm", "wait", knownvalue.ObjectExact(map[string]knownvalue.Check{
+				"poll_interval":   knownvalue.StringExact("2m"),
+				"fail_on_error":   knownvalue.Null(),
+				"fail_on_unknown": knownvalue.Bool(false),
+			})),
+			expectRecorded("crm", "status", knownvalue.StringExact("F")),
+		},
+	})
+}
+
+// A wait that outlasts timeouts.create fails, naming that setting.
+func TestAccConfigurationImportWaitResource_timeout(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  timeouts = { create = \"1s\" }\n"),
+		ExpectError: expectError(fmt.Sprintf(
+			`Timed out waiting for the configuration import.*gave up waiting for configuration import %d.*last status S \(started\).*Raise timeouts\.create`, id)),
+	})
+}
+
+func TestAccConfigurationImportWaitResource_invalidArguments(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		processID string
+		settings  string
+		want      string
+	}{
+		"process id not a number": {`"forty-two"`, ``, `Invalid process id.*"forty-two" is not a whole number`},
+		"process id zero":         {`0`, ``, `Invalid process id.*greater than zero`},
+		"sub-second interval":     {`42`, `wait = { poll_interval = "500ms" }`, `wait.poll_interval must be at least 1s; got "500ms"`},
+		"unparsable interval":     {`42`, `wait = { poll_interval = "every minute" }`, `wait.poll_interval must be a duration.*"every minute"`},
+		"unparsable timeout":      {`42`, `timeouts = { create = "soon" }`, `timeouts.create must be a duration.*"soon"`},
+		"zero timeout":            {`42`, `timeouts = { create = "0s" }`, `timeouts.create must be at least 1s; got "0s"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			unitTest(t, resource.TestStep{
+				Config: offlineProviderConfig + fmt.Sprintf(`
+resource "bitrix24_configuration_import_wait" "crm" {
+  process_id = %s
+  %s
+}
+`, tc.processID, tc.settings),
+				ExpectError: expectError(tc.want),
+			})
+		})
+	}
+}

@@ -1,0 +1,150 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+// The `wait` attribute is the same in the data source and in the
+// bitrix24_configuration_import_wait resource: one schema, one parser and
+// one failure rule, here, so that the two cannot drift apart.
+
+const (
+	// defaultPollInterval matches the portal's agent, which advances an
+	// import at most once a minute: polling faster tells nothing new.
+	defaultPollInterval = time.Minute
+	minPollInterval     = time.Second
+)
+
+type waitModel struct {
+	PollInterval  types.String `tfsdk:"poll_interval"`
+	FailOnError   types.Bool   `tfsdk:"fail_on_error"`
+	FailOnUnknown types.Bool   `tfsdk:"fail_on_unknown"`
+}
+
+var waitAttrTypes = map[string]attr.Type{
+	"poll_interval":   types.StringType,
+	"fail_on_error":   types.BoolType,
+	"fail_on_unknown": types.BoolType,
+}
+
+// waitAttribute is the schema of `wait`, written once in data source terms;
+// the resource converts it with resourceAttribute. description says what
+// `wait` means to its owner; the settings inside mean the same to both.
+func waitAttribute(description string) schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: description,
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"poll_interval": schema.StringAttribute{
+				MarkdownDescription: "Time between two polls, a duration such as `1m` or `90s`. Defaults to `1m`: " +
+					"the portal's agent advances an import one step a minute, so polling more often tells " +
+					"nothing new. Values down to `1s` are accepted with a warning.",
+				Optional: true,
+				Validators: []validator.String{durationValidator{
+					min:     minPollInterval,
+					advised: defaultPollInterval,
+					advice:  "The portal's agent advances an import at most once a minute, so shorter intervals only add requests against the portal's rate limit.",
+				}},
+			},
+			"fail_on_error": schema.BoolAttribute{
+				MarkdownDescription: "When the import fails (status `E`), fail with the portal's exception and " +
+					"error messages. Set to `false` to record the failed state instead, with a warning, and let " +
+					"the configuration branch on `status`. Defaults to `true`.",
+				Optional: true,
+			},
+			"fail_on_unknown": schema.BoolAttribute{
+				MarkdownDescription: "When the portal does not know the process (status `U`: a wrong id, or " +
+					"data the portal purged 2 to 3 days after the import ended), fail. Set to `false` to record " +
+					"the state with a warning instead. Defaults to `true`.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+// waitSettings is the wait attribute with its defaults filled in.
+type waitSettings struct {
+	pollInterval  time.Duration
+	failOnError   bool
+	failOnUnknown bool
+}
+
+// waitSettings reads a wait attribute. configured is false when the
+// attribute is null or unknown: the data source then reads once, the
+// resource waits with the defaults returned.
+func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (settings waitSettings, configured bool, diags diag.Diagnostics) {
+	var m waitModel // all null: every default
+	if configured = !obj.IsNull() && !obj.IsUnknown(); configured {
+		diags = obj.As(ctx, &m, basetypes.ObjectAsOptions{})
+		if diags.HasError() {
+			return settings, configured, diags
+		}
+	}
+	settings = waitSettings{
+		pollInterval:  defaultPollInterval,
+		failOnError:   m.FailOnError.IsNull() || m.FailOnError.ValueBool(),
+		failOnUnknown: m.FailOnUnknown.IsNull() || m.FailOnUnknown.ValueBool(),
+	}
+	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() {
+		interval, err := time.ParseDuration(m.PollInterval.ValueString())
+		if err != nil || interval < minPollInterval { // validated already, unless it was unknown then
+			diags.AddAttributeError(path.Root("wait").AtName("poll_interval"), "Invalid poll interval",
+				fmt.Sprintf("wait.poll_interval must be a duration of at least %s, such as \"1m\"; got %q.",
+					minPollInterval, m.PollInterval.ValueString()))
+			return settings, configured, diags
+		}
+		settings.pollInterval = interval
+	}
+	if p.pollIntervalOverride > 0 {
+		settings.pollInterval = p.pollIntervalOverride
+	}
+	return settings, configured, diags
+}
+
+// waitForImport polls until the import is finished, failed or unknown,
+// logging every poll: the one wait of the data source and the resource.
+func (p *providerData) waitForImport(ctx context.Context, processID int64, settings waitSettings) (*bitrix24.ImportStatus, error) {
+	return p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
+		PollInterval: settings.pollInterval,
+		OnPoll:       func(e bitrix24.PollEvent) { logPoll(ctx, e) },
+		OnPollError:  func(e bitrix24.PollErrorEvent) { logPollError(ctx, e) },
+	})
+}
+
+// addImportFailure reports a failed (E) or unknown (U) import with the
+// portal's messages: as an error when the settings fail on it, else as a
+// warning. It reports whether it added an error.
+func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus) bool {
+	failure := bitrix24.ImportFailure(status)
+	if failure == nil {
+		return false
+	}
+	fatal := (status.Status == bitrix24.StatusFailed && s.failOnError) ||
+		(status.Status == bitrix24.StatusUnknown && s.failOnUnknown)
+	summary := "Configuration import failed"
+	if status.Status == bitrix24.StatusUnknown {
+		summary = "Configuration import unknown to the portal"
+	}
+	if fatal {
+		diags.AddError(summary, failure.Error())
+		return true
+	}
+	diags.AddWarning(summary, failure.Error()+
+		"\n\nThe state is recorded because the wait settings do not fail on it.")
+	return false
+}

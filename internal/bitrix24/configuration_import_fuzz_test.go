@@ -207,7 +207,7 @@ func failedResultWithMessages(notices, errs, exceptions int) json.RawMessage {
 	return json.RawMessage(b.String())
 }
 
-func TestFailedResultWithMessages(t *testing.T) {
+func TestDecodeImportStatus_failedWithMessages(t *testing.T) {
 	status, err := DecodeImportStatus(failedResultWithMessages(20, 25, 5))
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-func TestConfigurationImportGet(t *testing.T) {
+func TestConfigurationImportGet_answers(t *testing.T) {
 	tests := []struct {
 		name     string
 		answer   string
@@ -389,7 +389,7 @@ func TestImportStatus_States(t *testing.T) {
 	}
 }
 
-func TestImportFailure(t *testing.T) {
+func TestImportFailure_texts(t *testing.T) {
 	failed, err := DecodeImportStatus(json.RawMessage(resultFailed))
 	if err != nil {
 		t.Fatal(err)

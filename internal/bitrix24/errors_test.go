@@ -17,7 +17,7 @@ import (
 	"testing"
 )
 
-func TestIsTransient(t *testing.T) {
+func TestIsTransient_errorKinds(t *testing.T) {
 	apiErr := func(code string, status int) error {
 		return &Error{Method: "m", Code: code, HTTPStatus: status}
 	}
@@ -113,7 +113,7 @@ func (timeoutErr) Temporary() bool { return true }
 // must still be transient.
 func (timeoutErr) Is(err error) bool { return err == context.DeadlineExceeded }
 
-func TestErrorTexts(t *testing.T) {
+func TestError_texts(t *testing.T) {
 	tests := []struct {
 		err  error
 		want string
@@ -166,7 +166,7 @@ func TestTransportError_RedactsItsText(t *testing.T) {
 	assertNoSecret(t, "error", e.Error())
 }
 
-func TestIsAuthError(t *testing.T) {
+func TestIsAuthError_codes(t *testing.T) {
 	tests := []struct {
 		err  error
 		want bool

@@ -65,7 +65,7 @@ func TestCall_TrustsTheGivenCA(t *testing.T) {
 	}
 }
 
-func TestParseCACertPEM(t *testing.T) {
+func TestParseCACertPEM_bundles(t *testing.T) {
 	_, caPEM := tlsPortal(t)
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("secret key bytes")})
 	tests := []struct {

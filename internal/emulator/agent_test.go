@@ -23,7 +23,7 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-func TestBackgroundAgentReachesF(t *testing.T) {
+func TestStart_agentReachesF(t *testing.T) {
 	for _, period := range []time.Duration{time.Millisecond, 5 * time.Millisecond} {
 		t.Run(period.String(), func(t *testing.T) {
 			p := New(Config{AgentPeriod: period})
@@ -50,7 +50,7 @@ func TestBackgroundAgentReachesF(t *testing.T) {
 	}
 }
 
-func TestBackgroundAgentFirstRunAfterOnePeriod(t *testing.T) {
+func TestStart_firstRunAfterOnePeriod(t *testing.T) {
 	const period = 100 * time.Millisecond
 	p := New(Config{AgentPeriod: period})
 	p.Start()
@@ -69,7 +69,7 @@ func TestBackgroundAgentFirstRunAfterOnePeriod(t *testing.T) {
 	}
 }
 
-func TestCloseStopsAgent(t *testing.T) {
+func TestClose_stopsAgent(t *testing.T) {
 	p := New(Config{AgentPeriod: time.Millisecond})
 	p.Start()
 	p.Start() // idempotent
@@ -97,7 +97,7 @@ func TestCloseStopsAgent(t *testing.T) {
 	}
 }
 
-func TestNoBackgroundAgent(t *testing.T) {
+func TestStart_negativePeriodStartsNoAgent(t *testing.T) {
 	p := New(Config{AgentPeriod: -1})
 	p.Start()
 	defer p.Close()
@@ -108,7 +108,7 @@ func TestNoBackgroundAgent(t *testing.T) {
 	New(Config{}).Close() // Close without Start
 }
 
-func TestConcurrentUse(t *testing.T) {
+func TestPortal_concurrentUse(t *testing.T) {
 	h := newHarness(t, Config{AgentPeriod: time.Millisecond})
 	h.portal.Start()
 	var wg sync.WaitGroup

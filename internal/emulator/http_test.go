@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-func TestAuthAndRouting(t *testing.T) {
+func TestServeHTTP_authAndRouting(t *testing.T) {
 	h := newHarness(t, Config{UserID: "7", WebhookCode: "secret123"})
 	h.portal.AddWebhook("9", "second")
 	h.portal.AddWebhook("7", "expiring")
@@ -93,7 +93,7 @@ func TestAuthAndRouting(t *testing.T) {
 	})
 }
 
-func TestDefaults(t *testing.T) {
+func TestNew_defaults(t *testing.T) {
 	p := New(Config{})
 	defer p.Close()
 	if got := p.WebhookPath(); got != "/rest/1/"+DefaultWebhookCode+"/" {
@@ -101,7 +101,7 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-func TestTimeBlock(t *testing.T) {
+func TestServeHTTP_timeBlock(t *testing.T) {
 	for _, cloud := range []bool{false, true} {
 		t.Run("cloud="+strconv.FormatBool(cloud), func(t *testing.T) {
 			h := newHarness(t, Config{Cloud: cloud})
@@ -141,7 +141,7 @@ func TestTimeBlock(t *testing.T) {
 	})
 }
 
-func TestParameterSources(t *testing.T) {
+func TestReadParams_sources(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Sections: []string{"A"}})
 	ids := strconv.FormatInt(id, 10)
@@ -203,7 +203,7 @@ func TestParameterSources(t *testing.T) {
 	}
 }
 
-func TestPHPStyleForm(t *testing.T) {
+func TestReadParams_phpStyleForm(t *testing.T) {
 	h := newHarness(t, Config{})
 	form := "data[MANIFEST][CODE]=vertical_crm&data[MANIFEST][SKIP_CLEARING]=Y" +
 		"&data[STRUCTURE][CRM_STATUS][]=crm%2Fstatus.json&data[STRUCTURE][REST_APPLICATION][]=app.json" +
@@ -232,7 +232,7 @@ func TestPHPStyleForm(t *testing.T) {
 	}
 }
 
-func TestParsePHPQuery(t *testing.T) {
+func TestParsePHPQuery_values(t *testing.T) {
 	tests := []struct{ query, want string }{
 		{"a=1&b=2", `{"a":"1","b":"2"}`},
 		{"a[]=x&a[]=y", `{"a":["x","y"]}`},
@@ -254,7 +254,7 @@ func TestParsePHPQuery(t *testing.T) {
 	}
 }
 
-func TestPHPInt(t *testing.T) {
+func TestPHPInt_values(t *testing.T) {
 	tests := []struct {
 		in   any
 		want int64
@@ -272,7 +272,7 @@ func TestPHPInt(t *testing.T) {
 	}
 }
 
-func TestPHPEncoding(t *testing.T) {
+func TestPHPEncoding_values(t *testing.T) {
 	tests := []struct {
 		in   any
 		want string
@@ -294,7 +294,7 @@ func TestPHPEncoding(t *testing.T) {
 	}
 }
 
-func TestPHPEscaping(t *testing.T) {
+func TestPHPEscape_values(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Messages: []ScriptedMessage{{AtRun: 1, Type: "notice", Message: "Сделка/Deal 😀 <b>"}}})
 	h.portal.RunAgent()
@@ -311,7 +311,7 @@ func TestPHPEscaping(t *testing.T) {
 	}
 }
 
-func TestBatch(t *testing.T) {
+func TestServeHTTP_batch(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Sections: []string{"A"}})
 	ids := strconv.FormatInt(id, 10)
@@ -381,7 +381,7 @@ func TestBatch(t *testing.T) {
 	})
 }
 
-func TestFaults(t *testing.T) {
+func TestInjectFault_answers(t *testing.T) {
 	h := newHarness(t, Config{})
 	getPath := h.portal.WebhookPath() + "configuration.import.get?processId=1"
 
@@ -522,7 +522,7 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-func TestRequireHTTPS(t *testing.T) {
+func TestServeHTTP_requireHTTPS(t *testing.T) {
 	p := New(Config{RequireHTTPS: true, AgentPeriod: -1})
 	plainServer := httptest.NewServer(p)
 	defer plainServer.Close()

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func TestImportSequence(t *testing.T) {
+func TestProcess_importSequence(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Sections: []string{"A", "B"}, Files: 1})
 
@@ -45,7 +45,7 @@ func TestImportSequence(t *testing.T) {
 	}
 }
 
-func TestPlans(t *testing.T) {
+func TestProcess_plannedRuns(t *testing.T) {
 	tests := []struct {
 		name   string
 		script Script
@@ -75,7 +75,7 @@ func TestPlans(t *testing.T) {
 	}
 }
 
-func TestSkipClearingAndBackgroundSteps(t *testing.T) {
+func TestProcess_skipClearingAndBackgroundSteps(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Sections: []string{"A", "B"}, Files: 450, SkipClearing: true})
 	var got []string
@@ -115,7 +115,7 @@ func at(list []string, i int) string {
 	return "<none>"
 }
 
-func TestFailureAndMessageShapes(t *testing.T) {
+func TestProcess_failureAndMessageShapes(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{
 		Sections: []string{"A", "B"},
@@ -158,7 +158,7 @@ func TestFailureAndMessageShapes(t *testing.T) {
 	assertJSON(t, "E is final", h.importGet(id), want)
 }
 
-func TestExceptionFirstIsAList(t *testing.T) {
+func TestProcess_exceptionFirstIsAList(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{Messages: []ScriptedMessage{{AtRun: 1, Type: "exception", Code: "X", Message: "at start"}}})
 	h.portal.RunAgent()
@@ -166,7 +166,7 @@ func TestExceptionFirstIsAList(t *testing.T) {
 		`{"status":"E","exception":[{"code":"X","message":"at start","type":"exception"}],"progress":{"action":"start","step":0}}`)
 }
 
-func TestFinishedOutcome(t *testing.T) {
+func TestProcess_finishedOutcome(t *testing.T) {
 	h := newHarness(t, Config{})
 	id := h.portal.CreateProcess(Script{
 		Sections:     []string{"CRM_STATUS"},
@@ -184,7 +184,7 @@ func TestFinishedOutcome(t *testing.T) {
 	assertJSON(t, "empty outcome", h.importGet(empty), `{"status":"F","additional":[],"createItemList":[]}`)
 }
 
-func TestRegister(t *testing.T) {
+func TestServeHTTP_register(t *testing.T) {
 	h := newHarness(t, Config{Manifests: []string{"vertical_crm", "other"}})
 	notAvailable := `{"error":"ERROR_MANIFEST_IS_NOT_AVAILABLE","error_description":"Manifest is not available."}`
 	tests := []struct {
@@ -254,7 +254,7 @@ func TestRegister(t *testing.T) {
 	})
 }
 
-func TestUnregister(t *testing.T) {
+func TestServeHTTP_unregister(t *testing.T) {
 	h := newHarness(t, Config{})
 	notFound := `{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`
 	unregister := func(id string) string {
@@ -286,7 +286,7 @@ func TestUnregister(t *testing.T) {
 	assertJSON(t, "S stays S", h.importGet(waiting), `{"status":"S"}`)
 }
 
-func TestRetention(t *testing.T) {
+func TestPortal_retention(t *testing.T) {
 	h := newHarness(t, Config{Retention: 72 * time.Hour})
 	idle := h.portal.CreateProcess(Script{})
 	running := h.portal.CreateProcess(Script{Sections: []string{"A"}})
@@ -309,7 +309,7 @@ func TestRetention(t *testing.T) {
 	assertJSON(t, "still purged", h.importGet(running), `{"status":"U"}`)
 }
 
-func TestProcessInfo(t *testing.T) {
+func TestPortal_processInfo(t *testing.T) {
 	h := newHarness(t, Config{})
 	registered := h.clock.Now()
 	id := h.portal.CreateProcess(Script{Sections: []string{"A"}})

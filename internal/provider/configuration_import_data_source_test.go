@@ -64,7 +64,7 @@ var emptyList = knownvalue.ListExact([]knownvalue.Check{})
 
 // Every status and every progress action the portal reports, read in one
 // plan: the data source never fails because of the status itself.
-func TestConfigurationImportDataSource_everyStatus(t *testing.T) {
+func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	script := emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2}
@@ -214,7 +214,7 @@ func TestConfigurationImportDataSource_everyStatus(t *testing.T) {
 }
 
 // A process id given as a quoted string reads the same as a number.
-func TestConfigurationImportDataSource_processIDAsString(t *testing.T) {
+func TestAccConfigurationImportDataSource_processIDAsString(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
@@ -232,7 +232,7 @@ data "bitrix24_configuration_import" "test" {
 }
 
 // The portal keeps an import's data 2 to 3 days after the import ended; after that it reads as U.
-func TestConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
+func TestAccConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
 	t.Parallel()
 	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	portal := newTestPortal(t, emulator.Config{Now: clock.Now})
@@ -253,7 +253,7 @@ func TestConfigurationImportDataSource_purgedAfterRetention(t *testing.T) {
 
 // Errors the portal answers with fail the read with the portal's code and
 // text, whatever the status would have been.
-func TestConfigurationImportDataSource_portalErrors(t *testing.T) {
+func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		fault  *emulator.Fault
@@ -318,7 +318,7 @@ func TestConfigurationImportDataSource_portalErrors(t *testing.T) {
 
 // A portal that cannot be reached fails the read with an error that shows
 // where it tried, but never the webhook code.
-func TestConfigurationImportDataSource_unreachablePortal(t *testing.T) {
+func TestAccConfigurationImportDataSource_unreachablePortal(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	url := portal.webhookURL()
@@ -338,7 +338,7 @@ func ptr[T any](v T) *T { return &v }
 
 // Shapes the emulator does not produce by itself but the real portal may
 // send, answered verbatim.
-func TestConfigurationImportDataSource_responseQuirks(t *testing.T) {
+func TestAccConfigurationImportDataSource_responseQuirks(t *testing.T) {
 	t.Parallel()
 	const timeBlock = `"time":{"start":1629303000.9341,"finish":1629303001.0443,"duration":0.11020803451538,"processing":0.054312944412231,"date_start":"2021-08-18T18:10:00+02:00","date_finish":"2021-08-18T18:10:01+02:00"}`
 	tests := map[string]struct {

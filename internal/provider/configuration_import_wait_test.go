@@ -72,7 +72,7 @@ func checkAnswered(portal *testPortal, final string) error {
 // A resource that depends on a waiting data source is created only after the
 // import finished, when the process id is known only at apply and the data
 // source is therefore read during apply.
-func TestConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
+func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
@@ -123,7 +123,7 @@ resource "terraform_data" "after_import" {
 
 // With the id known at plan time, `terraform plan` itself waits: the plan
 // already knows the dependent's input is F.
-func TestConfigurationImportWait_planWaits(t *testing.T) {
+func TestAccConfigurationImportWait_planWaits(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
@@ -166,7 +166,7 @@ func failingScript() emulator.Script {
 
 // A failed import fails the plan with the portal's own messages, its last
 // progress and the process id, when the failure arrives during the wait.
-func TestConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
+func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(failingScript())
@@ -183,7 +183,7 @@ func TestConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 
 // With fail_on_error = false a failed import is recorded, and the
 // configuration can branch on its status.
-func TestConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
+func TestAccConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(failingScript())
@@ -210,7 +210,7 @@ resource "terraform_data" "branch" {
 
 // An unknown process fails a wait, with a message that says why it may be
 // unknown; fail_on_unknown = false records it instead.
-func TestConfigurationImportWait_unknownProcess(t *testing.T) {
+func TestAccConfigurationImportWait_unknownProcess(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	unitTest(t, resource.TestStep{
@@ -228,7 +228,7 @@ func TestConfigurationImportWait_unknownProcess(t *testing.T) {
 
 // A postcondition on the data source stops the plan with the user's own
 // message while the import is still running.
-func TestConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
+func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
@@ -257,7 +257,7 @@ resource "terraform_data" "after_import" {
 
 // Inside a check block a failed import is a warning, with the portal's
 // messages: the same configuration that fails at top level applies.
-func TestConfigurationImportWait_checkBlockWarns(t *testing.T) {
+func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(failingScript())
@@ -296,7 +296,7 @@ resource "terraform_data" "independent" {
 
 // A wait that outlasts timeouts.read fails with how long it waited, how many
 // polls it made and the last status.
-func TestConfigurationImportWait_timeout(t *testing.T) {
+func TestAccConfigurationImportWait_timeout(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
@@ -312,7 +312,7 @@ func TestConfigurationImportWait_timeout(t *testing.T) {
 }
 
 // Gateway pages and 5xx answers between polls do not end a wait.
-func TestConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) {
+func TestAccConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{AgentPeriod: testAgentPeriod})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
@@ -329,7 +329,7 @@ func TestConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) {
 }
 
 // An error that cannot heal ends the wait at once.
-func TestConfigurationImportWait_authErrorEndsWait(t *testing.T) {
+func TestAccConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})

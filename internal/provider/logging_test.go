@@ -17,7 +17,7 @@ import (
 
 // Whatever the client or the wait logs through a request's context, the
 // webhook code is masked, in messages and in field values.
-func TestLogging_masksSecrets(t *testing.T) {
+func TestMaskSecrets_messagesAndFields(t *testing.T) {
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)
 	ctx = maskSecrets(ctx, []string{testWebhookCode})
@@ -37,7 +37,7 @@ func TestLogging_masksSecrets(t *testing.T) {
 	}
 }
 
-func TestLogging_pollFields(t *testing.T) {
+func TestLogPoll_fields(t *testing.T) {
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)
 	logPoll(ctx, bitrix24.PollEvent{

@@ -193,7 +193,7 @@ func (p *testPortal) providerConfig() string {
 	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", p.webhookURL())
 }
 
-func TestProvider_webhookURLFromEnvironment(t *testing.T) {
+func TestAccProvider_webhookURLFromEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(envWebhookURL, portal.webhookURL())
@@ -208,7 +208,7 @@ data "bitrix24_configuration_import" "test" {
 }
 
 // An explicit webhook_url wins over the environment, even a malformed one.
-func TestProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
+func TestAccProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(envWebhookURL, "not a url")

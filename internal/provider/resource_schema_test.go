@@ -16,7 +16,7 @@ import (
 // The resource shows every attribute of the data source but timeouts, of
 // the same type and, but for the two whose meaning differs, in the same
 // words; wait's settings carry the same validators.
-func TestResourceAttribute_resourceSharesDataSourceAttributes(t *testing.T) {
+func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
 	ctx := context.Background()
 	var ds datasource.SchemaResponse
 	newConfigurationImportDataSource().Schema(ctx, datasource.SchemaRequest{}, &ds)

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func TestParseProcessID(t *testing.T) {
+func TestParseProcessID_values(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int64
@@ -42,7 +42,7 @@ func TestParseProcessID(t *testing.T) {
 	}
 }
 
-func TestUserAgent(t *testing.T) {
+func TestUserAgent_versions(t *testing.T) {
 	got := userAgent("1.2.3", "1.11.4")
 	want := "Terraform/1.11.4 (+https://www.terraform.io) terraform-provider-bitrix24/1.2.3"
 	if got != want {
@@ -53,7 +53,7 @@ func TestUserAgent(t *testing.T) {
 	}
 }
 
-func TestDurationValidator(t *testing.T) {
+func TestDurationValidator_values(t *testing.T) {
 	v := durationValidator{min: time.Second, advised: time.Minute, advice: "Slow down."}
 	tests := []struct {
 		in                     string

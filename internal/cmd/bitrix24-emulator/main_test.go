@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestMaskCode(t *testing.T) {
+func TestMaskCode_paths(t *testing.T) {
 	tests := map[string]string{
 		"/rest/1/secret/configuration.import.get.json": "/rest/1/***/configuration.import.get.json",
 		"/rest/1/secret/":   "/rest/1/***/",
@@ -48,7 +48,7 @@ func TestMaskCode(t *testing.T) {
 	}
 }
 
-func TestScenarios(t *testing.T) {
+func TestSetUp_scenarios(t *testing.T) {
 	tests := []struct {
 		scenario   string
 		wantStatus string // after running to the end
@@ -164,7 +164,7 @@ func getBody(t *testing.T, client *http.Client, url string) (int, []byte) {
 	return resp.StatusCode, body
 }
 
-func TestCommandEndToEnd(t *testing.T) {
+func TestRun_endToEnd(t *testing.T) {
 	c, info := startCommand(t, "-scenario finished -code topsecret -agent-period 5ms")
 	if !strings.HasPrefix(info.WebhookURL, "http://127.0.0.1:") || !strings.HasSuffix(info.WebhookURL, "/rest/1/topsecret/") ||
 		info.ProcessID == 0 || info.CACertFile != "" {
@@ -194,7 +194,7 @@ func TestCommandEndToEnd(t *testing.T) {
 	}
 }
 
-func TestCommandEndToEnd_TLS(t *testing.T) {
+func TestRun_endToEndTLS(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	c, info := startCommand(t, "-tls -ca-file "+caFile+" -rate-limit standard"+
 		" -fault server.time=502 -fault configuration.import.get=bom")

@@ -4,7 +4,6 @@
 package provider
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -81,33 +80,9 @@ var badInputs = []badInput{
 // is the test's secret, always behind a sensitive variable, so that any
 // appearance of it in the output is the provider's doing, not Terraform
 // quoting the configuration.
-func badInputConfig(in badInput) string {
+func badInputConfig(t *testing.T, in badInput) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `
-variable "webhook_url" {
-  type      = string
-  sensitive = true
-  default   = "http://127.0.0.1:9/rest/1/%[1]s/" # loopback: a read that got this far sends nothing out
-}
-
-variable "bad_url" {
-  type      = string
-  sensitive = true
-  default   = "http://portal.example.com/rest/1/%[1]s/"
-}
-
-variable "url_with_query" {
-  type      = string
-  sensitive = true
-  default   = "https://portal.example.com/rest/1/%[1]s/?auth=%[1]s"
-}
-
-resource "terraform_data" "later" {
-  input = "not-a-process-id"
-}
-
-provider "bitrix24" {
-`, testWebhookCode)
+	b.WriteString(testConfig(t, "bad_input_preamble.tf.tmpl", testWebhookCode))
 	if !in.noHook && !strings.Contains(in.provider, "webhook_url") {
 		b.WriteString("  webhook_url = var.webhook_url\n")
 	}
@@ -131,7 +106,7 @@ func runBadInput(t *testing.T, in badInput) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		ErrorCheck:               check.check,
-		Steps:                    []resource.TestStep{{Config: badInputConfig(in)}},
+		Steps:                    []resource.TestStep{{Config: badInputConfig(t, in)}},
 	})
 	check.requireSeen(t)
 }

@@ -79,20 +79,7 @@ func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) 
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + fmt.Sprintf(`
-resource "terraform_data" "process" {
-  input = "%d"
-}
-
-data "bitrix24_configuration_import" "test" {
-  process_id = terraform_data.process.output
-  wait       = {}
-}
-
-resource "terraform_data" "after_import" {
-  input = data.bitrix24_configuration_import.test.status
-}
-`, id),
+		Config: portal.providerConfig() + testConfig(t, "gate_at_apply.tf.tmpl", id),
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			PreApply: []plancheck.PlanCheck{
 				// Read at apply: nothing is known yet at plan time.
@@ -235,22 +222,7 @@ func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 	advanceTo(t, portal, id, "manifest")
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + fmt.Sprintf(`
-data "bitrix24_configuration_import" "test" {
-  process_id = %d
-
-  lifecycle {
-    postcondition {
-      condition     = self.finished
-      error_message = "The CRM import is still ${self.state} (${self.progress.action}); try again later."
-    }
-  }
-}
-
-resource "terraform_data" "after_import" {
-  input = data.bitrix24_configuration_import.test.id
-}
-`, id),
+		Config: portal.providerConfig() + testConfig(t, "postcondition.tf.tmpl", id),
 		ExpectError: expectError(`The CRM import is still processing \(manifest\); try again later\.`),
 	})
 }
@@ -264,23 +236,7 @@ func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	portal.RunToEnd(id)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + fmt.Sprintf(`
-check "crm_import" {
-  data "bitrix24_configuration_import" "test" {
-    process_id = %d
-    wait       = {}
-  }
-
-  assert {
-    condition     = data.bitrix24_configuration_import.test.finished
-    error_message = "The CRM import has not finished."
-  }
-}
-
-resource "terraform_data" "independent" {
-  input = "created anyway"
-}
-`, id),
+		Config: portal.providerConfig() + testConfig(t, "check_block.tf.tmpl", id),
 		// A scoped data source in a check block is read again at apply,
 		// so the plan after apply is never empty.
 		ExpectNonEmptyPlan: true,

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -220,6 +221,17 @@ data "bitrix24_configuration_import" "test" {
 `, id),
 		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
 	})
+}
+
+// testConfig reads testdata/name, a configuration with fmt verbs, and fills
+// them with args.
+func testConfig(t *testing.T, name string, args ...any) string {
+	t.Helper()
+	format, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(string(format), args...)
 }
 
 // expectError matches an error pattern across the line breaks Terraform puts

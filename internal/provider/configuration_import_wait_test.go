@@ -222,7 +222,7 @@ func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 	advanceTo(t, portal, id, "manifest")
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + testConfig(t, "postcondition.tf.tmpl", id),
+		Config:      portal.providerConfig() + testConfig(t, "postcondition.tf.tmpl", id),
 		ExpectError: expectError(`The CRM import is still processing \(manifest\); try again later\.`),
 	})
 }

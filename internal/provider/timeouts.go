@@ -32,21 +32,31 @@ const minTimeout = time.Second
 // name the attribute while Terraform points at the block, not inside it.
 var timeoutValidators = []validator.String{durationValidator{min: minTimeout}}
 
-// readTimeoutAttribute is the data source's `timeouts = { read }`.
+// readTimeoutAttribute is the data source's `timeouts = { read }`. Should
+// the library ever shape it otherwise, its own validator stays (and the
+// tests of bad inputs fail).
 func readTimeoutAttribute(ctx context.Context, description string) datasourceschema.Attribute {
-	attribute := datasourcetimeouts.AttributesWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description}).(datasourceschema.SingleNestedAttribute)
-	read := attribute.Attributes["read"].(datasourceschema.StringAttribute)
-	read.Validators = timeoutValidators
-	attribute.Attributes["read"] = read
+	attribute := datasourcetimeouts.AttributesWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description})
+	if nested, ok := attribute.(datasourceschema.SingleNestedAttribute); ok {
+		if read, ok := nested.Attributes["read"].(datasourceschema.StringAttribute); ok {
+			read.Validators = timeoutValidators
+			nested.Attributes["read"] = read
+			return nested
+		}
+	}
 	return attribute
 }
 
 // createTimeoutAttribute is the resource's `timeouts = { create }`.
 func createTimeoutAttribute(ctx context.Context, description string) resourceschema.Attribute {
-	attribute := resourcetimeouts.Attributes(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description}).(resourceschema.SingleNestedAttribute)
-	create := attribute.Attributes["create"].(resourceschema.StringAttribute)
-	create.Validators = timeoutValidators
-	attribute.Attributes["create"] = create
+	attribute := resourcetimeouts.Attributes(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description})
+	if nested, ok := attribute.(resourceschema.SingleNestedAttribute); ok {
+		if create, ok := nested.Attributes["create"].(resourceschema.StringAttribute); ok {
+			create.Validators = timeoutValidators
+			nested.Attributes["create"] = create
+			return nested
+		}
+	}
 	return attribute
 }
 

@@ -31,7 +31,9 @@ for tool in jq unzip sha256sum; do
 done
 
 config=.goreleaser.yml
-expected_platforms=14 # 4 OSes x 4 architectures, less darwin/386 and windows/arm
+# 4 OSes x 4 architectures, less darwin/386 and windows/arm (the ignore list)
+# and darwin/arm (not a Go platform).
+expected_platforms=13
 if [ "$quick" = --quick ]; then
 	mkdir -p bin
 	config=bin/goreleaser-quick.yml
@@ -69,6 +71,10 @@ for zip in *.zip; do
 done
 [ ${#zips[@]} = "$expected_platforms" ] ||
 	fail "${#zips[@]} zips in dist/, expected $expected_platforms: ${zips[*]:-none}"
+# Every platform goreleaser built a binary for has its zip.
+for platform in $(jq -r '.[] | select(.type == "Binary") | "\(.goos)_\(.goarch)"' artifacts.json); do
+	[ -f "${project}_${version}_${platform}.zip" ] || fail "a binary was built for $platform, but there is no zip for it"
+done
 
 for zip in "${zips[@]}"; do
 	[[ $zip =~ ^${project}_${version//./\\.}_([a-z0-9]+)_([a-z0-9]+)\.zip$ ]] ||

@@ -59,13 +59,9 @@ for arg in "$@"; do
 	case $seen in *" $real "*) continue ;; esac # the same binary twice
 	seen="$seen$real "
 
-	first_line=$("$path" version 2>/dev/null | head -1 || true)
+	name=$("$path" version 2>/dev/null | grep -m1 -oE '^(OpenTofu|Terraform) v' | cut -d' ' -f1 || true)
+	[ -n "$name" ] || name=$(basename "$path")
 	version=$("$path" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p' | head -1)
-	case $first_line in
-	OpenTofu*) name="OpenTofu" ;;
-	Terraform*) name="Terraform" ;;
-	*) name=$(basename "$path") ;;
-	esac
 	display=${path#"$PWD/"}
 
 	if [ -z "$version" ]; then
@@ -79,16 +75,24 @@ for arg in "$@"; do
 	fi
 
 	# Only OpenTofu needs the provider address spelled for its registry.
-	env_args=(-u TF_ACC_PROVIDER_NAMESPACE -u TF_ACC_PROVIDER_HOST)
+	unset_args=(-u TF_ACC_PROVIDER_NAMESPACE -u TF_ACC_PROVIDER_HOST)
+	set_args=()
 	if [ "$name" = OpenTofu ]; then
-		env_args=(TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_PROVIDER_HOST=registry.opentofu.org)
+		unset_args=()
+		set_args=(TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_PROVIDER_HOST=registry.opentofu.org)
+		# OpenTofu warns about a missing CLI configuration file on stdout, before
+		# its version, and terraform-plugin-testing then cannot read the version.
+		if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
+			echo "    (TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE does not exist: unset for OpenTofu, which would warn on stdout)"
+			unset_args=(-u TF_CLI_CONFIG_FILE)
+		fi
 	fi
 
 	log="$logs/$(echo "$name-$version" | tr '[:upper:] ' '[:lower:]-')"
 	echo "==> $display ($name $version): go test -count=1 $package (log: $log.log)"
 	start=$(date +%s)
 	result=PASS
-	if ! env "${env_args[@]}" TF_ACC_TERRAFORM_PATH="$real" go test -count=1 -json "$package" >"$log.json" 2>"$log.stderr"; then
+	if ! env "${unset_args[@]}" "${set_args[@]}" TF_ACC_TERRAFORM_PATH="$real" go test -count=1 -json "$package" >"$log.json" 2>"$log.stderr"; then
 		result=FAIL
 		failed=1
 	fi
@@ -107,7 +111,11 @@ for arg in "$@"; do
 			| select(test("^(=== |--- )") | not) | sub("^\\s+"; "") | rtrimstr("\n")] | join(" "))
 	' "$log.json" 2>/dev/null || true)
 	if [ "$result" = FAIL ]; then
-		grep -E '^(--- FAIL|FAIL|panic:)|^\s+--- FAIL' "$log.log" | sed 's/^/    /' || tail -20 "$log.log"
+		if grep -q '^--- FAIL' "$log.log"; then
+			grep '^--- FAIL' "$log.log" | sed 's/^/    /'
+		else # failed outside any test: the build, TestMain, the CLI itself
+			grep -vE '^(=== |--- (PASS|SKIP)|\s*$)' "$log.log" | tail -15 | sed 's/^/    /'
+		fi
 	fi
 done
 

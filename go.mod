@@ -1,6 +1,6 @@
 module github.com/b24-terraform/terraform-provider-bitrix24
 
-go 1.25.8
+go 1.26.1
 
 require (
 	github.com/hashicorp/go-cleanhttp v0.5.2

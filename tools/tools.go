@@ -10,5 +10,6 @@ package tools
 
 import (
 	_ "github.com/golangci/golangci-lint/v2/cmd/golangci-lint"
+	_ "github.com/goreleaser/goreleaser/v2"
 	_ "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs"
 )

@@ -8,6 +8,43 @@
 // envelope, an error returned inside the result, or something that is not an
 // envelope at all) and how to read and wait for a configuration import.
 //
+// # Combining reads into batch requests
+//
+// A portal allows about 2 requests a second, shared with every other
+// integration, so a client combines overlapping configuration.import.get
+// reads (ConfigurationImportService.Get and the polls of Wait):
+//
+//   - A read that finds no request in flight is sent at once, as a plain
+//     configuration.import.get: a lone read costs one request and no delay.
+//   - Reads that arrive while requests are in flight are gathered, and sent
+//     together as soon as those are answered: one batch request of at most
+//     50 configuration.import.get commands (the portal's limit), or several
+//     at once when more are waiting. Callers of the same process id share
+//     one command, keyed "p<id>".
+//   - Each caller gets its own status or error: result[key] is decoded as
+//     Get decodes a plain answer (an error inside it is an *Error),
+//     result_error[key] becomes an *Error with the portal's code and
+//     description, and a key in neither was not run and goes into the next
+//     request (a read left out three times fails). Empty parts arrive as []
+//     and parts with keys 0..n-1 as lists; both are read.
+//   - The batch goes through Call, so the rate limit and the retry policy
+//     apply to it as to any read; when it fails for good, every caller in it
+//     gets that error.
+//   - A caller's context governs only its own wait: when it ends, that
+//     caller gets its error at once and the request goes on for the others.
+//     The request runs on a context detached from the callers that ends at
+//     the latest of their deadlines, and is cancelled when no caller is
+//     left.
+//   - Waits that poll at the same interval share poll rounds, one interval
+//     apart from the first poll of the first of them: after its first poll,
+//     a wait polls at the last round no later than its own interval would
+//     have it poll. Every wait books the round it sleeps until, and the
+//     round's reads are sent once all who booked it have sent theirs (a
+//     stalled one is not waited for beyond 100 ms), so N waits cost
+//     ceil(N/50) requests a round.
+//
+// Config.PlainReads turns all this off, for a proxy that refuses batch.
+//
 // The package has no Terraform dependency: the provider adapts Logger to tflog
 // and turns errors into diagnostics.
 //

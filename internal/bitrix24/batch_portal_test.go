@@ -50,6 +50,17 @@ func newImportsPortal(t *testing.T) *importsPortal {
 	return p
 }
 
+// batchingClient returns a client of the portal whose batcher waits as long
+// as it takes for requests in flight and for booked waits: tests that count
+// requests must not race against those safety limits.
+func (p *importsPortal) batchingClient(modify ...func(*Config)) *Client {
+	c := p.Client(modify...)
+	if b := c.ConfigurationImport.batcher; b != nil {
+		b.gatherLimit, b.inFlightLimit = time.Minute, time.Minute
+	}
+	return c
+}
+
 // hold makes every request from now on wait until the test releases it.
 func (p *importsPortal) hold() {
 	p.mu.Lock()

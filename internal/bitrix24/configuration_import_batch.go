@@ -32,6 +32,13 @@ const (
 	// wake at the same instant, so they normally arrive within a
 	// millisecond; the limit only keeps a stalled one from holding the rest.
 	roundGatherLimit = 100 * time.Millisecond
+
+	// inFlightWaitLimit bounds how long a read waits for requests it is not
+	// part of. A portal answers in well under a second, so normally the
+	// gathered reads go out when the requests in flight are answered; a
+	// request that hangs or backs off before a retry holds them no longer
+	// than this.
+	inFlightWaitLimit = time.Second
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
@@ -40,22 +47,27 @@ const (
 // sent together when those are done, as batch requests of at most
 // maxBatchCommands commands, one command per process id.
 type importGetBatcher struct {
-	service     *ConfigurationImportService
-	wake        chan struct{} // a read arrived, left, or a booked wait gave up
-	gatherLimit time.Duration // roundGatherLimit; tests that count requests raise it
+	service *ConfigurationImportService
+	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
+
+	// roundGatherLimit and inFlightWaitLimit; tests that count requests
+	// raise them, so as not to race against these safety limits.
+	gatherLimit, inFlightLimit time.Duration
 
 	mu          sync.Mutex
 	queue       []*importRead // not sent yet, in order of arrival
-	dispatching bool          // dispatch is running: a request is in flight, or a round is gathering
+	inFlight    int           // requests sent and not yet answered
+	dispatching bool          // dispatch is running: requests are in flight, or reads queued
 	rounds      map[time.Duration]*pollRound
 }
 
 func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher {
 	return &importGetBatcher{
-		service:     service,
-		wake:        make(chan struct{}, 1),
-		gatherLimit: roundGatherLimit,
-		rounds:      map[time.Duration]*pollRound{},
+		service:       service,
+		wake:          make(chan struct{}, 1),
+		gatherLimit:   roundGatherLimit,
+		inFlightLimit: inFlightWaitLimit,
+		rounds:        map[time.Duration]*pollRound{},
 	}
 }
 
@@ -64,6 +76,7 @@ type importRead struct {
 	processID int64
 	ctx       context.Context // the caller's: its values (logging) and deadline serve the request
 	slot      roundSlot       // the poll round the read belongs to; zero for none
+	queued    time.Time       // when it was (last) queued, on the real clock
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
 	err       error
@@ -95,7 +108,7 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 		b.unbook(slot)
 		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, err)
 	}
-	read := &importRead{processID: processID, ctx: ctx, slot: slot, done: make(chan struct{})}
+	read := &importRead{processID: processID, ctx: ctx, slot: slot, queued: time.Now(), done: make(chan struct{})}
 
 	b.mu.Lock()
 	b.arrivedLocked(slot)
@@ -146,44 +159,69 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued, waits for the answers, and starts over
-// with what arrived meanwhile; it ends when the queue is empty. A round's
-// reads are held until every wait that booked the round has sent its read
-// (or roundGatherLimit has passed), so that the round costs ceil(N/50)
-// requests rather than one plain request for the first to wake and batches
-// for the rest.
+// dispatch sends what is queued once nothing is in flight, and runs until
+// the queue is empty and every request answered. Reads that arrive while
+// requests are in flight wait for them to be answered (at most
+// inFlightLimit), then go out together. A round's reads are also held until
+// every wait that booked the round has sent its read (at most gatherLimit),
+// so that the round costs ceil(N/50) requests rather than one plain request
+// for the first to wake and batches for the rest.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
 		b.mu.Lock()
 		b.queue = slices.DeleteFunc(b.queue, func(r *importRead) bool { return r.abandoned })
-		if len(b.queue) == 0 {
+		if len(b.queue) == 0 && b.inFlight == 0 {
 			b.dispatching = false
 			b.mu.Unlock()
 			return
 		}
-		if b.roundIncompleteLocked() {
-			if holdingSince.IsZero() {
-				holdingSince = time.Now()
+		if wait := b.holdLocked(&holdingSince); wait > 0 {
+			b.mu.Unlock()
+			timer := time.NewTimer(wait)
+			select {
+			case <-b.wake:
+			case <-timer.C:
 			}
-			if left := b.gatherLimit - time.Since(holdingSince); left > 0 {
-				b.mu.Unlock()
-				timer := time.NewTimer(left)
-				select {
-				case <-b.wake:
-				case <-timer.C:
-				}
-				timer.Stop()
-				continue
-			}
+			timer.Stop()
+			continue
 		}
 		holdingSince = time.Time{}
-		reads := b.queue
+		chunks := slices.Collect(slices.Chunk(groupReads(b.queue), maxBatchCommands))
 		b.queue = nil
+		b.inFlight += len(chunks)
 		b.mu.Unlock()
 
-		b.send(reads)
+		for _, chunk := range chunks {
+			go func() {
+				b.sendRequest(chunk)
+				b.mu.Lock()
+				b.inFlight--
+				b.mu.Unlock()
+				b.poke()
+			}()
+		}
 	}
+}
+
+// holdLocked says how long the queue must wait before it is sent; 0 or less
+// means now. An empty queue waits for the requests in flight.
+func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
+	if len(b.queue) == 0 {
+		return b.inFlightLimit // until a request ends or a read arrives
+	}
+	now := time.Now()
+	var wait time.Duration
+	if b.roundIncompleteLocked() {
+		if holdingSince.IsZero() {
+			*holdingSince = now
+		}
+		wait = b.gatherLimit - now.Sub(*holdingSince)
+	}
+	if b.inFlight > 0 {
+		wait = max(wait, b.inFlightLimit-now.Sub(b.queue[0].queued))
+	}
+	return wait
 }
 
 // roundIncompleteLocked reports whether a queued read belongs to a round
@@ -197,10 +235,9 @@ func (b *importGetBatcher) roundIncompleteLocked() bool {
 	return false
 }
 
-// send groups reads by process id and sends the groups in requests of at
-// most maxBatchCommands commands, all at once, returning when every
-// request has been answered. Reads a batch left out are queued again.
-func (b *importGetBatcher) send(reads []*importRead) {
+// groupReads groups reads by process id, in order of first arrival: the
+// reads of one id share one command.
+func groupReads(reads []*importRead) []readGroup {
 	var groups []readGroup
 	index := map[int64]int{}
 	for _, r := range reads {
@@ -212,12 +249,7 @@ func (b *importGetBatcher) send(reads []*importRead) {
 		}
 		groups[i].reads = append(groups[i].reads, r)
 	}
-
-	var wg sync.WaitGroup
-	for chunk := range slices.Chunk(groups, maxBatchCommands) {
-		wg.Go(func() { b.sendRequest(chunk) })
-	}
-	wg.Wait()
+	return groups
 }
 
 // sendRequest sends one request for groups: a plain configuration.import.get
@@ -342,7 +374,8 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 }
 
 // requeueNotRun puts reads a batch did not run at the head of the queue, to
-// go out with the next request; a read left out maxNotRunTries times fails.
+// go out with the next request without waiting for others in flight; a
+// read left out maxNotRunTries times fails.
 func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	var failed []*importRead
 	b.mu.Lock()

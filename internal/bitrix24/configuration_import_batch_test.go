@@ -17,7 +17,7 @@ import (
 func TestGet_SingleReadIsAPlainRequest(t *testing.T) {
 	p := newImportsPortal(t)
 	p.results[42] = resultLoad
-	c := p.Client()
+	c := p.batchingClient()
 
 	for range 3 { // one after another: nothing ever waits to be combined
 		status, err := c.ConfigurationImport.Get(context.Background(), 42)
@@ -43,7 +43,7 @@ func TestGet_ConcurrentReadsShareABatch(t *testing.T) {
 	ids := []int64{2, 3, 4, 5, 6}
 	letters := map[int64]string{2: StatusStarted, 3: StatusProcessing, 4: StatusFinished, 5: StatusFailed, 6: StatusUnknown}
 	p.results[2], p.results[3], p.results[4], p.results[5] = resultStarted, resultLoad, resultFinishedWithResult, resultFailed
-	c := p.Client()
+	c := p.batchingClient()
 
 	outcomes := gatherBehindFirst(t, p, c, ids)
 
@@ -83,7 +83,7 @@ func TestGet_MoreThan50AtOnce(t *testing.T) {
 		ids = append(ids, id)
 	}
 	ids = append(ids, 100, 100, 150, 219) // duplicates share a command
-	c := p.Client()
+	c := p.batchingClient()
 
 	outcomes := gatherBehindFirst(t, p, c, ids)
 
@@ -126,7 +126,7 @@ func TestGet_CommandErrorsReachOnlyTheirCaller(t *testing.T) {
 	p.results[4] = `{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`
 	p.cmdErrors[5] = `{"error":"OPERATION_TIME_LIMIT","error_description":"Method is blocked due to operation time limit."}`
 	p.results[6] = `"not an object"`
-	c := p.Client()
+	c := p.batchingClient()
 
 	outcomes := gatherBehindFirst(t, p, c, []int64{2, 3, 4, 5, 6})
 
@@ -161,7 +161,7 @@ func TestGet_NotRunIsRetried(t *testing.T) {
 	p.results[2], p.results[3], p.results[4], p.results[5] = resultLoad, resultFinishedEmpty, resultStarted, resultStarted
 	p.leaveOut[3] = 1
 	p.leaveOut[4], p.leaveOut[5] = 100, 100
-	c := p.Client()
+	c := p.batchingClient()
 
 	outcomes := gatherBehindFirst(t, p, c, []int64{2, 3, 4, 5})
 
@@ -205,7 +205,7 @@ func TestGet_FailedBatch(t *testing.T) {
 			reply(http.StatusServiceUnavailable, answerQueryLimit),
 			replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML),
 		}
-		c := p.Client(fastRetries)
+		c := p.batchingClient(fastRetries)
 
 		outcomes := gatherBehindFirst(t, p, c, []int64{2, 3})
 
@@ -220,7 +220,7 @@ func TestGet_FailedBatch(t *testing.T) {
 	t.Run("permanent", func(t *testing.T) {
 		p := newImportsPortal(t)
 		p.batchFailures = []http.HandlerFunc{reply(http.StatusUnauthorized, answerInvalidCredentials)}
-		c := p.Client(fastRetries)
+		c := p.batchingClient(fastRetries)
 
 		outcomes := gatherBehindFirst(t, p, c, []int64{2, 3, 4})
 
@@ -242,7 +242,7 @@ func TestGet_FailedBatch(t *testing.T) {
 func TestGet_OneCallerCancelledAmongMany(t *testing.T) {
 	p := newImportsPortal(t)
 	p.defaultResult = resultLoad
-	c := p.Client()
+	c := p.batchingClient()
 	p.hold()
 
 	first := startRead(context.Background(), c, 1)
@@ -282,7 +282,7 @@ func TestGet_OneCallerCancelledAmongMany(t *testing.T) {
 
 func TestGet_AllCallersCancelledCancelsTheRequest(t *testing.T) {
 	p := newImportsPortal(t)
-	c := p.Client()
+	c := p.batchingClient()
 	p.hold()
 
 	first := startRead(context.Background(), c, 1)
@@ -312,7 +312,7 @@ func TestGet_ContextAlreadyDone(t *testing.T) {
 	p := newImportsPortal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Client().ConfigurationImport.Get(ctx, 42); !errors.Is(err, context.Canceled) {
+	if _, err := p.batchingClient().ConfigurationImport.Get(ctx, 42); !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v", err)
 	}
 	if n := len(p.Requests()); n != 0 {
@@ -323,7 +323,7 @@ func TestGet_ContextAlreadyDone(t *testing.T) {
 func TestGet_PlainReads(t *testing.T) {
 	p := newImportsPortal(t)
 	p.defaultResult = resultLoad
-	c := p.Client(func(cfg *Config) { cfg.PlainReads = true })
+	c := p.batchingClient(func(cfg *Config) { cfg.PlainReads = true })
 
 	var wg sync.WaitGroup
 	for id := range int64(20) {
@@ -352,7 +352,7 @@ func TestGet_ManyConcurrentReaders(t *testing.T) {
 	for id := range int64(300) {
 		p.results[id] = []string{resultStarted, resultLoad, resultFinishedEmpty, resultFailed}[id%4]
 	}
-	c := p.Client()
+	c := p.batchingClient()
 
 	var wg sync.WaitGroup
 	for i := range 600 {
@@ -423,5 +423,28 @@ func TestBatchKey(t *testing.T) {
 		if got := batchKey(id); got != want {
 			t.Errorf("batchKey(%d) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+// A request that hangs holds the reads that arrived after it only so long:
+// then they go out on their own.
+func TestGet_SlowRequestHoldsOthersOnlySoLong(t *testing.T) {
+	p := newImportsPortal(t)
+	p.defaultResult = resultLoad
+	c := p.Client()
+	c.ConfigurationImport.batcher.inFlightLimit = 50 * time.Millisecond
+	p.hold()
+
+	first := startRead(context.Background(), c, 1)
+	firstHeld := p.nextHeld(t)
+	second := startRead(context.Background(), c, 2)
+	secondHeld := p.nextHeld(t) // sent while the first is still held
+	close(secondHeld.release)
+	if o := outcome(t, second); o.err != nil || o.status.ProcessID != 2 {
+		t.Errorf("the second read: %+v, %v", o.status, o.err)
+	}
+	close(firstHeld.release)
+	if o := outcome(t, first); o.err != nil || o.status.ProcessID != 1 {
+		t.Errorf("the first read: %+v, %v", o.status, o.err)
 	}
 }

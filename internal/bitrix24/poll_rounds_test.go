@@ -28,10 +28,7 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 	t.Helper()
 	p := newImportsPortal(t)
 	p.defaultResult = resultLoad // every wait goes on until the test ends
-	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p, client: p.Client(modify...)}
-	if b := f.client.ConfigurationImport.batcher; b != nil {
-		b.gatherLimit = time.Minute // count requests without a race against the safety limit
-	}
+	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p, client: p.batchingClient(modify...)}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
 	t.Cleanup(func() {

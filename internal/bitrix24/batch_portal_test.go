@@ -239,16 +239,30 @@ func outcome(t *testing.T, ch <-chan readOutcome) readOutcome {
 // awaitQueued waits until n reads are queued behind the request in flight.
 func awaitQueued(t *testing.T, c *Client, n int) {
 	t.Helper()
+	awaitGathered(t, nil, c, n)
+}
+
+// awaitGathered waits until n reads are queued behind the first request,
+// or sent after it (a full batch of 50 ids goes out at once). A read is
+// counted as sent by its command, so reads of the same id must not be
+// split between a full batch and the queue.
+func awaitGathered(t *testing.T, p *importsPortal, c *Client, n int) {
+	t.Helper()
 	b := c.ConfigurationImport.batcher
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		b.mu.Lock()
-		queued := len(b.queue)
+		gathered := len(b.queue)
 		b.mu.Unlock()
-		if queued >= n {
+		if p != nil {
+			for _, r := range p.Requests()[1:] {
+				gathered += max(len(batchCommands(t, r)), 1)
+			}
+		}
+		if gathered >= n {
 			return
 		}
 	}
-	t.Fatalf("fewer than %d reads queued", n)
+	t.Fatalf("fewer than %d reads gathered", n)
 }
 
 // gatherBehindFirst reads id 1 and, while its request is held, reads ids,
@@ -263,7 +277,7 @@ func gatherBehindFirst(t *testing.T, p *importsPortal, c *Client, ids []int64) [
 	for i, id := range ids {
 		reads[i] = startRead(context.Background(), c, id)
 	}
-	awaitQueued(t, c, len(ids))
+	awaitGathered(t, p, c, len(ids))
 	go releaseAll(t.Context(), p, held)
 
 	if o := outcome(t, first); o.err != nil {

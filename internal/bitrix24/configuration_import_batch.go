@@ -39,6 +39,16 @@ const (
 	// request that hangs or backs off before a retry holds them no longer
 	// than this.
 	inFlightWaitLimit = time.Second
+
+	// burstQuietPeriod and burstGatherLimit gather a burst of reads that
+	// trickle in: Terraform starts its reads one by one, about a
+	// millisecond apart, each after evaluating its configuration, while the
+	// emulator (or a portal close by) answers a read in less. Reads that
+	// follow other reads closely are gathered until none has arrived for
+	// burstQuietPeriod, at most burstGatherLimit after the first of them.
+	// A read that comes when the client is idle is never held.
+	burstQuietPeriod = 3 * time.Millisecond
+	burstGatherLimit = 100 * time.Millisecond
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
@@ -50,14 +60,17 @@ type importGetBatcher struct {
 	service *ConfigurationImportService
 	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
 
-	// roundGatherLimit and inFlightWaitLimit; tests that count requests
-	// raise them, so as not to race against these safety limits.
-	gatherLimit, inFlightLimit time.Duration
+	// roundGatherLimit, inFlightWaitLimit, burstQuietPeriod and
+	// burstGatherLimit; tests that count requests raise the limits, so as
+	// not to race against them.
+	gatherLimit, inFlightLimit, quietPeriod, burstLimit time.Duration
 
 	mu          sync.Mutex
 	queue       []*importRead // not sent yet, in order of arrival
 	inFlight    int           // requests sent and not yet answered
 	dispatching bool          // dispatch is running: requests are in flight, or reads queued
+	lastArrival time.Time     // of a read, on the real clock
+	lastAnswer  time.Time     // when a request last ended
 	rounds      map[time.Duration]*pollRound
 }
 
@@ -67,6 +80,8 @@ func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher 
 		wake:          make(chan struct{}, 1),
 		gatherLimit:   roundGatherLimit,
 		inFlightLimit: inFlightWaitLimit,
+		quietPeriod:   burstQuietPeriod,
+		burstLimit:    burstGatherLimit,
 		rounds:        map[time.Duration]*pollRound{},
 	}
 }
@@ -77,6 +92,7 @@ type importRead struct {
 	ctx       context.Context // the caller's: its values (logging) and deadline serve the request
 	slot      roundSlot       // the poll round the read belongs to; zero for none
 	queued    time.Time       // when it was (last) queued, on the real clock
+	idle      bool            // it arrived when nothing was queued, in flight or just answered
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
 	err       error
@@ -108,10 +124,13 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 		b.unbook(slot)
 		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, err)
 	}
-	read := &importRead{processID: processID, ctx: ctx, slot: slot, queued: time.Now(), done: make(chan struct{})}
+	now := time.Now()
+	read := &importRead{processID: processID, ctx: ctx, slot: slot, queued: now, done: make(chan struct{})}
 
 	b.mu.Lock()
 	b.arrivedLocked(slot)
+	read.idle = !b.dispatching && now.Sub(b.lastAnswer) >= b.quietPeriod
+	b.lastArrival = now
 	b.queue = append(b.queue, read)
 	start := !b.dispatching
 	b.dispatching = true
@@ -159,13 +178,16 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued once nothing is in flight, and runs until
-// the queue is empty and every request answered. Reads that arrive while
-// requests are in flight wait for them to be answered (at most
-// inFlightLimit), then go out together. A round's reads are also held until
-// every wait that booked the round has sent its read (at most gatherLimit),
-// so that the round costs ceil(N/50) requests rather than one plain request
-// for the first to wake and batches for the rest.
+// dispatch sends what is queued and runs until the queue is empty and every
+// request answered. A read that arrives when the client is idle goes out at
+// once. Other reads are gathered: until the requests in flight are
+// answered (at most inFlightLimit), until no read has arrived for
+// quietPeriod (at most burstLimit after the first), and until every wait
+// that booked a round in the queue has sent its read (at most gatherLimit),
+// so that a round costs ceil(N/50) requests rather than one plain request
+// for the first to wake and batches for the rest. Whenever 50 process ids
+// are queued, a full batch goes out at once: waiting would not make it
+// cheaper.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
@@ -176,7 +198,9 @@ func (b *importGetBatcher) dispatch() {
 			b.mu.Unlock()
 			return
 		}
-		if wait := b.holdLocked(&holdingSince); wait > 0 {
+		groups := groupReads(b.queue)
+		wait := b.holdLocked(&holdingSince)
+		if wait > 0 && len(groups) < maxBatchCommands {
 			b.mu.Unlock()
 			timer := time.NewTimer(wait)
 			select {
@@ -186,9 +210,13 @@ func (b *importGetBatcher) dispatch() {
 			timer.Stop()
 			continue
 		}
-		holdingSince = time.Time{}
-		chunks := slices.Collect(slices.Chunk(groupReads(b.queue), maxBatchCommands))
-		b.queue = nil
+		if wait > 0 { // send the full batches only; the rest waits on
+			full := len(groups) - len(groups)%maxBatchCommands
+			groups, b.queue = groups[:full], readsOf(groups[full:])
+		} else {
+			holdingSince, b.queue = time.Time{}, nil
+		}
+		chunks := slices.Collect(slices.Chunk(groups, maxBatchCommands))
 		b.inFlight += len(chunks)
 		b.mu.Unlock()
 
@@ -197,6 +225,7 @@ func (b *importGetBatcher) dispatch() {
 				b.sendRequest(chunk)
 				b.mu.Lock()
 				b.inFlight--
+				b.lastAnswer = time.Now()
 				b.mu.Unlock()
 				b.poke()
 			}()
@@ -211,6 +240,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 		return b.inFlightLimit // until a request ends or a read arrives
 	}
 	now := time.Now()
+	first := b.queue[0]
 	var wait time.Duration
 	if b.roundIncompleteLocked() {
 		if holdingSince.IsZero() {
@@ -219,9 +249,22 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 		wait = b.gatherLimit - now.Sub(*holdingSince)
 	}
 	if b.inFlight > 0 {
-		wait = max(wait, b.inFlightLimit-now.Sub(b.queue[0].queued))
+		wait = max(wait, b.inFlightLimit-now.Sub(first.queued))
+	}
+	if !first.idle {
+		quiet := b.quietPeriod - now.Sub(b.lastArrival)
+		wait = max(wait, min(quiet, b.burstLimit-now.Sub(first.queued)))
 	}
 	return wait
+}
+
+// readsOf lists the reads of groups.
+func readsOf(groups []readGroup) []*importRead {
+	var reads []*importRead
+	for _, g := range groups {
+		reads = append(reads, g.reads...)
+	}
+	return reads
 }
 
 // roundIncompleteLocked reports whether a queued read belongs to a round

@@ -74,7 +74,8 @@ func TestGet_ConcurrentReadsShareABatch(t *testing.T) {
 }
 
 // More than 50 process ids waiting go out as several batches of at most 50
-// commands, each id once however many callers read it.
+// commands; a full batch goes out at once, without waiting for the request
+// in flight.
 func TestGet_MoreThan50AtOnce(t *testing.T) {
 	p := newImportsPortal(t)
 	var ids []int64
@@ -82,7 +83,6 @@ func TestGet_MoreThan50AtOnce(t *testing.T) {
 		p.results[id] = []string{resultStarted, resultLoad, resultFinishedEmpty}[id%3]
 		ids = append(ids, id)
 	}
-	ids = append(ids, 100, 100, 150, 219) // duplicates share a command
 	c := p.batchingClient()
 
 	outcomes := gatherBehindFirst(t, p, c, ids)
@@ -93,27 +93,79 @@ func TestGet_MoreThan50AtOnce(t *testing.T) {
 			t.Errorf("read of %d: %+v, %v", ids[i], o.status, o.err)
 		}
 	}
-	if outcomes[0].status == outcomes[120].status {
-		t.Error("two callers of the same id share one *ImportStatus")
-	}
 	requests := p.Requests()[1:]
-	if len(requests) != 3 {
-		t.Fatalf("%d requests after the first, want 3 batches for 120 ids", len(requests))
-	}
+	var sizes []int
 	seen := map[int64]int{}
 	for _, r := range requests {
 		commands := batchCommands(t, r)
-		if len(commands) > maxBatchCommands || len(commands) == 0 {
-			t.Errorf("a batch of %d commands", len(commands))
-		}
+		sizes = append(sizes, len(commands))
 		for _, id := range commands {
 			seen[id]++
 		}
+	}
+	if !slices.Equal(sizes, []int{50, 50, 20}) {
+		t.Errorf("batches of %v commands after the first request, want [50 50 20]", sizes)
 	}
 	for id := int64(100); id < 220; id++ {
 		if seen[id] != 1 {
 			t.Errorf("id %d read by %d commands, want 1", id, seen[id])
 		}
+	}
+}
+
+// Callers of the same process id share one command, and each gets its own
+// copy of the status.
+func TestGet_DuplicatesShareOneCommand(t *testing.T) {
+	p := newImportsPortal(t)
+	p.results[7], p.results[8], p.results[9] = resultStarted, resultLoad, resultFinishedEmpty
+	c := p.batchingClient()
+
+	ids := []int64{7, 8, 7, 9, 7, 8}
+	outcomes := gatherBehindFirst(t, p, c, ids)
+
+	for i, o := range outcomes {
+		if o.err != nil || o.status.ProcessID != ids[i] {
+			t.Errorf("read of %d: %+v, %v", ids[i], o.status, o.err)
+		}
+	}
+	if outcomes[0].status == outcomes[2].status {
+		t.Error("two callers of the same id share one *ImportStatus")
+	}
+	requests := p.Requests()
+	if len(requests) != 2 {
+		t.Fatalf("%d requests, want 2", len(requests))
+	}
+	got := batchCommands(t, requests[1])
+	slices.Sort(got)
+	if !slices.Equal(got, []int64{7, 8, 9}) {
+		t.Errorf("the batch read %v, want 7, 8 and 9 once each", got)
+	}
+}
+
+// Reads that trickle in, each after the one before has been answered, are
+// gathered while they keep coming.
+func TestGet_BurstIsGathered(t *testing.T) {
+	p := newImportsPortal(t)
+	p.defaultResult = resultLoad
+	c := p.batchingClient()
+	c.ConfigurationImport.batcher.quietPeriod = 300 * time.Millisecond // wide enough for a busy machine
+
+	if _, err := c.ConfigurationImport.Get(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	var reads []<-chan readOutcome
+	for id := int64(2); id <= 21; id++ {
+		reads = append(reads, startRead(context.Background(), c, id))
+		time.Sleep(time.Millisecond)
+	}
+	for _, r := range reads {
+		if o := outcome(t, r); o.err != nil {
+			t.Error(o.err)
+		}
+	}
+	requests := p.Requests()
+	if len(requests) != 2 || len(batchCommands(t, requests[1])) != 20 {
+		t.Errorf("%d requests; want the first read alone, then one batch of the 20 that followed it", len(requests))
 	}
 }
 

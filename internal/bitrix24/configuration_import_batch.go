@@ -47,8 +47,8 @@ const (
 	// follow other reads closely are gathered until none has arrived for
 	// burstQuietPeriod, at most burstGatherLimit after the first of them.
 	// A read that comes when the client is idle is never held.
-	burstQuietPeriod = 3 * time.Millisecond
-	burstGatherLimit = 100 * time.Millisecond
+	burstQuietPeriod = 5 * time.Millisecond
+	burstGatherLimit = 250 * time.Millisecond
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
@@ -71,6 +71,7 @@ type importGetBatcher struct {
 	dispatching bool          // dispatch is running: requests are in flight, or reads queued
 	lastArrival time.Time     // of a read, on the real clock
 	lastAnswer  time.Time     // when a request last ended
+	callers     callerLimit
 	rounds      map[time.Duration]*pollRound
 }
 
@@ -131,6 +132,7 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 	b.arrivedLocked(slot)
 	read.idle = !b.dispatching && now.Sub(b.lastAnswer) >= b.quietPeriod
 	b.lastArrival = now
+	b.callers.arrive(now)
 	b.queue = append(b.queue, read)
 	start := !b.dispatching
 	b.dispatching = true
@@ -141,6 +143,7 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 		b.poke()
 	}
 
+	defer b.left()
 	select {
 	case <-read.done:
 		return read.status, read.err
@@ -153,6 +156,13 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 		b.abandon(read)
 		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
 	}
+}
+
+// left counts a caller out of the batcher.
+func (b *importGetBatcher) left() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.callers.leave()
 }
 
 // poke wakes dispatch if it is holding a round.
@@ -214,7 +224,11 @@ func (b *importGetBatcher) dispatch() {
 			full := len(groups) - len(groups)%maxBatchCommands
 			groups, b.queue = groups[:full], readsOf(groups[full:])
 		} else {
+			if !b.queue[0].idle && !b.callers.saturated {
+				b.callers.sentAfterQuiet()
+			}
 			holdingSince, b.queue = time.Time{}, nil
+			b.callers.saturated = false
 		}
 		chunks := slices.Collect(slices.Chunk(groups, maxBatchCommands))
 		b.inFlight += len(chunks)
@@ -251,7 +265,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	if b.inFlight > 0 {
 		wait = max(wait, b.inFlightLimit-now.Sub(first.queued))
 	}
-	if !first.idle {
+	if !first.idle && !b.callers.saturated {
 		quiet := b.quietPeriod - now.Sub(b.lastArrival)
 		wait = max(wait, min(quiet, b.burstLimit-now.Sub(first.queued)))
 	}

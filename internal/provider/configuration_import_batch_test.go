@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
@@ -177,15 +178,17 @@ exec %q "${args[@]}"
 // portal served: every read answered, no batch above the portal's 50
 // commands, and at most maxPerPass requests each time Terraform read them
 // all.
-func checkReads(t *testing.T, portal *testPortal, factories providerFactories, ids []int64, want map[string]knownvalue.Check, maxPerPass float64) portalReads {
+// A plan-only step reads the data sources in fewer passes.
+func checkReads(t *testing.T, portal *testPortal, factories providerFactories, ids []int64, want map[string]knownvalue.Check, maxPerPass float64, planOnly bool) portalReads {
 	t.Helper()
-	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
-		Steps: []resource.TestStep{{
-			Config:            manyDataSourcesConfig(portal.providerConfig(), ids),
-			ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("statuses", knownvalue.MapExact(want))},
-		}},
-	})
+	step := resource.TestStep{Config: manyDataSourcesConfig(portal.providerConfig(), ids)}
+	if planOnly {
+		step.PlanOnly, step.ExpectNonEmptyPlan = true, true // the output is new
+		step.ConfigPlanChecks.PostApplyPreRefresh = []plancheck.PlanCheck{plancheck.ExpectKnownOutputValue("statuses", knownvalue.MapExact(want))}
+	} else {
+		step.ConfigStateChecks = []statecheck.StateCheck{statecheck.ExpectKnownOutputValue("statuses", knownvalue.MapExact(want))}
+	}
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: factories, Steps: []resource.TestStep{step}})
 	counts := countReads(portal)
 	passes, perPass := counts.perPass(len(ids))
 	t.Logf("%d data sources: %d requests (%d batches, %d plain) in %d passes, %.1f a pass; largest batch %d; %d rate-limited",
@@ -213,7 +216,7 @@ func TestAccConfigurationImportBatch_manyDataSourcesMixedStatuses(t *testing.T) 
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	ids, want := importsOfEveryStatus(t, portal, 120)
-	counts := checkReads(t, portal, testProviderFactories(), ids, want, 48)
+	counts := checkReads(t, portal, testProviderFactories(), ids, want, 48, false)
 	if counts.batches == 0 {
 		t.Error("no batch request")
 	}
@@ -225,7 +228,7 @@ func TestAccConfigurationImportBatch_moreThan50AtOnce(t *testing.T) {
 	withParallelism(t, 100)
 	portal := newTestPortal(t, emulator.Config{})
 	ids, want := importsOfEveryStatus(t, portal, 120)
-	checkReads(t, portal, testProviderFactories(), ids, want, 12)
+	checkReads(t, portal, testProviderFactories(), ids, want, 12, false)
 }
 
 // defaultRateLimitFactories keep the provider's own rate limit and retries.
@@ -245,7 +248,7 @@ func TestAccConfigurationImportBatch_rateLimitedPortal(t *testing.T) {
 			if parallelism == 100 {
 				maxPerPass = 30
 			}
-			checkReads(t, portal, defaultRateLimitFactories(), ids, want, maxPerPass)
+			checkReads(t, portal, defaultRateLimitFactories(), ids, want, maxPerPass, true)
 		})
 	}
 }

@@ -14,13 +14,21 @@
 // integration, so a client combines overlapping configuration.import.get
 // reads (ConfigurationImportService.Get and the polls of Wait):
 //
-//   - A read that finds no request in flight is sent at once, as a plain
+//   - A read that comes when the client is idle (nothing queued or in
+//     flight, no answer in the last 5 ms) is sent at once, as a plain
 //     configuration.import.get: a lone read costs one request and no delay.
-//   - Reads that arrive while requests are in flight are gathered, and sent
-//     together as soon as those are answered: one batch request of at most
-//     50 configuration.import.get commands (the portal's limit), or several
-//     at once when more are waiting. Callers of the same process id share
-//     one command, keyed "p<id>".
+//   - Other reads are gathered, and sent together once the requests in
+//     flight are answered (at most 1 s) and no read has arrived for 5 ms (at
+//     most 250 ms after the first): one batch request of at most 50
+//     configuration.import.get commands (the portal's limit), or several.
+//     Terraform starts its reads about a millisecond apart while a portal
+//     on loopback answers in less, so without the quiet period most reads
+//     would still go alone. 50 process ids waiting go out at once. When two
+//     sends in a row after a quiet period held the same number of callers
+//     (at least 4), that number is taken for the caller's limit (Terraform's
+//     -parallelism) and reads go out as soon as that many wait, so the
+//     quiet period does not hold Terraform up. Callers of the same process
+//     id share one command, keyed "p<id>".
 //   - Each caller gets its own status or error: result[key] is decoded as
 //     Get decodes a plain answer (an error inside it is an *Error),
 //     result_error[key] becomes an *Error with the portal's code and

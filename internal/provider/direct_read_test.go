@@ -32,15 +32,7 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	t.Helper()
 	data := r.provider
 	if data == nil {
-		webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook})
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = &providerData{client: client}
+		data = &providerData{client: newPortalClient(t, portal)}
 	}
 	ds := &configurationImportDataSource{provider: data}
 
@@ -72,6 +64,20 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	var state configurationImportModel
 	resp.Diagnostics.Append(resp.State.Get(ctx, &state)...)
 	return &state, resp.Diagnostics
+}
+
+// newPortalClient returns a client of the portal with default settings.
+func newPortalClient(t *testing.T, portal *testPortal) *bitrix24.Client {
+	t.Helper()
+	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
 
 // Ctrl-C makes Terraform cancel the context of a read in flight. A wait at

@@ -307,22 +307,9 @@ func (b *bench) waits(n int, batch bool, rounds int) (perRound float64, peakKiB 
 	for i := range ids {
 		ids[i] = p.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}, Files: 3})
 	}
-	extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
-	config := configuration(p.url, extra, ids, "  wait = { poll_interval = \"1s\" }\n")
-
-	done := make(chan error, 1)
-	go func() {
-		_, err := b.plan(context.Background(), "waits", config, n)
-		done <- err
-	}()
-
-	// Wait for every first poll, then count whole rounds.
-	for seen := 0; seen < n; seen = p.readsOf(ids) {
-		select {
-		case err := <-done:
-			return 0, 0, fmt.Errorf("the plan ended early: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
+	done, err := b.startWaitingPlan(p, ids, batch)
+	if err != nil {
+		return 0, 0, err
 	}
 	time.Sleep(500 * time.Millisecond) // between rounds
 	from := len(p.Requests())
@@ -339,11 +326,32 @@ func (b *bench) waits(n int, batch bool, rounds int) (perRound float64, peakKiB 
 	return float64(requests) / float64(rounds), peakKiB, nil
 }
 
+// startWaitingPlan starts a plan whose data sources wait for ids, polling
+// every second, at a parallelism of one per data source, and returns once
+// each has polled once. done gets the plan's outcome.
+func (b *bench) startWaitingPlan(p *portal, ids []int64, batch bool) (done chan error, err error) {
+	extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
+	config := configuration(p.url, extra, ids, "  wait = { poll_interval = \"1s\" }\n")
+	done = make(chan error, 1)
+	go func() {
+		_, err := b.plan(context.Background(), "waits", config, len(ids))
+		done <- err
+	}()
+	for p.readsOf(ids) < len(ids) {
+		select {
+		case err := <-done:
+			return nil, fmt.Errorf("the plan ended early: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return done, nil
+}
+
 // readsOf counts the ids that have been read at least once.
 func (p *portal) readsOf(ids []int64) int {
 	read := map[string]bool{}
 	for _, r := range p.Requests() {
-		for _, id := range requestIDs(r) {
+		for _, id := range r.ProcessIDs() {
 			read[id] = true
 		}
 	}
@@ -373,15 +381,10 @@ func (b *bench) latencyTable() error {
 		for i := range ids {
 			ids[i] = p.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 		}
-		extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
-		config := configuration(p.url, extra, ids, "  wait = { poll_interval = \"1s\" }\n")
-		done := make(chan error, 1)
-		go func() {
-			_, err := b.plan(context.Background(), "latency", config, n)
-			done <- err
-		}()
-		for p.readsOf(ids) < n {
-			time.Sleep(50 * time.Millisecond)
+		done, err := b.startWaitingPlan(p, ids, batch)
+		if err != nil {
+			p.stop()
+			return err
 		}
 		// Finish the imports one by one, 137 ms apart: never in step with the polls.
 		for _, id := range ids {
@@ -399,7 +402,7 @@ func (b *bench) latencyTable() error {
 		for _, id := range ids {
 			info, _ := p.Process(id)
 			for _, r := range p.Requests() {
-				if r.At.After(info.FinishedAt) && slices.Contains(requestIDs(r), fmt.Sprint(id)) {
+				if r.At.After(info.FinishedAt) && slices.Contains(r.ProcessIDs(), fmt.Sprint(id)) {
 					delays = append(delays, r.At.Sub(info.FinishedAt))
 					lastRead = maxTime(lastRead, r.At)
 					break
@@ -415,23 +418,6 @@ func (b *bench) latencyTable() error {
 			slices.Max(delays).Round(time.Millisecond), ended.Sub(lastRead).Round(time.Millisecond))
 	}
 	fmt.Println()
-	return nil
-}
-
-// requestIDs lists the process ids one request read.
-func requestIDs(r emulator.Request) []string {
-	switch r.Method {
-	case "configuration.import.get":
-		return []string{fmt.Sprint(r.Params["processId"])}
-	case "batch":
-		cmd, _ := r.Params["cmd"].(map[string]any)
-		var ids []string
-		for _, line := range cmd {
-			_, query, _ := strings.Cut(fmt.Sprint(line), "processId=")
-			ids = append(ids, query)
-		}
-		return ids
-	}
 	return nil
 }
 

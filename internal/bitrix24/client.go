@@ -76,6 +76,12 @@ type Config struct {
 	RateBurst int
 
 	Clock Clock // nil -> RealClock(); times backoffs and the rate limit
+
+	// PlainReads sends every configuration.import.get as a request of its
+	// own, and lets every wait poll on its own schedule, instead of
+	// combining overlapping reads into batch requests: for a proxy in front
+	// of the portal that refuses batch.
+	PlainReads bool
 }
 
 // Logger is how the client reports what it does (the provider bridges it to
@@ -186,6 +192,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 
 	c.ConfigurationImport = &ConfigurationImportService{client: c}
+	if !cfg.PlainReads {
+		c.ConfigurationImport.batcher = newImportGetBatcher(c.ConfigurationImport)
+	}
 
 	return c, nil
 }

@@ -26,7 +26,8 @@ const (
 // ConfigurationImportService reads configuration imports (scope
 // configuration.import).
 type ConfigurationImportService struct {
-	client *Client
+	client  *Client
+	batcher *importGetBatcher // nil with Config.PlainReads
 }
 
 // ImportStatus is the state of a configuration import as
@@ -58,28 +59,47 @@ type ImportMessage struct {
 }
 
 // Get reads the state of the import processID.
+//
+// Reads of one client that overlap are combined: a read sent while other
+// requests are in flight goes out with the reads that arrive meanwhile, in
+// one batch request, when those are done (see the package doc). Each read
+// still gets its own status or error, and ctx governs only its own wait.
+// With Config.PlainReads every read is its own request.
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
+	if s.batcher == nil {
+		return s.getOne(ctx, processID)
+	}
+	return s.batcher.get(ctx, processID, roundSlot{})
+}
+
+// getOne reads one import with a plain configuration.import.get request.
+func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64) (*ImportStatus, error) {
 	resp, err := s.client.Call(ctx, methodConfigurationImportGet, map[string]int64{"processId": processID})
 	if err != nil {
 		return nil, err
 	}
+	return s.decodeStatus(resp.Result, resp.HTTPStatus, resp.Time, processID)
+}
 
-	status, err := DecodeImportStatus(resp.Result)
+// decodeStatus decodes a configuration.import.get result that came with
+// httpStatus, filling in what the result alone does not say.
+func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
+	status, err := DecodeImportStatus(result)
 	if err != nil {
 		var respErr *ResponseError
 		if errors.As(err, &respErr) {
-			respErr.HTTPStatus = resp.HTTPStatus
-			respErr.Excerpt = excerpt(resp.Result, s.client.auth.Redact)
+			respErr.HTTPStatus = httpStatus
+			respErr.Excerpt = excerpt(result, s.client.auth.Redact)
 		}
 		var apiErr *Error
 		if errors.As(err, &apiErr) {
-			apiErr.HTTPStatus = resp.HTTPStatus
+			apiErr.HTTPStatus = httpStatus
 		}
 		return nil, err
 	}
 
 	status.ProcessID = processID
-	status.Time = resp.Time
+	status.Time = t
 	return status, nil
 }
 

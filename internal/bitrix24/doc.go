@@ -8,6 +8,51 @@
 // envelope, an error returned inside the result, or something that is not an
 // envelope at all) and how to read and wait for a configuration import.
 //
+// # Combining reads into batch requests
+//
+// A portal allows about 2 requests a second, shared with every other
+// integration, so a client combines overlapping configuration.import.get
+// reads (ConfigurationImportService.Get and the polls of Wait):
+//
+//   - A read that comes when the client is idle (nothing queued or in
+//     flight, no answer in the last 5 ms) is sent at once, as a plain
+//     configuration.import.get: a lone read costs one request and no delay.
+//   - Other reads are gathered, and sent together once the requests in
+//     flight are answered (at most 1 s) and no read has arrived for 5 ms (at
+//     most 250 ms after the first): one batch request of at most 50
+//     configuration.import.get commands (the portal's limit), or several.
+//     Terraform starts its reads about a millisecond apart while a portal
+//     on loopback answers in less, so without the quiet period most reads
+//     would still go alone. 50 process ids waiting go out at once. When two
+//     sends in a row after a quiet period held the same number of callers
+//     (at least 4), that number is taken for the caller's limit (Terraform's
+//     -parallelism) and reads go out as soon as that many wait, so the
+//     quiet period does not hold Terraform up. Callers of the same process
+//     id share one command, keyed "p<id>".
+//   - Each caller gets its own status or error: result[key] is decoded as
+//     Get decodes a plain answer (an error inside it is an *Error),
+//     result_error[key] becomes an *Error with the portal's code and
+//     description, and a key in neither was not run and goes into the next
+//     request (a read left out three times fails). Empty parts arrive as []
+//     and parts with keys 0..n-1 as lists; both are read.
+//   - The batch goes through Call, so the rate limit and the retry policy
+//     apply to it as to any read; when it fails for good, every caller in it
+//     gets that error.
+//   - A caller's context governs only its own wait: when it ends, that
+//     caller gets its error at once and the request goes on for the others.
+//     The request runs on a context detached from the callers that ends at
+//     the latest of their deadlines, and is cancelled when no caller is
+//     left.
+//   - Waits that poll at the same interval share poll rounds, one interval
+//     apart from the first poll of the first of them: after its first poll,
+//     a wait polls at the last round no later than its own interval would
+//     have it poll. Every wait books the round it sleeps until, and the
+//     round's reads are sent once all who booked it have sent theirs (a
+//     stalled one is not waited for beyond 100 ms), so N waits cost
+//     ceil(N/50) requests a round.
+//
+// Config.PlainReads turns all this off, for a proxy that refuses batch.
+//
 // The package has no Terraform dependency: the provider adapts Logger to tflog
 // and turns errors into diagnostics.
 //

@@ -64,6 +64,7 @@ func (p *testPortal) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no reply scripted", http.StatusTeapot)
 		return
 	}
+	r.Body = io.NopCloser(strings.NewReader(string(body))) // for replies that read it
 	reply(w, r)
 }
 

@@ -52,6 +52,13 @@ type PollErrorEvent struct {
 // next poll comes on schedule; any other error ends the wait at once,
 // wrapped (errors.As still finds *Error).
 //
+// Waits of one client that poll at the same interval share poll rounds
+// (unless Config.PlainReads): rounds come one interval apart from the first
+// poll of the first of them, and after its first poll a wait polls at the
+// last round no later than its own interval would have it poll, so that the
+// waits' reads go out together, ceil(N/50) requests a round. A wait that
+// joins later thus polls once more, sooner, to fall into step.
+//
 // When ctx ends, during a poll or between polls, Wait returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
 	if opts.PollInterval <= 0 {
@@ -71,15 +78,24 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		return w
 	}
 
+	var round *pollRound // nil: the wait polls on its own schedule
+	if s.batcher != nil {
+		round = s.batcher.joinRounds(opts.PollInterval, started)
+		defer s.batcher.leaveRounds(round)
+	}
+	var slot roundSlot // the round the next poll was booked for; zero for none
+
 	lastPollDone := false
 	for {
 		if ctx.Err() != nil {
+			s.unbook(slot)
 			return nil, gaveUp()
 		}
 
 		pollStarted := clock.Now()
 		w.Polls++
-		status, err := s.Get(ctx, processID)
+		status, err := s.poll(ctx, processID, slot)
+		slot = roundSlot{}
 
 		switch {
 		case err == nil:
@@ -115,18 +131,24 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			return nil, gaveUp()
 		}
 		next := pollStarted.Add(opts.PollInterval)
+		if round != nil {
+			next, slot = s.batcher.nextRound(round, pollStarted)
+		}
 		if deadline, ok := ctx.Deadline(); ok {
 			// A poll that would come at or after the deadline is moved to
 			// just before it, so the wait ends on a fresh status rather
 			// than timing out blind; after that one, the deadline ends it.
 			lastPoll := deadline.Add(-lastPollLead(deadline.Sub(started)))
 			if !next.Before(lastPoll) {
-				next = lastPoll
+				next, slot = lastPoll, roundSlot{} // a poll of its own
 				if lastPollDone || !lastPoll.After(pollStarted) {
 					next = deadline
 				}
 				lastPollDone = true
 			}
+		}
+		if slot.round != nil {
+			s.batcher.book(slot)
 		}
 		delay := next.Sub(clock.Now())
 		if delay <= 0 {
@@ -136,9 +158,25 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			s.unbook(slot)
 			return nil, gaveUp()
 		case <-timer.C():
 		}
+	}
+}
+
+// poll reads the import, as part of slot's round when it has one.
+func (s *ConfigurationImportService) poll(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
+	if s.batcher == nil {
+		return s.getOne(ctx, processID)
+	}
+	return s.batcher.get(ctx, processID, slot)
+}
+
+// unbook withdraws a wait from the round it booked, if any.
+func (s *ConfigurationImportService) unbook(slot roundSlot) {
+	if slot.round != nil {
+		s.batcher.unbook(slot)
 	}
 }
 

@@ -3,7 +3,11 @@
 
 package emulator
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // This file is the test-facing side of the portal: creating scripted
 // imports, driving the agent by hand, reading the request log and injecting
@@ -168,6 +172,27 @@ func (r Request) Outcome() Outcome {
 	default:
 		return OutcomeAnswered
 	}
+}
+
+// ProcessIDs lists the process ids a request read: the processId of a
+// configuration.import.get, or of each configuration.import.get command of
+// a batch, as sent; nil for other methods.
+func (r Request) ProcessIDs() []string {
+	switch r.Method {
+	case "configuration.import.get":
+		return []string{fmt.Sprint(r.Params["processId"])}
+	case "batch":
+		cmd, _ := r.Params["cmd"].(map[string]any)
+		var ids []string
+		for _, line := range cmd {
+			method, query, _ := strings.Cut(fmt.Sprint(line), "?")
+			if normalizeMethod(method) == "configuration.import.get" {
+				ids = append(ids, fmt.Sprint(parsePHPQuery(query).get("processId")))
+			}
+		}
+		return ids
+	}
+	return nil
 }
 
 // Requests lists every request received, in order. Calls inside a batch

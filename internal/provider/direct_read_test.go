@@ -27,19 +27,24 @@ type directRead struct {
 	processID string
 	wait      map[string]tftypes.Value
 	logger    bitrix24.Logger // the client's; nil for none
+	provider  *providerData   // nil: a fresh client of the portal
 }
 
 func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (*configurationImportModel, diag.Diagnostics) {
 	t.Helper()
-	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
-	if err != nil {
-		t.Fatal(err)
+	data := r.provider
+	if data == nil {
+		webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: r.logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = &providerData{client: client, secrets: webhook.Secrets()}
 	}
-	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: r.logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := &configurationImportDataSource{provider: &providerData{client: client, secrets: webhook.Secrets()}}
+	ds := &configurationImportDataSource{provider: data}
 
 	var schemaResp datasource.SchemaResponse
 	ds.Schema(ctx, datasource.SchemaRequest{}, &schemaResp)

@@ -45,6 +45,7 @@ type bitrix24ProviderModel struct {
 	MaxRetries types.Int64   `tfsdk:"max_retries"`
 	RateLimit  types.Float64 `tfsdk:"rate_limit"`
 	RateBurst  types.Int64   `tfsdk:"rate_burst"`
+	BatchReads types.Bool    `tfsdk:"batch_reads"`
 }
 
 // providerData is what data sources and resources receive from Configure.
@@ -115,6 +116,14 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(1, maxRateBurst)},
 			},
+			"batch_reads": schema.BoolAttribute{
+				MarkdownDescription: "Whether reads that overlap are combined into `batch` requests of up to 50 " +
+					"`configuration.import.get` commands, and waits share their poll rounds, so that many data sources " +
+					"cost a few requests instead of one each. A read that finds no other in flight is still sent at once, " +
+					"on its own. Defaults to `true`, or the `" + envBatchReads + "` environment variable; set `false` " +
+					"for a proxy in front of the portal that refuses `batch`.",
+				Optional: true,
+			},
 		},
 	}
 }
@@ -140,6 +149,7 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 		MaxRetries: settings.maxRetries,
 		RateLimit:  settings.rateLimit,
 		RateBurst:  settings.rateBurst,
+		PlainReads: !settings.batchReads,
 	}
 	if p.configureClient != nil {
 		p.configureClient(&clientConfig)

@@ -24,6 +24,7 @@ const (
 	envMaxRetries = "BITRIX24_MAX_RETRIES"
 	envRateLimit  = "BITRIX24_RATE_LIMIT"
 	envRateBurst  = "BITRIX24_RATE_BURST"
+	envBatchReads = "BITRIX24_BATCH_READS"
 )
 
 const (
@@ -41,6 +42,7 @@ type providerSettings struct {
 	maxRetries int
 	rateLimit  float64
 	rateBurst  int
+	batchReads bool
 }
 
 // resolveSettings takes each setting from the configuration, else from its
@@ -54,11 +56,12 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 		maxRetries: bitrix24.DefaultMaxRetries,
 		rateLimit:  bitrix24.DefaultRateLimit,
 		rateBurst:  bitrix24.DefaultRateBurst,
+		batchReads: true,
 	}
 
 	for name, value := range map[string]attr.Value{
 		"webhook_url": config.WebhookURL, "ca_cert_pem": config.CACertPEM, "max_retries": config.MaxRetries,
-		"rate_limit": config.RateLimit, "rate_burst": config.RateBurst,
+		"rate_limit": config.RateLimit, "rate_burst": config.RateBurst, "batch_reads": config.BatchReads,
 	} {
 		if value.IsUnknown() {
 			diags.AddAttributeError(path.Root(name), "Provider setting unknown at plan time",
@@ -118,6 +121,18 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 		s.rateBurst = n
 	}
 
+	if !config.BatchReads.IsNull() {
+		s.batchReads = config.BatchReads.ValueBool()
+	} else if env := strings.TrimSpace(getenv(envBatchReads)); env != "" {
+		b, err := strconv.ParseBool(env)
+		if err != nil {
+			diags.AddAttributeError(path.Root("batch_reads"), "Invalid batch_reads setting",
+				fmt.Sprintf("The %s environment variable (used because batch_reads is not set) must be true or false; got %q.",
+					envBatchReads, env))
+		}
+		s.batchReads = b
+	}
+
 	return s, diags
 }
 
@@ -128,6 +143,7 @@ var envVarOf = map[string]string{
 	"max_retries": envMaxRetries,
 	"rate_limit":  envRateLimit,
 	"rate_burst":  envRateBurst,
+	"batch_reads": envBatchReads,
 }
 
 // resolveWebhook reads webhook_url or its environment variable. Errors never

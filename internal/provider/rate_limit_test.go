@@ -16,13 +16,15 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
-// manyImportsConfig reads every id in one configuration.
-func manyImportsConfig(portal *testPortal, ids []int64) string {
+// plainReadsConfig reads every id in one configuration, one request each:
+// batch_reads is off, so that the client's rate limit alone keeps the
+// portal's bucket from overflowing.
+func plainReadsConfig(portal *testPortal, ids []int64) string {
 	list := make([]string, len(ids))
 	for i, id := range ids {
 		list[i] = fmt.Sprint(id)
 	}
-	return portal.providerConfig() + fmt.Sprintf(`
+	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  batch_reads = false\n}\n", portal.webhookURL()) + fmt.Sprintf(`
 locals {
   ids = [%s]
 }
@@ -35,18 +37,16 @@ data "bitrix24_configuration_import" "many" {
 }
 
 // runManyReads plans count data sources against a portal that enforces the
-// standard plan's bucket, with the provider's own default limit, and
-// requires that the portal refused nothing.
-func runManyReads(t *testing.T, count int, cliArgs string, parallelism int) {
+// standard plan's bucket, with the provider's own default limit and plain
+// requests, and requires that the portal refused nothing of the plan.
+func runManyReads(t *testing.T, count int, parallelism int) {
 	portal := newTestPortal(t, emulator.Config{RateLimit: emulator.StandardRateLimit})
 	ids := make([]int64, count)
 	for i := range ids {
 		ids[i] = portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	}
-	if cliArgs != "" {
-		t.Setenv("TF_CLI_ARGS_plan", cliArgs)
-		t.Setenv("TF_CLI_ARGS_apply", cliArgs)
-		t.Setenv("TF_CLI_ARGS_refresh", cliArgs)
+	if parallelism != 10 {
+		withParallelism(t, parallelism)
 	}
 	// Each Terraform command starts a provider of its own, with a full
 	// bucket of its own, while the portal's still drains the command
@@ -63,7 +63,7 @@ func runManyReads(t *testing.T, count int, cliArgs string, parallelism int) {
 	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
-		Steps:                    []resource.TestStep{{Config: manyImportsConfig(portal, ids)}},
+		Steps:                    []resource.TestStep{{Config: plainReadsConfig(portal, ids)}},
 	})
 
 	mu.Lock()
@@ -100,11 +100,11 @@ func runManyReads(t *testing.T, count int, cliArgs string, parallelism int) {
 		count, len(starts), reads, refused)
 }
 
-func TestAccProvider_rateLimit100DataSources(t *testing.T) {
+func TestAccProvider_rateLimit100PlainReads(t *testing.T) {
 	t.Parallel()
-	runManyReads(t, 100, "", 10)
+	runManyReads(t, 100, 10)
 }
 
-func TestAccProvider_rateLimit100DataSourcesParallelism100(t *testing.T) {
-	runManyReads(t, 100, "-parallelism=100", 100)
+func TestAccProvider_rateLimit100PlainReadsParallelism100(t *testing.T) {
+	runManyReads(t, 100, 100)
 }

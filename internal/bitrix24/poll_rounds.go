@@ -1,0 +1,107 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import "time"
+
+// pollRound is the shared poll schedule of the waits of one client that poll
+// at the same interval: rounds start at anchor + k·interval, anchor being the
+// first poll of the first of them. Waits that poll in the same round send
+// their reads at the same moment, so the batcher combines them into
+// ceil(N/50) requests instead of N. Its fields are guarded by the batcher's
+// mutex.
+type pollRound struct {
+	interval time.Duration
+	anchor   time.Time
+	members  int           // waits using the schedule; at 0 it is forgotten
+	booked   map[int64]int // round index -> waits sleeping until it, not yet polling
+}
+
+// roundSlot names one round of one schedule: the poll a wait booked.
+type roundSlot struct {
+	round *pollRound
+	index int64
+}
+
+// boundary returns the last round boundary at or before t, and its index.
+// Boundaries are one interval apart, so for t = lastPoll + interval the
+// boundary lies after lastPoll: a wait that aligns with the rounds never
+// polls less often than its own interval says.
+func (p *pollRound) boundary(t time.Time) (time.Time, int64) {
+	k := floorDiv(t.Sub(p.anchor), p.interval)
+	return p.anchor.Add(time.Duration(k) * p.interval), k
+}
+
+// floorDiv is a/b rounded down, also for negative a (an anchor read from
+// another clock may lie after t).
+func floorDiv(a, b time.Duration) int64 {
+	q := int64(a / b)
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// joinRounds returns the schedule of interval, starting one at now when no
+// wait uses it yet. Each call must be matched by leaveRounds.
+func (b *importGetBatcher) joinRounds(interval time.Duration, now time.Time) *pollRound {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.rounds[interval]
+	if p == nil {
+		p = &pollRound{interval: interval, anchor: now, booked: map[int64]int{}}
+		b.rounds[interval] = p
+	}
+	p.members++
+	return p
+}
+
+// leaveRounds forgets the schedule once its last wait has ended, so that a
+// wait starting later polls on its own interval from its own start again.
+func (b *importGetBatcher) leaveRounds(p *pollRound) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p.members--
+	if p.members == 0 && b.rounds[p.interval] == p {
+		delete(b.rounds, p.interval)
+	}
+}
+
+// nextRound returns when a wait that last polled at lastPoll polls next on
+// the shared schedule: the last boundary no later than lastPoll + interval.
+func (b *importGetBatcher) nextRound(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	at, k := p.boundary(lastPoll.Add(p.interval))
+	return at, roundSlot{round: p, index: k}
+}
+
+// book tells the batcher that a wait will poll in slot's round: when the
+// round comes, the batcher holds the round's first reads until every
+// booked wait has sent its own (see importGetBatcher.dispatch).
+func (b *importGetBatcher) book(slot roundSlot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	slot.round.booked[slot.index]++
+}
+
+// unbook withdraws a booking whose wait ended before the round.
+func (b *importGetBatcher) unbook(slot roundSlot) {
+	b.mu.Lock()
+	b.arrivedLocked(slot)
+	b.mu.Unlock()
+	b.poke()
+}
+
+// arrivedLocked counts a booked wait as no longer expected.
+func (b *importGetBatcher) arrivedLocked(slot roundSlot) {
+	if slot.round == nil {
+		return
+	}
+	if n := slot.round.booked[slot.index]; n > 1 {
+		slot.round.booked[slot.index] = n - 1
+	} else {
+		delete(slot.round.booked, slot.index)
+	}
+}

@@ -47,9 +47,19 @@ type getRequestsSince struct {
 }
 
 func (c getRequestsSince) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	if got := getRequests(c.portal) - *c.mark; got != c.want {
-		resp.Error = fmt.Errorf("the portal answered %d configuration.import.get requests in this step; want %d", got, c.want)
+	if got := importReads(c.portal) - *c.mark; got != c.want {
+		resp.Error = fmt.Errorf("the portal read %d imports in this step, plain or in a batch; want %d", got, c.want)
 	}
+}
+
+// importReads counts the imports the portal was asked for, in plain
+// configuration.import.get requests and in batch commands alike.
+func importReads(portal *testPortal) int {
+	n := 0
+	for _, r := range portal.Requests() {
+		n += len(r.ProcessIDs())
+	}
+	return n
 }
 
 // createdAfresh checks that a step creates the record rather than replace
@@ -209,7 +219,7 @@ resource "terraform_data" "after_import" {
 		if _, known := portal.Process(id); known {
 			t.Fatalf("the emulator still knows import %d after its retention", id)
 		}
-		return getRequests(portal)
+		return importReads(portal)
 	}
 	return portal, config, purge
 }
@@ -257,8 +267,8 @@ func TestAccConfigurationImportWaitResource_destroyAfterPurge(t *testing.T) {
 			if n := len(before.RootModule().Resources); n != 2 {
 				return fmt.Errorf("%d resources in state before destroy; want the record and its dependent", n)
 			}
-			got := getRequests(portal) - mark
-			t.Logf("destroy after the purge succeeded with %d configuration.import.get requests", got)
+			got := importReads(portal) - mark
+			t.Logf("destroy after the purge succeeded with %d import reads", got)
 			if got != 0 {
 				return fmt.Errorf("destroy made %d configuration.import.get requests; want 0", got)
 			}
@@ -292,13 +302,13 @@ resource "bitrix24_configuration_import_wait" "many" {
 	unitTest(t, resource.TestStep{
 		Config: config,
 		Check: func(*terraform.State) error {
-			if got := getRequests(portal); got != len(ids) {
-				return fmt.Errorf("creating %d records of finished imports made %d requests; want one each", len(ids), got)
+			if got := importReads(portal); got != len(ids) {
+				return fmt.Errorf("creating %d records of finished imports read %d imports; want one each", len(ids), got)
 			}
 			return nil
 		},
 	}, resource.TestStep{
-		PreConfig: func() { mark = getRequests(portal) },
+		PreConfig: func() { mark = importReads(portal) },
 		Config:    config,
 		PlanOnly:  true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -309,8 +319,7 @@ resource "bitrix24_configuration_import_wait" "many" {
 			},
 		},
 	})
-	t.Logf("a plan over %d recorded imports made %d configuration.import.get requests (%d requests in all)",
-		len(ids), getRequests(portal)-mark, len(portal.Requests())-len(ids))
+	t.Logf("a plan over %d recorded imports read %d imports", len(ids), importReads(portal)-mark)
 }
 
 // A new process_id replaces the record with the new import's.
@@ -326,7 +335,7 @@ func TestAccConfigurationImportWaitResource_replacedOnNewProcessID(t *testing.T)
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", first, ""),
 	}, resource.TestStep{
-		PreConfig: func() { mark = getRequests(portal) },
+		PreConfig: func() { mark = importReads(portal) },
 		Config:    portal.providerConfig() + waitResourceConfig("crm", second, ""),
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			PreApply: []plancheck.PlanCheck{
@@ -354,7 +363,7 @@ func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", id, ""),
 	}, resource.TestStep{
-		PreConfig: func() { mark = getRequests(portal) },
+		PreConfig: func() { mark = importReads(portal) },
 		Config: portal.providerConfig() + waitResourceConfig("crm", id,
 			"  wait     = { poll_interval = \"2m\", fail_on_unknown = false }\n  timeouts = { create = \"90m\" }\n"),
 		ConfigPlanChecks: resource.ConfigPlanChecks{

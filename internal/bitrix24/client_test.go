@@ -545,18 +545,7 @@ func TestCall_ContextEnds(t *testing.T) {
 }
 
 func TestCall_ConnectionRefused(t *testing.T) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := listener.Addr().String()
-	listener.Close()
-
-	hook, err := ParseWebhookURL("http://" + addr + "/rest/1/" + testWebhookCode + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := NewClient(Config{Auth: hook})
+	client, err := NewClient(Config{Auth: closedPortWebhook(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -163,4 +164,20 @@ func (l *recordingLogger) Entries() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.entries...)
+}
+
+// closedPortWebhook is a webhook on a loopback port where nothing listens.
+func closedPortWebhook(t *testing.T) *Webhook {
+	t.Helper()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := listener.Addr().String()
+	listener.Close()
+	hook, err := ParseWebhookURL("http://" + addr + "/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hook
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -220,18 +219,8 @@ func TestCall_OperationTimeLimitPastTheDeadlineFailsAtOnce(t *testing.T) {
 // Before the portal has answered anything, an address where nothing listens
 // is a wrong URL: fail at once. Once it has answered, the same is a blip.
 func TestCall_UnreachablePortal(t *testing.T) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := listener.Addr().String()
-	listener.Close()
-	hook, err := ParseWebhookURL("http://" + addr + "/rest/1/" + testWebhookCode + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := newFakeClock(true)
-	client, err := NewClient(Config{Auth: hook, MaxRetries: 3, Clock: clock})
+	client, err := NewClient(Config{Auth: closedPortWebhook(t), MaxRetries: 3, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

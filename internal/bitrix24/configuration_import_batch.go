@@ -6,6 +6,7 @@ package bitrix24
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -146,6 +147,16 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 	defer b.left()
 	select {
 	case <-read.done:
+		if errors.Is(read.err, context.DeadlineExceeded) {
+			if _, ok := ctx.Deadline(); ok {
+				// The shared request ran out at the latest of its callers'
+				// deadlines, so this caller's has passed too; its context
+				// may learn so a moment later, and callers tell a timeout
+				// from a failure by their own context.
+				<-ctx.Done()
+				return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+			}
+		}
 		return read.status, read.err
 	case <-ctx.Done():
 		select {

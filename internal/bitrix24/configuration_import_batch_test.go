@@ -500,3 +500,37 @@ func TestGet_SlowRequestHoldsOthersOnlySoLong(t *testing.T) {
 		t.Errorf("the first read: %+v, %v", o.status, o.err)
 	}
 }
+
+// lateDoneCtx has a deadline that has passed, but learns so only when done
+// closes, as a context whose timer has not fired yet.
+type lateDoneCtx struct {
+	context.Context
+	deadline time.Time
+	done     chan struct{}
+}
+
+func (c *lateDoneCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+func (c *lateDoneCtx) Done() <-chan struct{}       { return c.done }
+func (c *lateDoneCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// A shared request that runs out at its callers' deadline ends their waits
+// as timeouts, even when a caller's own context learns of the deadline a
+// moment after the request's.
+func TestGet_SharedRequestDeadlineIsTheCallersTimeout(t *testing.T) {
+	portal := newTestPortal(t, ok(resultLoad))
+	ctx := &lateDoneCtx{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond), done: make(chan struct{})}
+	time.AfterFunc(50*time.Millisecond, func() { close(ctx.done) })
+
+	_, err := portal.Client().ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
+	var waitErr *WaitError
+	if !errors.As(err, &waitErr) || !waitErr.TimedOut() {
+		t.Fatalf("error = %v, want a WaitError that timed out", err)
+	}
+}

@@ -37,7 +37,7 @@ func faultProviderFactories() map[string]func() (tfprotov6.ProviderServer, error
 	})
 }
 
-// faultCase is one row of the fault matrix, the table in the README.
+// faultCase is one row of the fault matrix, the table in CONTRIBUTING.md.
 type faultCase struct {
 	name  string
 	fault emulator.Fault // injected into the first fault.Count configuration.import.get calls
@@ -114,7 +114,7 @@ func runFaultCase(t *testing.T, fc faultCase, baseline bool) int {
 	return getsOf(portal)
 }
 
-// Each fault of a real portal costs the requests the README says, and a
+// Each fault of a real portal costs the requests CONTRIBUTING.md says, and a
 // wait through it records what the portal holds. The fault-free run is the
 // baseline: Terraform reads the data source more than once per step.
 func TestAccConfigurationImportFaults_matrix(t *testing.T) {

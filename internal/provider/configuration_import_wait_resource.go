@@ -25,7 +25,6 @@ import (
 var (
 	_ resource.Resource                   = (*configurationImportWaitResource)(nil)
 	_ resource.ResourceWithConfigure      = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*configurationImportWaitResource)(nil)
 	_ resource.ResourceWithImportState    = (*configurationImportWaitResource)(nil)
 )
 
@@ -94,10 +93,6 @@ func (r *configurationImportWaitResource) Configure(_ context.Context, req resou
 	r.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *configurationImportWaitResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	warnPollIntervalOverTimeout(ctx, req.Config, path.Root("timeouts").AtName("create"), &resp.Diagnostics)
-}
-
 // Create waits for the import as the data source's wait does, and records
 // it. A failed create records nothing, so the next apply waits again.
 func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -124,6 +119,7 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	wait.warn(createTimeout, "timeouts.create", &resp.Diagnostics) // create is the only time it waits
 	ctx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -98,7 +97,7 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"From %d to %d; defaults to %d, or the `%s` environment variable. No retry outlives the read's timeout.",
 					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(minMaxRetries, maxMaxRetries)},
+				Validators: []validator.Int64{wholeNumberValidator{maxRetriesSetting}},
 			},
 			"rate_limit": schema.Float64Attribute{
 				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most, shared "+
@@ -114,7 +113,7 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"plans: 250), or the `%s` environment variable. The provider keeps one request below it as headroom.",
 					bitrix24.DefaultRateBurst, envRateBurst),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(1, maxRateBurst)},
+				Validators: []validator.Int64{wholeNumberValidator{rateBurstSetting}},
 			},
 			"batch_reads": schema.BoolAttribute{
 				MarkdownDescription: "Whether reads that overlap are combined into `batch` requests of up to 50 " +

@@ -65,11 +65,7 @@ func waitBlock(description string) schema.SingleNestedBlock {
 					"the portal's agent advances an import one step a minute, so polling more often tells " +
 					"nothing new. Values down to `1s` are accepted with a warning.",
 				Optional: true,
-				Validators: []validator.String{durationValidator{
-					min:     minPollInterval,
-					advised: defaultPollInterval,
-					advice:  "The portal's agent advances an import at most once a minute, so shorter intervals only add requests against the portal's rate limit.",
-				}},
+				Validators: []validator.String{durationValidator{min: minPollInterval}},
 			},
 			"fail_on_error": schema.BoolAttribute{
 				MarkdownDescription: "When the import fails (status `E`), fail with the portal's exception and " +
@@ -89,9 +85,12 @@ func waitBlock(description string) schema.SingleNestedBlock {
 
 // waitSettings is the wait block with its defaults filled in.
 type waitSettings struct {
-	pollInterval  time.Duration
-	failOnError   bool
-	failOnUnknown bool
+	pollInterval time.Duration
+	// configuredInterval is poll_interval as configured, 0 when left out:
+	// what warn judges (a test may override pollInterval).
+	configuredInterval time.Duration
+	failOnError        bool
+	failOnUnknown      bool
 }
 
 // waitSettings reads a wait block from any schema package's model (a
@@ -119,7 +118,7 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 					minPollInterval, m.PollInterval.ValueString()))
 			return settings, configured, diags
 		}
-		settings.pollInterval = interval
+		settings.pollInterval, settings.configuredInterval = interval, interval
 	}
 	if p.pollIntervalOverride > 0 {
 		settings.pollInterval = p.pollIntervalOverride
@@ -135,27 +134,4 @@ func (p *providerData) waitForImport(ctx context.Context, processID int64, setti
 		OnPoll:       func(e bitrix24.PollEvent) { logPoll(ctx, e) },
 		OnPollError:  func(e bitrix24.PollErrorEvent) { logPollError(ctx, e) },
 	})
-}
-
-// addImportFailure reports a failed (E) or unknown (U) import with the
-// portal's messages: as an error when the settings fail on it, else as a
-// warning. It reports whether it added an error.
-func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus) bool {
-	failure := bitrix24.ImportFailure(status)
-	if failure == nil {
-		return false
-	}
-	fatal := (status.Status == bitrix24.StatusFailed && s.failOnError) ||
-		(status.Status == bitrix24.StatusUnknown && s.failOnUnknown)
-	summary := "Configuration import failed"
-	if status.Status == bitrix24.StatusUnknown {
-		summary = "Configuration import unknown to the portal"
-	}
-	if fatal {
-		diags.AddError(summary, failure.Error())
-		return true
-	}
-	diags.AddWarning(summary, failure.Error()+
-		"\n\nThe state is recorded because the wait settings do not fail on it.")
-	return false
 }

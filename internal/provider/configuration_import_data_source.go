@@ -17,8 +17,8 @@ import (
 )
 
 var (
-	_ datasource.DataSource                   = (*configurationImportDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*configurationImportDataSource)(nil)
+	_ datasource.DataSource              = (*configurationImportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*configurationImportDataSource)(nil)
 )
 
 type configurationImportDataSource struct {

@@ -23,9 +23,9 @@ import (
 )
 
 var (
-	_ resource.Resource                   = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithConfigure      = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithImportState    = (*configurationImportWaitResource)(nil)
+	_ resource.Resource                = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithConfigure   = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithImportState = (*configurationImportWaitResource)(nil)
 )
 
 // configurationImportWaitResource waits for a configuration import at

@@ -163,7 +163,7 @@ func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.
 	portal := newTestPortal(t, emulator.Config{})
 
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
+		Config: portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
 		ExpectError: expectError(`Configuration import unknown to the portal.*import 424242 \(status U\).*purged.*` +
 			`What next: check process_id against the processId.*set fail_on_unknown = false in the wait block`),
 	}, resource.TestStep{

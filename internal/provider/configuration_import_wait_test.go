@@ -160,7 +160,7 @@ func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
 		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed \(status E\) at action \w+, step \d+.*`+
 			`exception \[ERROR_ACCESS\]: Access denied to REST_APPLICATION.*error \[ERROR_CONTENT\]: Status CRM_STATUS/SOURCE was skipped.*`+
 			`What next:.*set process_id to the processId it returns.*set fail_on_error = false in the wait block`, id)),
@@ -203,7 +203,7 @@ func TestAccConfigurationImportWait_unknownProcess(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait {}\n"),
+		Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait {}\n"),
 		ExpectError: expectError(`Configuration import unknown to the portal.*import 424242 \(status U\).*2 to 3 days.*` +
 			`What next:.*set fail_on_unknown = false in the wait block`),
 	},

@@ -64,7 +64,7 @@ func waitBlock(description string) schema.SingleNestedBlock {
 				MarkdownDescription: "Time between two polls, a duration such as `1m` or `90s`. Defaults to `1m`: " +
 					"the portal's agent advances an import one step a minute, so polling more often tells " +
 					"nothing new. Values down to `1s` are accepted with a warning.",
-				Optional: true,
+				Optional:   true,
 				Validators: []validator.String{durationValidator{min: minPollInterval}},
 			},
 			"fail_on_error": schema.BoolAttribute{

@@ -147,10 +147,7 @@ func TestAccExamples_applyWithoutWarnings(t *testing.T) {
 
 	run("provider", resource.TestStep{
 		ConfigDirectory: config.StaticDirectory(providerExampleDir(t, used, caPEM, finished(portal), finished(tlsPortal))),
-		ConfigVariables: config.Variables{
-			"bitrix24_webhook_url":   config.StringVariable(portal.webhookURL()),
-			"on_premise_webhook_url": config.StringVariable(tlsPortal.webhookURL()),
-		},
+		ConfigVariables: config.Variables{"on_premise_webhook_url": config.StringVariable(tlsPortal.webhookURL())},
 	})
 	for _, file := range []string{"data-source.tf", "postcondition.tf"} {
 		run(file, resource.TestStep{Config: portal.providerConfig() + exampleWith(t, used, ds+file, "process_id = 42", id())})

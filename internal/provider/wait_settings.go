@@ -68,14 +68,14 @@ func waitBlock(description string) schema.SingleNestedBlock {
 				Validators: []validator.String{durationValidator{min: minPollInterval}},
 			},
 			"fail_on_error": schema.BoolAttribute{
-				MarkdownDescription: "When the import fails (status `E`), fail with the portal's exception and " +
-					"error messages. Set to `false` to record the failed state instead, with a warning, and let " +
-					"the configuration branch on `status`. Defaults to `true`.",
+				MarkdownDescription: "When the import fails (status `E`), fail the run. Set to `false` to record " +
+					"the failure instead, with a warning, and let the configuration branch on `status` or `finished`. " +
+					"Defaults to `true`.",
 				Optional: true,
 			},
 			"fail_on_unknown": schema.BoolAttribute{
 				MarkdownDescription: "When the portal does not know the process (status `U`: a wrong id, or " +
-					"data the portal purged 2 to 3 days after the import ended), fail. Set to `false` to record " +
+					"an import whose data the portal has purged), fail. Set to `false` to record " +
 					"the state with a warning instead. Defaults to `true`.",
 				Optional: true,
 			},

@@ -119,14 +119,14 @@ func importStatusAttributes() map[string]schema.Attribute {
 		"additional": schema.StringAttribute{
 			MarkdownDescription: "Additional data of a finished import, as a JSON object: `{}` when there is none, " +
 				"also before the import finishes, so that `jsondecode(...)[\"KEY\"]` always reads an object.",
-			CustomType:          jsontypes.NormalizedType{},
-			Computed:            true,
+			CustomType: jsontypes.NormalizedType{},
+			Computed:   true,
 		},
 		"created_items": schema.StringAttribute{
 			MarkdownDescription: "What a finished import created (the portal's `createItemList`), as a JSON array: `[]` " +
 				"when there is nothing, also before the import finishes.",
-			CustomType:          jsontypes.NormalizedType{},
-			Computed:            true,
+			CustomType: jsontypes.NormalizedType{},
+			Computed:   true,
 		},
 	}
 }

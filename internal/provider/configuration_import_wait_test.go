@@ -245,7 +245,7 @@ func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 		ExpectNonEmptyPlan: true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			PreApply: []plancheck.PlanCheck{expectCheckFailed{check: "crm_import", want: regexp.MustCompile(fmt.Sprintf(
-				`^Configuration import failed: configuration import %d failed: \[ERROR_ACCESS\] Access denied to REST_APPLICATION`, id))}},
+				`^Configuration import failed: Configuration import %d failed \(status E\) .*\n  exception \[ERROR_ACCESS\]: Access denied to REST_APPLICATION`, id))}},
 		},
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),

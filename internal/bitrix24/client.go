@@ -85,15 +85,18 @@ type Config struct {
 }
 
 // Logger is how the client reports what it does (the provider bridges it to
-// tflog). Fields never contain secrets.
+// tflog). Fields never contain secrets. Info tells why a read is slowed
+// down (the portal's rate limit, its method time limit).
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
+	Info(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
 type nopLogger struct{}
 
 func (nopLogger) Debug(context.Context, string, map[string]any) {}
+func (nopLogger) Info(context.Context, string, map[string]any)  {}
 func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 
 // Client calls the REST methods of one portal. It is safe for concurrent use.
@@ -233,14 +236,23 @@ func (c *Client) Call(ctx context.Context, method string, params any) (*Response
 	if method == "" {
 		return nil, errors.New("bitrix24: method name is empty")
 	}
-	body := []byte("{}")
-	if params != nil {
-		var err error
-		if body, err = json.Marshal(params); err != nil {
-			return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
-		}
+	body, err := encodeParams(method, params)
+	if err != nil {
+		return nil, err
 	}
-	return c.callWithRetries(ctx, method, body)
+	return c.callWithRetries(ctx, method, body, retryState{})
+}
+
+// encodeParams is the JSON body of params.
+func encodeParams(method string, params any) ([]byte, error) {
+	if params == nil {
+		return []byte("{}"), nil
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
+	}
+	return body, nil
 }
 
 // send makes one request and decodes its answer.

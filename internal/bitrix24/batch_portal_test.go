@@ -22,11 +22,11 @@ type importsPortal struct {
 	*testPortal
 
 	mu            sync.Mutex
-	results       map[int64]string // result JSON by process id
-	defaultResult string           // for ids not in results; resultUnknown unless set
-	cmdErrors     map[int64]string // result_error entries by process id
+	results       map[int64]string   // result JSON by process id
+	defaultResult string             // for ids not in results; resultUnknown unless set
+	cmdErrors     map[int64]string   // result_error entries by process id
 	cmdErrorsOnce map[int64][]string // result_error entries by process id, one batch answer each
-	leaveOut      map[int64]int    // how many batch answers leave the id out (not run)
+	leaveOut      map[int64]int      // how many batch answers leave the id out (not run)
 	batchFailures []http.HandlerFunc
 	holdRequests  bool
 	held          chan heldRequest

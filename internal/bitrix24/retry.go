@@ -67,10 +67,10 @@ func (p retryPolicy) backoff(n int) time.Duration {
 type retryKind int
 
 const (
-	noRetry      retryKind = iota
-	retryFault             // counts against MaxRetries
-	retrySlowDown          // the portal's rate limit: bounded by the deadline only
-	retryAtReset           // OPERATION_TIME_LIMIT with a reset time
+	noRetry       retryKind = iota
+	retryFault              // counts against MaxRetries
+	retrySlowDown           // the portal's rate limit: bounded by the deadline only
+	retryAtReset            // OPERATION_TIME_LIMIT with a reset time
 )
 
 // retryKindOf classifies err for the policy.

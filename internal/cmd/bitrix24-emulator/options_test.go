@@ -58,8 +58,8 @@ func TestParseFaultSpec_Good(t *testing.T) {
 
 func TestParseFaultSpec_Bad(t *testing.T) {
 	tests := []struct{ spec, wantErr string }{
-		{"server.time", "want METHOD=KIND[*COUNT]"},
-		{"=502", "want METHOD=KIND[*COUNT]"},
+		{"server.time", "want METHOD=KIND[*COUNT|@DURATION]"},
+		{"=502", "want METHOD=KIND[*COUNT|@DURATION]"},
 		{"server.time=", `unknown fault kind "": want one of 502, 504,`},
 		{"server.time=418", `unknown fault kind "418"`},
 		{"server.time=502*0", `count "0": want a positive whole number`},

@@ -187,6 +187,17 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 	}
 }
 
+// pollMayGoOn reports whether a wait goes on to its next poll after a poll
+// failed with err, its retries spent. Connection problems end it until the
+// portal has answered once: before that they mean a wrong address, or a
+// firewall in the way, which the next poll will not get past either.
+func (c *Client) pollMayGoOn(err error) bool {
+	if problem, ok := TransportProblemOf(err); ok && problem == ProblemConnectTimeout {
+		return c.answered.Load()
+	}
+	return IsTransient(err) || (IsUnreachable(err) && c.answered.Load())
+}
+
 // noteFailure learns what a failure says about the portal: that it
 // answers, and that its bucket is full.
 func (c *Client) noteFailure(err error) {

@@ -22,11 +22,18 @@ import (
 // time out at once, as when a firewall drops them; later ones connect.
 // The error is the dialer's own: a dial whose deadline has passed.
 func timingOutDials(n int) (*http.Client, *atomic.Int32) {
+	return timingOutDialsWhen(func(dial int) bool { return dial <= n }, false)
+}
+
+// timingOutDialsWhen times out the dials (counted from 1) that timeOut
+// picks; without keep-alives, every request dials.
+func timingOutDialsWhen(timeOut func(dial int) bool, noKeepAlives bool) (*http.Client, *atomic.Int32) {
 	var dials atomic.Int32
 	transport := cleanhttp.DefaultPooledTransport()
+	transport.DisableKeepAlives = noKeepAlives
 	dialer := &net.Dialer{}
 	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if dials.Add(1) <= int32(n) {
+		if timeOut(int(dials.Add(1))) {
 			expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 			defer cancel()
 			return dialer.DialContext(expired, network, addr)
@@ -71,24 +78,44 @@ func TestGet_ConnectTimeoutIsAConnectionProblem(t *testing.T) {
 	}
 }
 
-// A wait whose first connections time out, and later ones succeed, ends
-// with the import's status, in both modes.
-func TestWait_ConnectTimeoutsThenAnswers(t *testing.T) {
+// A wait whose connections time out for a while, and later ones succeed,
+// ends with the import's status, in both modes; one that never reached
+// the portal ends at once with the connection problem, not at its
+// deadline.
+func TestWait_ConnectTimeouts(t *testing.T) {
 	for _, plain := range []bool{false, true} {
-		t.Run(map[bool]string{false: "batched", true: "plain reads"}[plain], func(t *testing.T) {
+		mode := map[bool]string{false: "batched", true: "plain reads"}[plain]
+		t.Run(mode+", a blip", func(t *testing.T) {
 			clock := newFakeClock(true)
-			portal := newTestPortal(t, ok(resultFinishedEmpty))
-			httpClient, _ := timingOutDials(3)
+			portal := newTestPortal(t, ok(resultLoad), ok(resultFinishedEmpty))
+			// Poll 1 connects; poll 2 times out twice (its retry too);
+			// poll 3 times out once, then connects.
+			httpClient, _ := timingOutDialsWhen(func(dial int) bool { return dial >= 2 && dial <= 4 }, true)
 			c := portal.Client(func(cfg *Config) {
-				cfg.HTTPClient = httpClient
-				cfg.PlainReads = plain
-				cfg.MaxRetries = 1
-				cfg.Clock = clock
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
 			})
+			var pollErrors []error
 			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock})
+			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock,
+				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
 			if err != nil || !status.Finished() {
 				t.Fatalf("status %+v, error %v", status, err)
+			}
+			if len(pollErrors) != 1 {
+				t.Errorf("poll errors %v, want the one of poll 2", pollErrors)
+			}
+		})
+		t.Run(mode+", never reached", func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, ok(resultFinishedEmpty))
+			httpClient, _ := timingOutDials(1000)
+			c := portal.Client(func(cfg *Config) {
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
+			})
+			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock})
+			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
+				t.Fatalf("error %v, want the connection problem before the deadline", err)
 			}
 		})
 	}

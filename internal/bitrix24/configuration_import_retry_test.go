@@ -153,3 +153,18 @@ func TestGet_SharedRequestOutOfTimeIsATimeout(t *testing.T) {
 		t.Errorf("error = %v, want the caller's deadline", err)
 	}
 }
+
+// An import's own messages, which a failed import's error quotes, have the
+// webhook code redacted too, in both modes.
+func TestGet_ImportMessagesAreRedacted(t *testing.T) {
+	failed := `{"status":"E","exception":[{"code":"","message":"Cannot fetch https://portal/rest/1/` + testWebhookCode + `/x","type":"exception"}]}`
+	for _, plain := range []bool{false, true} {
+		portal := newTestPortal(t, ok(failed))
+		c := portal.Client(func(cfg *Config) { cfg.PlainReads = plain })
+		status, err := c.ConfigurationImport.Get(context.Background(), 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertNoSecret(t, "the import's error", ImportFailure(status).Error())
+	}
+}

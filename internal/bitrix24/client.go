@@ -60,9 +60,11 @@ type Config struct {
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
 
-	// MaxRetries is how many times a failed request is sent again when the
-	// retry policy allows it; 0 never retries. DefaultMaxRetries suits a
-	// real portal.
+	// MaxRetries is how many times a request that met a fault (5xx, a
+	// gateway page, a drop, a timeout, an empty or truncated body) is sent
+	// again; 0 never retries one. The portal's rate limit does not count
+	// against it when ctx has a deadline: it is retried for as long as the
+	// deadline allows (see retry.go). DefaultMaxRetries suits a real portal.
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff
 	// between tries; 0 -> 1s and 30s.

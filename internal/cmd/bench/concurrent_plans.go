@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,7 @@ func (b *bench) concurrentPlansTable() error {
 		result := "succeeded"
 		if o.err != nil {
 			failed++
-			result = "FAILED: " + strings.ReplaceAll(tail(o.err.Error(), 300), "\n", " ")
+			result = "FAILED: " + strings.Join(strings.Fields(ansiEscape.ReplaceAllString(tail(o.err.Error(), 300), "")), " ")
 		}
 		fmt.Printf("| %d | %s | %s |\n", i+1, o.took.Round(time.Second), result)
 	}
@@ -63,3 +64,6 @@ func (b *bench) concurrentPlansTable() error {
 		all.Round(time.Second), requests, refused, failed, plans)
 	return nil
 }
+
+// ansiEscape matches the colour codes of Terraform's error output.
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")

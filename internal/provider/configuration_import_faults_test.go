@@ -57,6 +57,11 @@ type faultCase struct {
 	command     bool
 	commandCost *int
 
+	// wait reads with wait = {}: a poll that fails after its retries is
+	// followed by the next. Other rows read once, so that only the retry
+	// policy stands between the fault and a failed read.
+	wait bool
+
 	// Faults below the HTTP layer, set up on the client's transport.
 	connectTimeouts int  // the first so many connection attempts time out at once
 	httpOnHTTPS     bool // the webhook URL says https, the portal's port speaks plain HTTP
@@ -80,9 +85,10 @@ func faultMatrix() []faultCase {
 		{name: "OPERATION_TIME_LIMIT with operating_reset_at", fault: emulator.OperationTimeLimitFor(time.Second), cost: 1, command: true},
 		{name: "connect timeout once", connectTimeouts: 1, cost: 0},
 		// The poll fails after its retries; the wait goes on to the next.
-		{name: "every retry of a poll fails", fault: withCount(emulator.GatewayHTML(502), 1+bitrix24.DefaultMaxRetries), cost: 1 + bitrix24.DefaultMaxRetries},
+		{name: "every retry of a poll fails", fault: withCount(emulator.GatewayHTML(502), 1+bitrix24.DefaultMaxRetries),
+			cost: 1 + bitrix24.DefaultMaxRetries, wait: true},
 		{name: "every retry of a poll fails, as a command error", fault: withCount(emulator.InternalServerError(), 1+bitrix24.DefaultMaxRetries),
-			cost: 1 + bitrix24.DefaultMaxRetries, command: true},
+			cost: 1 + bitrix24.DefaultMaxRetries, command: true, wait: true},
 		{name: "OVERLOAD_LIMIT (blocked by hand)", fault: emulator.ErrorFault(503, "OVERLOAD_LIMIT", "REST API is blocked due to overload."), cost: 0,
 			error: `OVERLOAD_LIMIT: REST API is blocked due to overload`, command: true},
 		// As a command: the read goes alone to learn the reset time, and
@@ -103,17 +109,6 @@ func faultMatrix() []faultCase {
 func withCount(f emulator.Fault, n int) emulator.Fault {
 	f.Count = n
 	return f
-}
-
-// getsOf counts the configuration.import.get requests the portal received.
-func getsOf(portal *testPortal) int {
-	n := 0
-	for _, r := range portal.Requests() {
-		if r.Method == "configuration.import.get" {
-			n++
-		}
-	}
-	return n
 }
 
 // readsSent counts the reads the portal was sent, however they came: plain
@@ -185,8 +180,12 @@ func runFaultCase(t *testing.T, fc faultCase, mode faultMode, baseline bool) int
 		connectTimeouts = 0
 	}
 	config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  batch_reads = %t\n}\n", webhookURL, mode.batchReads)
+	wait := ""
+	if fc.wait {
+		wait = "  wait = {}\n"
+	}
 	for i, id := range ids {
-		config += dataSourceConfig(fmt.Sprintf("test%d", i), id, "  wait = {}\n")
+		config += dataSourceConfig(fmt.Sprintf("test%d", i), id, wait)
 	}
 	step := resource.TestStep{Config: config}
 	if fc.error != "" && !baseline {
@@ -213,8 +212,9 @@ func runFaultCase(t *testing.T, fc faultCase, mode faultMode, baseline bool) int
 }
 
 // Each fault of a real portal costs the requests CONTRIBUTING.md says, and
-// a wait through it records what the portal holds, alike whether the
-// provider batches its reads or not; a fault that is the portal's error
+// a read through it (a wait, for the rows about polls) records what the
+// portal holds, alike whether the provider batches its reads or not; a
+// fault that is the portal's error
 // envelope costs the same again as one command's error inside a batch
 // that other reads share. The fault-free run is the baseline: Terraform
 // reads the data source more than once per step.
@@ -223,7 +223,10 @@ func TestAccConfigurationImportFaults_matrix(t *testing.T) {
 	for _, mode := range faultModes {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
-			baseline := runFaultCase(t, faultCase{}, mode, true)
+			baselines := map[bool]int{} // by wait
+			for _, wait := range []bool{false, true} {
+				baselines[wait] = runFaultCase(t, faultCase{wait: wait}, mode, true)
+			}
 			failedBaseline := mode.dataSources // a failing read stops the step after its first pass
 			for _, fc := range faultMatrix() {
 				if mode.command && !fc.command {
@@ -236,7 +239,7 @@ func TestAccConfigurationImportFaults_matrix(t *testing.T) {
 						cost = *fc.commandCost
 					}
 					got := runFaultCase(t, fc, mode, false)
-					want := baseline + cost
+					want := baselines[fc.wait] + cost
 					switch {
 					case fc.error != "" && (fc.connectTimeouts > 0 || fc.httpOnHTTPS):
 						want = 0 // no read reached the portal

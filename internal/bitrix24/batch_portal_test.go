@@ -22,10 +22,11 @@ type importsPortal struct {
 	*testPortal
 
 	mu            sync.Mutex
-	results       map[int64]string // result JSON by process id
-	defaultResult string           // for ids not in results; resultUnknown unless set
-	cmdErrors     map[int64]string // result_error entries by process id
-	leaveOut      map[int64]int    // how many batch answers leave the id out (not run)
+	results       map[int64]string   // result JSON by process id
+	defaultResult string             // for ids not in results; resultUnknown unless set
+	cmdErrors     map[int64]string   // result_error entries by process id
+	cmdErrorsOnce map[int64][]string // result_error entries by process id, one batch answer each
+	leaveOut      map[int64]int      // how many batch answers leave the id out (not run)
 	batchFailures []http.HandlerFunc
 	holdRequests  bool
 	held          chan heldRequest
@@ -43,6 +44,7 @@ func newImportsPortal(t *testing.T) *importsPortal {
 		results:       map[int64]string{},
 		defaultResult: resultUnknown,
 		cmdErrors:     map[int64]string{},
+		cmdErrorsOnce: map[int64][]string{},
 		leaveOut:      map[int64]int{},
 		held:          make(chan heldRequest, 100),
 	}
@@ -105,7 +107,39 @@ func (p *importsPortal) answer(w http.ResponseWriter, r *http.Request) {
 		p.answerBatch(w, r, body.Cmd)
 		return
 	}
+	if cmdErr, failed := p.takeCommandError(body.ProcessID); failed {
+		// A plain request meets the error a command would, at the top
+		// level, with the status the portal sends it with.
+		reply(errorStatus(cmdErr), cmdErr)(w, r)
+		return
+	}
 	ok(p.result(body.ProcessID))(w, r)
+}
+
+// takeCommandError returns the error the next read of id gets, if any.
+func (p *importsPortal) takeCommandError(id int64) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmdErr, failed := p.cmdErrors[id]
+	if once := p.cmdErrorsOnce[id]; len(once) > 0 {
+		cmdErr, failed = once[0], true
+		p.cmdErrorsOnce[id] = once[1:]
+	}
+	return cmdErr, failed
+}
+
+// errorStatus is the HTTP status the portal sends an error envelope with.
+func errorStatus(envelope string) int {
+	for code, status := range map[string]int{
+		ErrorCodeQueryLimitExceeded: http.StatusServiceUnavailable, ErrorCodeInternalServerError: http.StatusInternalServerError,
+		ErrorCodeOperationTimeLimit: http.StatusTooManyRequests, ErrorCodeAccessDenied: http.StatusForbidden,
+		ErrorCodeInsufficientScope: http.StatusUnauthorized,
+	} {
+		if strings.Contains(envelope, `"`+code+`"`) {
+			return status
+		}
+	}
+	return http.StatusBadRequest
 }
 
 func (p *importsPortal) result(id int64) string {
@@ -145,8 +179,12 @@ func (p *importsPortal) answerBatch(w http.ResponseWriter, r *http.Request, cmd 
 		if leaveOut {
 			p.leaveOut[id]--
 		}
-		cmdErr, failed := p.cmdErrors[id]
 		p.mu.Unlock()
+		var cmdErr string
+		var failed bool
+		if !leaveOut {
+			cmdErr, failed = p.takeCommandError(id)
+		}
 		switch {
 		case leaveOut:
 		case failed:
@@ -270,12 +308,18 @@ func awaitGathered(t *testing.T, p *importsPortal, c *Client, n int) {
 // It returns the outcomes of the reads of ids, in order.
 func gatherBehindFirst(t *testing.T, p *importsPortal, c *Client, ids []int64) []readOutcome {
 	t.Helper()
+	return gatherBehindFirstWithin(context.Background(), t, p, c, ids)
+}
+
+// gatherBehindFirstWithin is gatherBehindFirst with reads of ids under ctx.
+func gatherBehindFirstWithin(ctx context.Context, t *testing.T, p *importsPortal, c *Client, ids []int64) []readOutcome {
+	t.Helper()
 	p.hold()
 	first := startRead(context.Background(), c, 1)
 	held := p.nextHeld(t)
 	reads := make([]<-chan readOutcome, len(ids))
 	for i, id := range ids {
-		reads[i] = startRead(context.Background(), c, id)
+		reads[i] = startRead(ctx, c, id)
 	}
 	awaitGathered(t, p, c, len(ids))
 	go releaseAll(t.Context(), p, held)

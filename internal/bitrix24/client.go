@@ -60,9 +60,11 @@ type Config struct {
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
 
-	// MaxRetries is how many times a failed request is sent again when the
-	// retry policy allows it; 0 never retries. DefaultMaxRetries suits a
-	// real portal.
+	// MaxRetries is how many times a request that met a fault (5xx, a
+	// gateway page, a drop, a timeout, an empty or truncated body) is sent
+	// again; 0 never retries one. The portal's rate limit does not count
+	// against it when ctx has a deadline: it is retried for as long as the
+	// deadline allows (see retry.go). DefaultMaxRetries suits a real portal.
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff
 	// between tries; 0 -> 1s and 30s.
@@ -85,15 +87,18 @@ type Config struct {
 }
 
 // Logger is how the client reports what it does (the provider bridges it to
-// tflog). Fields never contain secrets.
+// tflog). Fields never contain secrets. Info tells why a read is slowed
+// down (the portal's rate limit, its method time limit).
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
+	Info(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
 type nopLogger struct{}
 
 func (nopLogger) Debug(context.Context, string, map[string]any) {}
+func (nopLogger) Info(context.Context, string, map[string]any)  {}
 func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 
 // Client calls the REST methods of one portal. It is safe for concurrent use.
@@ -233,14 +238,23 @@ func (c *Client) Call(ctx context.Context, method string, params any) (*Response
 	if method == "" {
 		return nil, errors.New("bitrix24: method name is empty")
 	}
-	body := []byte("{}")
-	if params != nil {
-		var err error
-		if body, err = json.Marshal(params); err != nil {
-			return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
-		}
+	body, err := encodeParams(method, params)
+	if err != nil {
+		return nil, err
 	}
-	return c.callWithRetries(ctx, method, body)
+	return c.callWithRetries(ctx, method, body, retryState{})
+}
+
+// encodeParams is the JSON body of params.
+func encodeParams(method string, params any) ([]byte, error) {
+	if params == nil {
+		return []byte("{}"), nil
+	}
+	body, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
+	}
+	return body, nil
 }
 
 // send makes one request and decodes its answer.

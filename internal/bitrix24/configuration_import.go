@@ -74,7 +74,17 @@ func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (
 
 // getOne reads one import with a plain configuration.import.get request.
 func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64) (*ImportStatus, error) {
-	resp, err := s.client.Call(ctx, methodConfigurationImportGet, map[string]int64{"processId": processID})
+	return s.getOneAfter(ctx, processID, retryState{})
+}
+
+// getOneAfter is getOne for a read that has been tried st times already
+// (as a command in batches): its retries go on counting from there.
+func (s *ConfigurationImportService) getOneAfter(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
+	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.client.callWithRetries(ctx, methodConfigurationImportGet, body, st)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +104,23 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 		var apiErr *Error
 		if errors.As(err, &apiErr) {
 			apiErr.HTTPStatus = httpStatus
+			// As the envelope's errors are: the text is the portal's.
+			apiErr.Code = s.client.auth.Redact(apiErr.Code)
+			apiErr.Description = s.client.auth.Redact(apiErr.Description)
 		}
 		return nil, err
 	}
 
 	status.ProcessID = processID
 	status.Time = t
+	// The import's messages end up in error texts (ImportFailedError) and
+	// in state: the webhook code never does.
+	for _, list := range [][]ImportMessage{status.Notices, status.Errors, status.Exceptions} {
+		for i := range list {
+			list[i].Code = s.client.auth.Redact(list[i].Code)
+			list[i].Message = s.client.auth.Redact(list[i].Message)
+		}
+	}
 	return status, nil
 }
 

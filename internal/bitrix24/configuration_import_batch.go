@@ -98,6 +98,9 @@ type importRead struct {
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
 	err       error
+	expired   bool // err came from a request whose own context passed its deadline
+
+	retry retryState // the tries of its command in batches (see commandFailed)
 
 	// Guarded by the batcher's mutex.
 	notRun    int            // batch answers that left this read out
@@ -147,15 +150,13 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 	defer b.left()
 	select {
 	case <-read.done:
-		if errors.Is(read.err, context.DeadlineExceeded) {
-			if _, ok := ctx.Deadline(); ok {
-				// The shared request ran out at the latest of its callers'
-				// deadlines, so this caller's has passed too; its context
-				// may learn so a moment later, and callers tell a timeout
-				// from a failure by their own context.
-				<-ctx.Done()
-				return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
-			}
+		if read.expired {
+			// The shared request ran out at the latest of its callers'
+			// deadlines, so this caller's has passed too; its context
+			// may learn so a moment later, and callers tell a timeout
+			// from a failure by their own context.
+			<-ctx.Done()
+			return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
 		}
 		return read.status, read.err
 	case <-ctx.Done():
@@ -330,8 +331,8 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	defer cancel()
 
 	if len(groups) == 1 {
-		status, err := b.service.getOne(ctx, groups[0].processID)
-		b.finish(groups[0], status, err)
+		status, err := b.service.getOneAfter(ctx, groups[0].processID, groups[0].tries())
+		b.finish(ctx, groups[0], status, err)
 		return
 	}
 	b.sendBatch(ctx, groups)
@@ -395,6 +396,9 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 	for _, g := range groups {
 		cmd[batchKey(g.processID)] = methodConfigurationImportGet + "?processId=" + strconv.FormatInt(g.processID, 10)
 		reads += len(g.reads)
+		for _, r := range g.reads {
+			r.retry.attempts++
+		}
 	}
 	client.logger.Debug(ctx, "Reading configuration imports in one batch request", map[string]any{
 		"commands": len(groups),
@@ -404,7 +408,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
 	if err != nil {
 		for _, g := range groups {
-			b.finish(g, nil, err)
+			b.finish(ctx, g, nil, err)
 		}
 		return
 	}
@@ -417,12 +421,12 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 			Excerpt:    excerpt(resp.Result, client.auth.Redact),
 		}
 		for _, g := range groups {
-			b.finish(g, nil, err)
+			b.finish(ctx, g, nil, err)
 		}
 		return
 	}
 
-	var notRun []readGroup
+	var notRun, alone []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
@@ -431,14 +435,26 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 				t = commandTime
 			}
 			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
-			b.finish(g, status, err)
+			if err != nil {
+				// Inside the result, the error came with HTTP 200 as
+				// it would have in a plain request: judged alike.
+				b.commandFailed(g, err)
+				continue
+			}
+			b.finish(ctx, g, status, nil)
 		} else if raw, ok := answer.errors[key]; ok {
-			b.finish(g, nil, commandError(raw, resp.HTTPStatus, client.auth.Redact))
+			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
+			if needsPlainRead(cmdErr) {
+				alone = append(alone, g)
+				continue
+			}
+			b.commandFailed(g, cmdErr)
 		} else {
 			notRun = append(notRun, g)
 		}
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
+	b.sendAlone(ctx, alone)
 }
 
 // requeueNotRun puts reads a batch did not run at the head of the queue, to
@@ -466,26 +482,33 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	b.mu.Unlock()
 
 	for _, r := range failed {
-		r.err = &ResponseError{
+		b.finishRead(r, nil, &ResponseError{
 			Method:     methodConfigurationImportGet,
 			HTTPStatus: httpStatus,
 			Reason:     fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun),
-		}
-		close(r.done)
+		}, false)
 	}
 }
 
 // finish hands a group's answer to each of its reads; each gets its own
-// copy of the status.
-func (b *importGetBatcher) finish(g readGroup, status *ImportStatus, err error) {
+// copy of the status. ctx is the request's: whether it ran out is decided
+// from it, never from the shape of err (a connection attempt that timed out
+// looks like a deadline too).
+func (b *importGetBatcher) finish(ctx context.Context, g readGroup, status *ImportStatus, err error) {
+	expired := err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	for _, r := range g.reads {
-		if status != nil {
-			own := *status
-			r.status = &own
-		}
-		r.err = err
-		close(r.done)
+		b.finishRead(r, status, err, expired)
 	}
+}
+
+// finishRead hands one read its answer.
+func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err error, expired bool) {
+	if status != nil {
+		own := *status
+		r.status = &own
+	}
+	r.err, r.expired = err, expired
+	close(r.done)
 }
 
 // batchKey is the command key of a process id. It is not numeric: the

@@ -35,6 +35,11 @@
 //     description, and a key in neither was not run and goes into the next
 //     request (a read left out three times fails). Empty parts arrive as []
 //     and parts with keys 0..n-1 as lists; both are read.
+//   - A command's error meets the retry policy of a plain request: a
+//     transient one queues that read again after the backoff, counted as
+//     a plain retry would be; OPERATION_TIME_LIMIT and codes the policy does
+//     not know send the read alone, as a plain request, whose answer
+//     decides (see configuration_import_retry.go).
 //   - The batch goes through Call, so the rate limit and the retry policy
 //     apply to it as to any read; when it fails for good, every caller in it
 //     gets that error.

@@ -4,14 +4,10 @@
 package bitrix24
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -120,59 +116,6 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
-// TransportError means the request got no answer: DNS, a refused or reset
-// connection, a certificate the machine does not trust, one request timing
-// out. Its text is redacted: net/http's *url.Error quotes the request URL,
-// which carries the webhook code.
-//
-// When the caller's context ends, Call returns the context's error instead.
-type TransportError struct {
-	Method string
-	Err    error
-
-	redact func(string) string
-}
-
-func (e *TransportError) Error() string {
-	msg := e.Method + ": request failed"
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	if e.redact != nil {
-		msg = e.redact(msg)
-	}
-	return msg
-}
-
-func (e *TransportError) Unwrap() error {
-	return e.Err
-}
-
-// CertificateProblem reports whether the portal's TLS certificate was
-// refused: no retry fixes that, trusting the right CA does.
-func (e *TransportError) CertificateProblem() bool {
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		invalid          x509.CertificateInvalidError
-		hostname         x509.HostnameError
-		verification     *tls.CertificateVerificationError
-	)
-	return errors.As(e.Err, &unknownAuthority) || errors.As(e.Err, &invalid) ||
-		errors.As(e.Err, &hostname) || errors.As(e.Err, &verification)
-}
-
-// Unreachable reports whether nothing could be reached at the portal's
-// address: its name does not resolve, or nothing listens there. Before any
-// answer that means a wrong URL; once the portal has answered, a blip.
-func (e *TransportError) Unreachable() bool {
-	var dnsErr *net.DNSError
-	if errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound {
-		return true
-	}
-	return errors.Is(e.Err, syscall.ECONNREFUSED) || errors.Is(e.Err, syscall.EHOSTUNREACH) ||
-		errors.Is(e.Err, syscall.ENETUNREACH)
-}
-
 // requestTimeoutError replaces the context.DeadlineExceeded that net/http
 // reports when Config.RequestTimeout cuts a request: the caller's own deadline
 // did not pass, so the error must not look as if it had.
@@ -210,9 +153,11 @@ var permanentCodes = map[string]bool{
 // IsTransient reports whether err is a failure that the same read may not
 // meet again after a short pause: a dropped connection or a request timeout,
 // a gateway error page (5xx or 429), an empty or truncated body, the rate
-// limit, a passing server error. Authentication, access and "not found"
-// errors, a time limit, an untrusted certificate, an address where nothing
-// answers, and the end of the caller's context are not transient.
+// limit, a passing server error, a connection attempt without a reply.
+// Authentication, access and "not found" errors, a time limit, an untrusted
+// certificate, a failed TLS handshake, plain HTTP on an https address, an
+// address where nothing answers, and the end of the caller's context are
+// not transient.
 //
 // It looks through wrapped errors.
 func IsTransient(err error) bool {
@@ -243,21 +188,13 @@ func IsTransient(err error) bool {
 	}
 
 	var transportErr *TransportError
-	return errors.As(err, &transportErr) && !transportErr.CertificateProblem() && !transportErr.Unreachable()
-}
-
-// IsCertificateError reports whether err is the portal's TLS certificate
-// being refused, so that callers can point the user at the CA to trust.
-func IsCertificateError(err error) bool {
-	var transportErr *TransportError
-	return errors.As(err, &transportErr) && transportErr.CertificateProblem()
-}
-
-// IsUnreachable reports whether err is nothing answering at the portal's
-// address (see TransportError.Unreachable).
-func IsUnreachable(err error) bool {
-	var transportErr *TransportError
-	return errors.As(err, &transportErr) && transportErr.Unreachable()
+	if errors.As(err, &transportErr) {
+		switch transportErr.Problem() {
+		case ProblemNoAnswer, ProblemConnectTimeout:
+			return true
+		}
+	}
+	return false
 }
 
 // authCodes are the portal errors that mean the credentials are wrong, have

@@ -48,7 +48,8 @@ type PollErrorEvent struct {
 // start of the previous poll; when ctx has a deadline, the poll that would
 // come after it comes just before it instead. Each poll is a Call, with its
 // retries. A failure that remains transient (IsTransient, or an unreachable
-// portal that has answered before) is reported through OnPollError and the
+// portal that has answered before; a connection attempt without a reply
+// only once the portal has answered) is reported through OnPollError and the
 // next poll comes on schedule; any other error ends the wait at once,
 // wrapped (errors.As still finds *Error).
 //
@@ -118,7 +119,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 			<-ctx.Done() // at the deadline, or a moment after it
 			return nil, gaveUp()
-		case IsTransient(err), IsUnreachable(err) && s.client.answered.Load():
+		case s.client.pollMayGoOn(err):
 			w.LastErr = err
 			if opts.OnPollError != nil {
 				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})

@@ -41,7 +41,8 @@ func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitF
 		}
 	}
 	f.portal = newTestPortal(t, timed...)
-	f.client = f.portal.Client()
+	// The client backs off on the wait's clock.
+	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock = f.clock })
 	return f
 }
 
@@ -272,7 +273,7 @@ func TestWait_Timeout(t *testing.T) {
 }
 
 func TestWait_TimeoutWithoutASuccessfulPoll(t *testing.T) {
-	f := newWaitFixture(t, true, reply(http.StatusServiceUnavailable, answerQueryLimit))
+	f := newWaitFixture(t, true, reply(http.StatusInternalServerError, `{"error":"INTERNAL_SERVER_ERROR","error_description":"Internal server error"}`))
 	ctx := f.clock.WithDeadline(context.Background(), 90*time.Second)
 
 	_, err := f.wait(ctx, time.Minute)
@@ -287,7 +288,7 @@ func TestWait_TimeoutWithoutASuccessfulPoll(t *testing.T) {
 		t.Errorf("polls at %v, want %v", got, want)
 	}
 	want := "gave up waiting for configuration import 42 after 1m30s and 3 polls: no poll succeeded; the last poll failed: " +
-		"configuration.import.get: QUERY_LIMIT_EXCEEDED: Too many requests (HTTP 503)"
+		"configuration.import.get: INTERNAL_SERVER_ERROR: Internal server error (HTTP 500)"
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}

@@ -146,6 +146,9 @@ type Request struct {
 	Fault        bool   // an injected fault answered it, or changed or delayed its answer
 	Ran          bool   // the method ran (its effects happened), whatever the client got
 	RateLimited  bool   // the rate limit refused it (HTTP 503 QUERY_LIMIT_EXCEEDED); the method did not run
+	// CommandFaults counts the commands of a batch that got an injected
+	// command fault (InjectCommandFault) instead of running.
+	CommandFaults int
 }
 
 // Outcome is what the client got for one request, for tests that count.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -24,6 +25,10 @@ type Fault struct {
 	ContentType string // "" -> application/json; charset=utf-8
 	Body        string
 	Count       int // how many calls get it; 0 -> 1
+	// For makes it answer every call, for this long from the first call
+	// it answers (on the portal's clock), instead of Count calls: a
+	// portal whose budget another integration holds for a minute.
+	For time.Duration
 
 	AfterCall bool // run the method first, then answer with the fault: the answer is lost
 	// PassThrough runs the method and sends its own answer, changed only by
@@ -44,6 +49,7 @@ type queuedFault struct {
 	method string
 	fault  Fault
 	left   int
+	until  time.Time // with Fault.For: set by the first call it answers
 }
 
 // InjectFault makes the next f.Count calls of method (lower-case, without
@@ -61,6 +67,10 @@ func (p *Portal) InjectFault(method string, f Fault) {
 
 // takeFaultLocked consumes one use of the first fault matching method.
 func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
+	now := p.now()
+	p.faults = slices.DeleteFunc(p.faults, func(q queuedFault) bool {
+		return !q.until.IsZero() && !now.Before(q.until)
+	})
 	for _, wanted := range []string{method, ""} {
 		for i := range p.faults {
 			q := &p.faults[i]
@@ -68,6 +78,12 @@ func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
 				continue
 			}
 			f := q.fault
+			if f.For > 0 {
+				if q.until.IsZero() {
+					q.until = now.Add(f.For)
+				}
+				return f, true
+			}
 			q.left--
 			if q.left == 0 {
 				p.faults = append(p.faults[:i], p.faults[i+1:]...)

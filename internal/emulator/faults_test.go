@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -224,4 +225,64 @@ func TestOperationTimeLimitFor_ResetsAfterEachAnswer(t *testing.T) {
 func TestOperationTimeLimit_HasNoTimeBlock(t *testing.T) {
 	assertJSON(t, "body", OperationTimeLimit().Body,
 		`{"error":"OPERATION_TIME_LIMIT","error_description":"Method is blocked due to operation time limit."}`)
+}
+
+// A fault with For answers every call for that long from the first it
+// answers, then the portal answers again.
+func TestInjectFault_window(t *testing.T) {
+	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	p := New(Config{Now: clock.Now, AgentPeriod: -1})
+	f := QueryLimitExceeded()
+	f.For = time.Minute
+	p.InjectFault("", f)
+	call := func() Request {
+		p.handle(route{webhook: true, userID: "1", code: DefaultWebhookCode, method: "server.time"}, newPHPArray(), clock.Now(), true)
+		requests := p.Requests()
+		return requests[len(requests)-1]
+	}
+	for range 3 {
+		if r := call(); !r.Fault {
+			t.Fatal("a call inside the window was answered")
+		}
+		clock.Add(25 * time.Second)
+	}
+	if r := call(); r.Fault || !r.Ran {
+		t.Errorf("a call after the window: %+v", r)
+	}
+}
+
+// A command fault answers one command inside a batch with its error while
+// the others run; it then sticks to that command's process id for its
+// Count, in a batch or in a plain request.
+func TestInjectCommandFault(t *testing.T) {
+	p := New(Config{AgentPeriod: -1})
+	a := p.CreateProcess(Script{Sections: []string{"CRM_STATUS"}})
+	b := p.CreateProcess(Script{Sections: []string{"CRM_STATUS"}})
+	f := InternalServerError()
+	f.Count = 2
+	p.InjectCommandFault("configuration.import.get", f)
+	hook := route{webhook: true, userID: "1", code: DefaultWebhookCode}
+	batch := func() *phpArray {
+		params := decodeJSONOrdered([]byte(fmt.Sprintf(`{"halt":0,"cmd":{"a":"configuration.import.get?processId=%d","b":"configuration.import.get?processId=%d"}}`, a, b)))
+		hook.method = "batch"
+		ans := p.handle(hook, params.(*phpArray), time.Now(), true)
+		return decodeJSONOrdered(ans.body).(*phpArray).child("result")
+	}
+	first := batch()
+	if first.child("result_error").len() != 1 || first.child("result").len() != 1 {
+		t.Fatalf("first batch: %s", mustJSON(first))
+	}
+	failedKey := first.child("result_error").keys[0]
+	failedID := map[string]int64{"a": a, "b": b}[failedKey]
+	hook.method = "configuration.import.get"
+	ans := p.handle(hook, decodeJSONOrdered([]byte(fmt.Sprintf(`{"processId":%d}`, failedID))).(*phpArray), time.Now(), true)
+	if ans.status != http.StatusInternalServerError {
+		t.Errorf("the plain read of the failed id: HTTP %d, want the fault's 500", ans.status)
+	}
+	if second := batch(); second.child("result_error").len() != 0 {
+		t.Errorf("the fault outlived its count: %s", mustJSON(second))
+	}
+	if got := p.Requests()[0].CommandFaults; got != 1 {
+		t.Errorf("CommandFaults = %d, want 1", got)
+	}
 }

@@ -139,6 +139,9 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 		authErr = errHTTPSRequired
 	}
 	fault, faulted := p.takeFaultLocked(rt.method)
+	if !faulted {
+		fault, faulted = p.takeCommandFaultLocked(rt.method, processIDOf(params), false)
+	}
 	req := Request{At: start, Method: rt.method, Params: plainParams(params), Authorized: authErr == nil, Fault: faulted}
 
 	var ans answer
@@ -172,7 +175,9 @@ func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.
 		return errorAnswer(authErr)
 	}
 	callStart := p.now()
+	p.commandFaultsServed = 0
 	result, resultStatus, err := p.callLocked(method, params)
+	req.CommandFaults = p.commandFaultsServed
 	if err != nil {
 		return errorAnswer(err)
 	}
@@ -340,6 +345,7 @@ func (p *Portal) batchLocked(params *phpArray) *phpArray {
 	for i, key := range cmds.keys {
 		var result any
 		var callErr *apiError
+		var faultErr *phpArray // an injected command fault's error
 		line, _ := cmds.vals[key].(string)
 		methodPart, query, _ := strings.Cut(line, "?")
 		method := normalizeMethod(methodPart)
@@ -350,10 +356,19 @@ func (p *Portal) batchLocked(params *phpArray) *phpArray {
 		case method == "batch":
 			callErr = errBatchNotAllowed
 		default:
-			result, _, callErr = p.callLocked(method, parsePHPQuery(query))
+			cmdParams := parsePHPQuery(query)
+			if f, ok := p.takeCommandFaultLocked(method, processIDOf(cmdParams), true); ok {
+				p.commandFaultsServed++
+				faultErr = f.commandError()
+				break
+			}
+			result, _, callErr = p.callLocked(method, cmdParams)
 		}
-		if callErr != nil {
-			errs.set(key, obj("error", callErr.code, "error_description", callErr.description))
+		if callErr != nil || faultErr != nil {
+			if faultErr == nil {
+				faultErr = obj("error", callErr.code, "error_description", callErr.description)
+			}
+			errs.set(key, faultErr)
 			if halt {
 				break
 			}

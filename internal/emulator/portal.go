@@ -54,16 +54,19 @@ type Portal struct {
 	manifests   map[string]bool
 	httpsOnly   bool
 
-	mu         sync.Mutex
-	webhooks   map[string]*webhook // by code
-	processes  map[int64]*process
-	order      []int64 // process ids in creation order
-	nextID     int64
-	requests   []Request
-	faults     []queuedFault
-	nextScript []Script
-	operating  map[string]*operatingTime // by method
-	bucket     leakyBucket
+	mu            sync.Mutex
+	webhooks      map[string]*webhook // by code
+	processes     map[int64]*process
+	order         []int64 // process ids in creation order
+	nextID        int64
+	requests      []Request
+	faults        []queuedFault
+	commandFaults []queuedCommandFault
+	// commandFaultsServed counts the command faults of the batch running.
+	commandFaultsServed int
+	nextScript          []Script
+	operating           map[string]*operatingTime // by method
+	bucket              leakyBucket
 
 	started bool
 	closed  bool

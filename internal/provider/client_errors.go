@@ -17,38 +17,82 @@ import (
 // timeoutAttribute names the setting that bounds the wait: timeouts.read for
 // the data source, timeouts.create for the resource.
 func addClientError(diags *diag.Diagnostics, processID int64, err error, timeoutAttribute string) {
+	summary, advice := describeClientError(processID, err, timeoutAttribute)
+	detail := err.Error()
+	if advice != "" {
+		detail += "\n\n" + advice
+	}
+	if hint := retryHint(err, timeoutAttribute); hint != "" {
+		detail += "\n\n" + hint
+	}
+	diags.AddError(summary, detail)
+}
+
+// describeClientError names the failure and says what fixes it.
+func describeClientError(processID int64, err error, timeoutAttribute string) (summary, advice string) {
 	var (
 		waitErr  *bitrix24.WaitError
 		limitErr *bitrix24.RateLimitError
 		apiErr   *bitrix24.Error
 	)
+	checkURL := "Check the host and port in webhook_url (or " + envWebhookURL + ")."
+	problem, isTransport := bitrix24.TransportProblemOf(err)
 	switch {
 	case errors.As(err, &waitErr) && waitErr.Cancelled:
-		diags.AddError("Waiting for the configuration import was cancelled", err.Error())
+		return "Waiting for the configuration import was cancelled", ""
 	case errors.As(err, &waitErr):
-		diags.AddError("Timed out waiting for the configuration import", err.Error()+
-			"\n\nRaise "+timeoutAttribute+" if the import is still making progress: an import takes about "+
-			"5 + 2 × sections + files minutes.")
+		return "Timed out waiting for the configuration import",
+			"Raise " + timeoutAttribute + " if the import is still making progress: an import takes about " +
+				"5 + 2 × sections + files minutes."
 	case bitrix24.IsAuthError(err):
-		diags.AddError("Bitrix24 refused the credentials", err.Error()+
-			"\n\nCheck that webhook_url (or "+envWebhookURL+") is the URL of an active incoming webhook "+
-			"with the configuration.import scope.")
-	case bitrix24.IsCertificateError(err):
-		diags.AddError("Bitrix24 portal certificate not trusted", err.Error()+
-			"\n\nIf the portal's certificate comes from an internal CA, as on-premise portals' often do, set the "+
-			"provider's ca_cert_pem (or "+envCACertPEM+") to that CA's PEM certificate. Verification cannot be switched off.")
-	case bitrix24.IsUnreachable(err):
-		diags.AddError("Bitrix24 portal unreachable", err.Error()+
-			"\n\nNothing answered at the portal's address. Check the host and port in webhook_url (or "+envWebhookURL+").")
+		return "Bitrix24 refused the credentials",
+			"Check that webhook_url (or " + envWebhookURL + ") is the URL of an active incoming webhook " +
+				"with the configuration.import scope."
+	case isTransport && problem == bitrix24.ProblemCertificate:
+		return "Bitrix24 portal certificate not trusted",
+			"If the portal's certificate comes from an internal CA, as on-premise portals' often do, set the " +
+				"provider's ca_cert_pem (or " + envCACertPEM + ") to that CA's PEM certificate. Verification cannot be switched off."
+	case isTransport && problem == bitrix24.ProblemPlainHTTP:
+		return "Bitrix24 portal answered plain HTTP on an https address",
+			"The portal answered plain HTTP on an https address: check the scheme and port in webhook_url (or " +
+				envWebhookURL + "). The portal's HTTPS port is usually 443; a plain-HTTP port such as 80 cannot serve https://."
+	case isTransport && problem == bitrix24.ProblemTLSHandshake:
+		return "TLS handshake with the Bitrix24 portal failed",
+			"The portal, or a proxy in front of it, refused the TLS connection. Check that the port in webhook_url (or " +
+				envWebhookURL + ") is the portal's HTTPS port, and that the portal accepts TLS 1.2 or later. No retry fixes this."
+	case isTransport && problem == bitrix24.ProblemUnknownHost:
+		return "Bitrix24 portal host not found",
+			"The host name in webhook_url does not resolve. " + checkURL
+	case isTransport && problem == bitrix24.ProblemConnectionRefused:
+		return "Bitrix24 portal refused the connection",
+			"The host answered, but nothing accepts connections on that port. " + checkURL
+	case isTransport && problem == bitrix24.ProblemConnectTimeout:
+		return "Bitrix24 portal did not answer the connection attempt",
+			"No reply came to the connection attempts: a firewall or proxy may drop them, or the host is down. " + checkURL +
+				" Check also that this machine may reach the portal (a proxy in HTTPS_PROXY, firewall rules)."
 	case errors.As(err, &limitErr):
-		diags.AddError("Client-side rate limit reached before the deadline", err.Error()+
-			"\n\nMany reads share the provider's rate_limit. Raise "+timeoutAttribute+", or rate_limit and rate_burst "+
-			"if the portal's plan allows more (Enterprise: 5 and 250).")
+		return "Client-side rate limit reached before the deadline",
+			"Many reads share the provider's rate_limit. Raise " + timeoutAttribute + ", or rate_limit and rate_burst " +
+				"if the portal's plan allows more (Enterprise: 5 and 250)."
 	case errors.As(err, &apiErr) && apiErr.HasCode(bitrix24.ErrorCodeOperationTimeLimit):
-		diags.AddError("Bitrix24 method time limit reached", err.Error()+
-			"\n\nThe portal blocks a method for the rest of its 10-minute window once calls of it used up their "+
-			"execution time. Run again after the time given, or raise "+timeoutAttribute+" so that the provider waits for it.")
-	default:
-		diags.AddError(fmt.Sprintf("Unable to read configuration import %d", processID), err.Error())
+		return "Bitrix24 method time limit reached",
+			"The portal blocks a method for the rest of its 10-minute window once calls of it used up their " +
+				"execution time. Run again after the time given, or raise " + timeoutAttribute + " so that the provider waits for it."
 	}
+	return fmt.Sprintf("Unable to read configuration import %d", processID), ""
+}
+
+// retryHint says which setting would have let the client try longer, when
+// it gave up on a failure it was retrying.
+func retryHint(err error, timeoutAttribute string) string {
+	var retryErr *bitrix24.RetryError
+	if !errors.As(err, &retryErr) {
+		return ""
+	}
+	if retryErr.Deadline {
+		return "The provider stopped trying because its next try would have come after " + timeoutAttribute +
+			". Raise " + timeoutAttribute + " to let the read wait longer for a busy portal."
+	}
+	return fmt.Sprintf("The provider tried %d times. Raise max_retries (or %s; at most %d) to try more often.",
+		retryErr.Attempts, envMaxRetries, maxMaxRetries)
 }

@@ -325,7 +325,7 @@ func TestAccConfigurationImportDataSource_unreachablePortal(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	url := portal.webhookURL()
 	portal.server.Close()
-	check := &redactedErrorCheck{want: expectError(`Bitrix24 portal unreachable.*Check the host and port in webhook_url`), secret: testWebhookCode}
+	check := &redactedErrorCheck{want: expectError(`Bitrix24 portal refused the connection.*Check the host and port in webhook_url`), secret: testWebhookCode}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactories(),
 		ErrorCheck:               check.check,

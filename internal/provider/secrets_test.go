@@ -30,6 +30,10 @@ func (l leakyLogger) Debug(ctx context.Context, msg string, _ map[string]any) {
 	tflog.Debug(ctx, msg+" "+l.url, map[string]any{"url": l.url})
 }
 
+func (l leakyLogger) Info(ctx context.Context, msg string, fields map[string]any) {
+	l.Debug(ctx, msg, fields)
+}
+
 func (l leakyLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
 	l.Debug(ctx, msg, fields)
 }

@@ -6,7 +6,7 @@
 //	bitrix24-emulator [-listen 127.0.0.1:0] [-agent-period 60s] [-user 1] [-code CODE]
 //	                  [-scenario none|demo|failing|finished] [-ready-file PATH] [-cloud]
 //	                  [-rate-limit off|standard|enterprise] [-tls -ca-file PATH]
-//	                  [-fault METHOD=KIND[*COUNT]]...
+//	                  [-fault METHOD=KIND[*COUNT|@DURATION]]...
 //
 // When it listens it prints the webhook URL and the scenario's process id
 // on stdout and, with -ready-file, writes them atomically as JSON
@@ -30,7 +30,10 @@
 // to the method's URL, without its query), bom (the real answer behind a
 // byte-order mark), empty (200 with no body), hangup (connection closed),
 // truncated (JSON cut short) or slow:DURATION (the real answer, late), e.g.
-// -fault configuration.import.get=502*2.
+// -fault configuration.import.get=502*2. With @DURATION instead of *COUNT
+// the fault answers every call for that long from the first it answers, e.g.
+// -fault '*=503-limit@60s' for a portal whose budget another integration
+// holds for a minute.
 package main
 
 import (

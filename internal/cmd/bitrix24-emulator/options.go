@@ -69,7 +69,7 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 	})
 	fs.BoolVar(&opts.tls, "tls", false, "serve HTTPS with a certificate from a CA generated at start (needs -ca-file)")
 	fs.StringVar(&opts.caFile, "ca-file", "", "with -tls, write the CA certificate (PEM) to `PATH` for clients to trust")
-	fs.Func("fault", "script a fault at start, `METHOD=KIND[*COUNT]` (METHOD * for any); repeatable. KIND: "+strings.Join(faultKindNames(), ", "), func(s string) error {
+	fs.Func("fault", "script a fault at start, `METHOD=KIND[*COUNT|@DURATION]` (METHOD * for any; @DURATION: every call for that long from the first); repeatable. KIND: "+strings.Join(faultKindNames(), ", "), func(s string) error {
 		spec, err := parseFaultSpec(s)
 		if err == nil {
 			opts.faults = append(opts.faults, spec)
@@ -106,13 +106,14 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 type faultSpec struct {
 	method string // "" for any method
 	count  int
+	window time.Duration // every call for this long from the first, instead of count calls
 	make   func(webhookURL, method string) emulator.Fault
 }
 
 // fault is the fault to inject once the webhook URL is known.
 func (s faultSpec) fault(webhookURL string) emulator.Fault {
 	f := s.make(webhookURL, s.method)
-	f.Count = s.count
+	f.Count, f.For = s.count, s.window
 	return f
 }
 
@@ -140,18 +141,26 @@ func faultKindNames() []string {
 	return []string{"502", "504", "500", "503-limit", "429-time", "429-waf", "redirect", "bom", "empty", "hangup", "truncated", slowPrefix + "DURATION"}
 }
 
-// parseFaultSpec reads METHOD=KIND[*COUNT], e.g.
-// configuration.import.get=502*2 or server.time=slow:3s.
+// parseFaultSpec reads METHOD=KIND[*COUNT|@DURATION], e.g.
+// configuration.import.get=502*2, server.time=slow:3s or *=503-limit@60s
+// (every call for 60 s from the first).
 func parseFaultSpec(s string) (faultSpec, error) {
 	method, rest, ok := strings.Cut(s, "=")
 	if !ok || method == "" {
-		return faultSpec{}, errors.New("want METHOD=KIND[*COUNT], e.g. configuration.import.get=502*2")
+		return faultSpec{}, errors.New("want METHOD=KIND[*COUNT|@DURATION], e.g. configuration.import.get=502*2")
 	}
 	if method == "*" {
 		method = ""
 	}
 	spec := faultSpec{method: method, count: 1}
 	kind := rest
+	if k, windowText, found := strings.Cut(rest, "@"); found {
+		d, err := time.ParseDuration(windowText)
+		if err != nil || d <= 0 {
+			return faultSpec{}, fmt.Errorf("window %q: want a positive duration such as 60s", windowText)
+		}
+		kind, spec.window = k, d
+	}
 	if k, countText, found := strings.Cut(rest, "*"); found {
 		count, err := strconv.Atoi(countText)
 		if err != nil || count < 1 {

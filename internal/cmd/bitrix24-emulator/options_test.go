@@ -37,6 +37,7 @@ func TestParseFaultSpec_Good(t *testing.T) {
 		{"*=hangup*5", "", 5, 0, func(f emulator.Fault) bool { return f.Hangup }},
 		{"server.time=truncated", "server.time", 1, 200, nil},
 		{"server.time=slow:1.5s*2", "server.time", 2, 0, func(f emulator.Fault) bool { return f.PassThrough && f.Delay == 1500*time.Millisecond }},
+		{"*=503-limit@60s", "", 1, 503, func(f emulator.Fault) bool { return f.For == time.Minute }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -57,8 +58,8 @@ func TestParseFaultSpec_Good(t *testing.T) {
 
 func TestParseFaultSpec_Bad(t *testing.T) {
 	tests := []struct{ spec, wantErr string }{
-		{"server.time", "want METHOD=KIND[*COUNT]"},
-		{"=502", "want METHOD=KIND[*COUNT]"},
+		{"server.time", "want METHOD=KIND[*COUNT|@DURATION]"},
+		{"=502", "want METHOD=KIND[*COUNT|@DURATION]"},
 		{"server.time=", `unknown fault kind "": want one of 502, 504,`},
 		{"server.time=418", `unknown fault kind "418"`},
 		{"server.time=502*0", `count "0": want a positive whole number`},
@@ -69,6 +70,8 @@ func TestParseFaultSpec_Bad(t *testing.T) {
 		{"server.time=slow:", `slow "": want a positive duration`},
 		{"server.time=slow:soon", `slow "soon"`},
 		{"server.time=slow:-1s", `slow "-1s"`},
+		{"*=503-limit@", `window "": want a positive duration`},
+		{"*=503-limit@soon", `window "soon"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {

@@ -1,0 +1,171 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// TransportError means the request got no answer: DNS, a refused, timed-out
+// or reset connection, a TLS handshake that failed, one request timing out.
+// Its text is redacted: net/http's *url.Error quotes the request URL, which
+// carries the webhook code. Problem says which of these it was.
+//
+// When the caller's context ends, Call returns the context's error instead.
+type TransportError struct {
+	Method string
+	Err    error
+
+	redact func(string) string
+}
+
+func (e *TransportError) Error() string {
+	msg := e.Method + ": request failed"
+	if cause := e.Problem().cause(); cause != "" {
+		msg += ": " + cause
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.redact != nil {
+		msg = e.redact(msg)
+	}
+	return msg
+}
+
+func (e *TransportError) Unwrap() error {
+	return e.Err
+}
+
+// TransportProblem is why a request got no answer. Callers turn it into
+// advice: each one has a different fix.
+type TransportProblem int
+
+const (
+	// ProblemNoAnswer: the connection was dropped or reset, or the request
+	// timed out. Worth another try.
+	ProblemNoAnswer TransportProblem = iota
+	// ProblemUnknownHost: the portal's host name does not resolve.
+	ProblemUnknownHost
+	// ProblemConnectionRefused: the host refused the connection (nothing
+	// listens on the port), or no route leads to it.
+	ProblemConnectionRefused
+	// ProblemConnectTimeout: the connection attempt got no reply at all, as
+	// when a firewall silently drops it. Worth another try.
+	ProblemConnectTimeout
+	// ProblemCertificate: the portal's certificate is not trusted.
+	ProblemCertificate
+	// ProblemPlainHTTP: an https address answered plain HTTP: the scheme
+	// or the port is wrong.
+	ProblemPlainHTTP
+	// ProblemTLSHandshake: the other side refused the TLS handshake with an
+	// alert, or answered with something that is not TLS.
+	ProblemTLSHandshake
+)
+
+// cause is the problem in words, for the error text; "" where the wrapped
+// error says it well enough.
+func (p TransportProblem) cause() string {
+	switch p {
+	case ProblemUnknownHost:
+		return "the portal's host name does not resolve"
+	case ProblemConnectionRefused:
+		return "the portal's host refused the connection"
+	case ProblemConnectTimeout:
+		return "no reply to the connection attempt (a firewall may drop it)"
+	case ProblemPlainHTTP:
+		return "the portal answered plain HTTP on an https address"
+	case ProblemTLSHandshake:
+		return "the TLS handshake with the portal failed"
+	}
+	return ""
+}
+
+// Problem says why the request got no answer.
+func (e *TransportError) Problem() TransportProblem {
+	var (
+		unknownAuthority x509.UnknownAuthorityError
+		invalid          x509.CertificateInvalidError
+		hostname         x509.HostnameError
+		verification     *tls.CertificateVerificationError
+		recordHeader     tls.RecordHeaderError
+		alert            tls.AlertError
+		dnsErr           *net.DNSError
+		opErr            *net.OpError
+	)
+	switch {
+	case errors.As(e.Err, &unknownAuthority), errors.As(e.Err, &invalid),
+		errors.As(e.Err, &hostname), errors.As(e.Err, &verification):
+		return ProblemCertificate
+	case errors.Is(e.Err, http.ErrSchemeMismatch):
+		return ProblemPlainHTTP
+	case errors.As(e.Err, &recordHeader), errors.As(e.Err, &alert), isTLSAlert(e.Err):
+		return ProblemTLSHandshake
+	case errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound:
+		return ProblemUnknownHost
+	case errors.Is(e.Err, syscall.ECONNREFUSED), errors.Is(e.Err, syscall.EHOSTUNREACH),
+		errors.Is(e.Err, syscall.ENETUNREACH):
+		return ProblemConnectionRefused
+	case errors.As(e.Err, &opErr) && opErr.Op == "dial" && opErr.Timeout():
+		// Only the dial's own timeout: Config.RequestTimeout cutting a
+		// dial is reported as a request timeout (see requestFailed).
+		return ProblemConnectTimeout
+	}
+	return ProblemNoAnswer
+}
+
+// isTLSAlert reports whether err is an alert the other side sent: crypto/tls
+// wraps it, in a type of its own, in a *net.OpError "remote error".
+func isTLSAlert(err error) bool {
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "remote error" && opErr.Err != nil &&
+		strings.HasPrefix(opErr.Err.Error(), "tls: ")
+}
+
+// CertificateProblem reports whether the portal's TLS certificate was
+// refused: no retry fixes that, trusting the right CA does.
+func (e *TransportError) CertificateProblem() bool {
+	return e.Problem() == ProblemCertificate
+}
+
+// Unreachable reports whether nothing could be reached at the portal's
+// address: its name does not resolve, or nothing listens there. Before any
+// answer that means a wrong URL; once the portal has answered, a blip.
+func (e *TransportError) Unreachable() bool {
+	switch e.Problem() {
+	case ProblemUnknownHost, ProblemConnectionRefused:
+		return true
+	}
+	return false
+}
+
+// TransportProblemOf returns the problem of a *TransportError in err's
+// chain; ok is false when there is none.
+func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
+	var transportErr *TransportError
+	if !errors.As(err, &transportErr) {
+		return 0, false
+	}
+	return transportErr.Problem(), true
+}
+
+// IsCertificateError reports whether err is the portal's TLS certificate
+// being refused, so that callers can point the user at the CA to trust.
+func IsCertificateError(err error) bool {
+	problem, ok := TransportProblemOf(err)
+	return ok && problem == ProblemCertificate
+}
+
+// IsUnreachable reports whether err is nothing answering at the portal's
+// address (see TransportError.Unreachable).
+func IsUnreachable(err error) bool {
+	var transportErr *TransportError
+	return errors.As(err, &transportErr) && transportErr.Unreachable()
+}

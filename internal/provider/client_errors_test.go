@@ -1,0 +1,59 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+type dialTimeout struct{}
+
+func (dialTimeout) Error() string { return "i/o timeout" }
+func (dialTimeout) Timeout() bool { return true }
+
+// Each connection problem gets a diagnostic of its own, naming it and
+// what to check; an error after retries names the setting that allows
+// more.
+func TestAddClientError_connectionProblems(t *testing.T) {
+	transport := func(err error) error {
+		return &bitrix24.TransportError{Method: "configuration.import.get", Err: &net.OpError{Op: "dial", Net: "tcp", Err: err}}
+	}
+	tests := []struct {
+		name          string
+		err           error
+		summary, text string
+	}{
+		{"unknown host", transport(&net.DNSError{Err: "no such host", Name: "portal.invalid", IsNotFound: true}),
+			"Bitrix24 portal host not found", "does not resolve"},
+		{"refused", transport(os.NewSyscallError("connect", syscall.ECONNREFUSED)),
+			"Bitrix24 portal refused the connection", "nothing accepts connections on that port"},
+		{"connect timeout", transport(dialTimeout{}),
+			"Bitrix24 portal did not answer the connection attempt", "a firewall or proxy may drop them"},
+		{"plain HTTP on https", &bitrix24.TransportError{Method: "configuration.import.get", Err: http.ErrSchemeMismatch},
+			"Bitrix24 portal answered plain HTTP on an https address", "check the scheme and port in webhook_url"},
+		{"after retries", &bitrix24.RetryError{Attempts: 6, MaxRetries: 5, Err: transport(dialTimeout{})},
+			"Bitrix24 portal did not answer the connection attempt", "gave up after 6 attempts (max_retries = 5)\n\nNo reply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var diags diag.Diagnostics
+			addClientError(&diags, 7, tt.err, "timeouts.read")
+			if len(diags) != 1 || diags[0].Summary() != tt.summary || !strings.Contains(diags[0].Detail(), tt.text) {
+				t.Fatalf("diagnostics %v", diags)
+			}
+			if _, retried := tt.err.(*bitrix24.RetryError); retried != strings.Contains(diags[0].Detail(), "Raise max_retries") {
+				t.Errorf("detail %q: the max_retries hint belongs to errors after retries only", diags[0].Detail())
+			}
+		})
+	}
+}

@@ -78,11 +78,14 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		return w
 	}
 
-	var round *pollRound // nil: the wait polls on its own schedule
+	var round, moments *pollRound // nil: the wait polls on its own schedule
 	if s.batcher != nil {
 		round = s.batcher.joinRounds(opts.PollInterval, started)
 		defer s.batcher.leaveRounds(round)
+		moments = s.batcher.joinMoments()
+		defer s.batcher.leaveRounds(moments)
 	}
+	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
 
 	lastPollDone := false
@@ -99,6 +102,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 		switch {
 		case err == nil:
+			rhythm.observe(clock.Now(), status)
 			w.Last, w.LastErr = status, nil
 			if opts.OnPoll != nil {
 				opts.OnPoll(PollEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Status: status})
@@ -131,7 +135,12 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			return nil, gaveUp()
 		}
 		next := pollStarted.Add(opts.PollInterval)
-		if round != nil {
+		if at, kind, ok := rhythm.plan(); ok && err == nil {
+			next = at
+			if kind == pollRhythm && moments != nil {
+				next, slot = moments.momentSlot(at)
+			}
+		} else if round != nil {
 			next, slot = s.batcher.nextRound(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {

@@ -1,0 +1,433 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import (
+	"fmt"
+	"time"
+)
+
+// What the schedule knows of the portal's agent: it runs an import one step
+// a run, and a run falls due agentGap after the previous one ENDED, in
+// whole seconds. On most portals requests start due runs (right after
+// their answer: with no other traffic, our polls are the hits); on others
+// cron does, on the minute.
+const (
+	agentGap        = time.Minute
+	agentResolution = time.Second
+	// pollLate is how long after the moment it aims at a poll comes.
+	pollLate = time.Second
+	// rhythmMinGap: two changes closer than this were not made by the
+	// portal's agent (an emulator or a test with a fast agent): the wait
+	// keeps the plain interval.
+	rhythmMinGap = agentGap - 2*time.Second
+	// defaultTickLate is how long after a cron tick its run's result is
+	// first looked for, until a change seen just after a tick says better.
+	defaultTickLate = 3 * time.Second
+	maxTickLate     = 20 * time.Second
+	// tickSlack: a run that shows this much later than twice the usual
+	// run time after a due poll was not started by it.
+	tickSlack = 5 * time.Second
+	// maxRunTime: a run that shows later than this after a poll by which it
+	// fell due was started by something else (cron).
+	maxRunTime = 20 * time.Second
+	// tickGap: no change for this long after one was seen (two hit-driven
+	// runs are a gap and a run apart) means cron starts the runs.
+	tickGap = 100 * time.Second
+	// followUpAllowance and followUpEvery bound the follow-ups: beyond
+	// followUpAllowance plus one every followUpEvery, the portal is not
+	// keeping any rhythm the schedule knows, and the wait keeps the plain
+	// interval (requests stay near one a minute).
+	followUpAllowance = 12
+	followUpEvery     = 4 * time.Minute
+	// slowGap: changes this far apart or more, twice, are a slow rhythm
+	// (cron every 5 minutes): polls skip the ticks before the next change.
+	slowGap = 4 * time.Minute
+)
+
+// probeOffsets are the follow-ups after a poll by which a run fell due,
+// counted from that poll, until the run's result shows: they measure how
+// long a run takes to show. A probe that sees nothing by the last one
+// means the agent does not run on our polls (cron), or not now.
+var probeOffsets = []time.Duration{2 * time.Second, 4 * time.Second, 7 * time.Second,
+	12 * time.Second, maxRunTime}
+
+// pollKind says what a planned poll is for.
+type pollKind int
+
+const (
+	pollPlain    pollKind = iota // on the plain interval (or the shared rounds)
+	pollRhythm                   // moved to just after the agent's next run
+	pollFollowUp                 // a short follow-up, closer than the interval
+)
+
+// agentRhythm plans the polls of one wait from what they saw. Without a
+// known rhythm it has no opinion and the wait polls on the plain interval;
+// Wait feeds it each successful poll (observe) and asks for the next one
+// (plan). It is a pure state machine: it reads no clock.
+type agentRhythm struct {
+	interval time.Duration
+	server   serverClock
+
+	off       bool // changes came faster than the agent makes them
+	prev      string
+	last      *ImportStatus
+	prevAt    time.Time
+	polled    bool
+	changes   int
+	changeLo  time.Time // the last change happened after changeLo (the poll before)...
+	changeAt  time.Time // ...and by changeAt (the poll that saw it)
+	lastTight time.Time // the last change seen within a few seconds of happening (server clock)
+	gaps      []time.Duration
+
+	// Hit-driven runs.
+	dueBy      time.Time     // the agent's next run falls due by then; zero: not known
+	runTime    time.Duration // a run due by a poll shows within this of it; 0: not measured
+	trigger    time.Time     // the last poll by which a run fell due, whose result is awaited
+	triggerSaw bool          // that poll saw a change
+	missed     bool          // the trigger's poll missed an awaited run
+	inStep     bool          // busy, and the polls come just after the runs end
+	busy       bool          // runs start without our polls (other visitors' requests)
+	expect     bool          // the next rhythm poll should see the trigger's run
+	probe      int           // follow-ups made since trigger; -1: not probing
+
+	// Cron-driven runs (ticks), once probes have failed or changes came on
+	// the minute.
+	ticks            bool
+	tickLate         time.Duration
+	tickCalibrated   bool // a change was seen within seconds of its tick
+	tickFollowUps    int  // follow-ups since the last tick poll
+	tickCalibrations int  // such follow-ups so far
+
+	started   time.Time // the first poll
+	followUps int       // follow-ups so far
+
+	lastRegular time.Time // the last poll that was not a follow-up
+	next        time.Time
+	nextKind    pollKind
+}
+
+func newAgentRhythm(interval time.Duration) *agentRhythm {
+	return &agentRhythm{interval: interval, probe: -1, tickLate: defaultTickLate}
+}
+
+// stateKey is what of a status the agent's runs change.
+func stateKey(s *ImportStatus) string {
+	key := s.Status
+	if p := s.Progress; p != nil {
+		key += fmt.Sprintf("|%s|%d|%s", p.Action, p.Step, p.Section)
+	}
+	return key + fmt.Sprintf("|%d|%d|%d", len(s.Notices), len(s.Errors), len(s.Exceptions))
+}
+
+// twoRuns reports that at least two runs passed between a and b: the
+// cursor moved by two steps or more within one action and section.
+func twoRuns(a, b *ImportStatus) bool {
+	pa, pb := a.Progress, b.Progress
+	return a.Status == StatusProcessing && b.Status == StatusProcessing && pa != nil && pb != nil &&
+		pa.Action != "" && pa.Action == pb.Action && pa.Section == pb.Section && pb.Step-pa.Step >= 2
+}
+
+// imminent reports that the agent's next run ends the import: action false
+// with P means the last step has run and the next run marks F; a recorded
+// exception means the next run marks E.
+func imminent(s *ImportStatus) bool {
+	if s.Status != StatusProcessing {
+		return false
+	}
+	return (s.Progress != nil && s.Progress.Action == "") || len(s.Exceptions) > 0
+}
+
+// observe takes a successful poll that read s, answered at (local time).
+// It then plans the next poll.
+func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
+	kind := r.nextKind
+	if r.next.IsZero() || at.Before(r.next) {
+		kind = pollPlain // a poll the plan did not ask for (the first, or the deadline's)
+	}
+	r.server.sample(at, s.Time)
+	if r.last != nil && twoRuns(r.last, s) && at.Sub(r.prevAt) < 2*rhythmMinGap {
+		r.off = true // two runs in less than two gaps: not the portal's agent rhythm
+	}
+	r.last = s
+	key := stateKey(s)
+	changed := r.polled && key != r.prev
+	lo := r.prevAt
+	r.prev, r.prevAt, r.polled = key, at, true
+	if kind != pollFollowUp {
+		r.lastRegular = at
+	}
+	r.next, r.nextKind = time.Time{}, pollPlain
+
+	if kind == pollFollowUp {
+		r.followUps++
+		if r.started.IsZero() || r.followUps > followUpAllowance+int(at.Sub(r.started)/followUpEvery) {
+			// More surprises than a rhythm has: the plain interval from now on.
+			r.off = true
+		}
+	}
+	if r.started.IsZero() {
+		r.started = at
+	}
+	if changed {
+		if r.changes > 0 && at.Sub(r.changeLo) < rhythmMinGap {
+			r.off = true
+		}
+		if r.changes > 0 {
+			r.gaps = append(r.gaps, at.Sub(r.changeAt))
+			if lo.Sub(r.changeAt) >= tickGap {
+				// A due run waited far longer than a hit-driven agent
+				// lets it: cron starts the runs.
+				r.ticks = true
+			}
+		}
+		r.changes++
+		r.changeLo, r.changeAt = lo, at
+		r.noteTight(lo, at)
+	}
+	if r.off || r.changes == 0 || (r.interval < agentGap/2 && r.changes < 2) {
+		return // no rhythm known: the plain interval
+	}
+	if r.ticks {
+		r.planTick(at, changed, kind)
+		return
+	}
+	r.planHit(at, changed, kind, s)
+}
+
+// noteTight notes a change known within a few seconds: two of them a
+// whole number of minutes apart, further apart than a hit-driven run, mean
+// cron ticks.
+func (r *agentRhythm) noteTight(lo, at time.Time) {
+	if at.Sub(lo) > 8*time.Second {
+		return
+	}
+	t := r.server.toServer(at)
+	if !r.lastTight.IsZero() {
+		gap := t.Sub(r.lastTight)
+		off := gap % time.Minute
+		if gap >= 100*time.Second && (off <= 3*time.Second || off >= time.Minute-3*time.Second) {
+			r.ticks = true
+		}
+	}
+	r.lastTight = t
+	if r.ticks {
+		// How long after its tick the change showed, as a bound for later ticks.
+		if late := t.Sub(t.Truncate(time.Minute)) + pollLate; late <= maxTickLate {
+			r.tickLate, r.tickCalibrated = late, true
+		}
+	}
+}
+
+// planHit plans the next poll on a portal whose runs start on hits: each
+// poll comes just after the next run falls due, so that it starts that run
+// on a quiet portal (on a busy one, the run has started), and sees the run
+// that fell due by the poll before.
+func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *ImportStatus) {
+	probing := kind == pollFollowUp && r.probe >= 0
+	switch {
+	case probing && changed:
+		// The run due by the trigger showed: runs take that long to show.
+		took := at.Sub(r.trigger)
+		if took > maxRunTime || r.missed && took > 2*r.runTime+tickSlack {
+			// A run that was due waited for something else than our
+			// polls, longer than runs take: cron starts them.
+			r.ticks = true
+			r.planTick(at, true, kind)
+			return
+		}
+		r.runTime = max(r.runTime, took)
+		r.probe = -1
+		r.inStep = r.busy
+		r.seen(at)
+	case probing:
+		r.probe++
+		limit := len(probeOffsets)
+		if r.triggerSaw {
+			limit = shortProbe // the run due by the trigger may have shown already
+		}
+		if r.probe < limit && probeOffsets[r.probe] < r.interval {
+			r.followUp(r.trigger.Add(probeOffsets[r.probe]))
+			return
+		}
+		r.probe = -1
+		if r.triggerSaw {
+			// The change the trigger saw was the due run's: the next one
+			// falls due a gap after it.
+			r.seen(r.trigger)
+			return
+		}
+		// Nothing within maxRunTime of a due run: the agent does not run
+		// on our polls. Cron ticks, then.
+		r.ticks = true
+		r.planTick(at, false, kind)
+	case r.busy && changed:
+		// Runs start without us: each change says when the next run falls
+		// due, and the poll a gap later sees the next. Once a follow-up has
+		// caught a change as it came, the polls stay in step with the runs
+		// and see the end as it comes; otherwise, when the next run ends
+		// the import, follow-ups look for it.
+		if imminent(s) && !r.inStep {
+			r.triggered(at, true, false, s)
+			return
+		}
+		r.seen(at)
+	case !r.dueBy.IsZero() && !at.Before(r.dueBy):
+		// A run falls due by this poll: on a quiet portal the poll starts
+		// it. Its result shows within the run time; one that was awaited
+		// and did not show is looked for with follow-ups. A change nobody
+		// awaited means other visitors start the runs: a busy portal.
+		if changed && !r.expect {
+			r.busy = true
+		}
+		if !changed {
+			r.inStep = false // the run showed later than the step says
+		}
+		r.triggered(at, changed, r.expect && !changed, s)
+	case changed:
+		r.seen(at)
+	default:
+		r.rhythmPoll(r.dueBy.Add(pollLate))
+	}
+}
+
+// shortProbe is how many follow-ups look for a due run after a trigger
+// that saw a change, which may have been that run.
+const shortProbe = 2
+
+// seen plans after a change whose run ended by at: the next run falls due
+// by a gap later.
+func (r *agentRhythm) seen(at time.Time) {
+	r.dueBy = at.Add(agentGap + agentResolution)
+	r.expect = false
+	r.rhythmPoll(r.dueBy.Add(pollLate))
+}
+
+// triggered plans after a poll by which a run fell due: its result shows
+// within the run time, and the next run falls due a gap after that. It
+// follows up instead while the run time is not known, when the run ends
+// the import, or when an awaited run did not show (missed).
+func (r *agentRhythm) triggered(at time.Time, saw, missed bool, s *ImportStatus) {
+	r.trigger, r.triggerSaw, r.missed = at, saw, missed
+	if r.runTime == 0 || missed || imminent(s) {
+		r.probe = 0
+		for r.probe < len(probeOffsets)-1 && probeOffsets[r.probe] < r.runTime {
+			r.probe++
+		}
+		r.followUp(at.Add(max(probeOffsets[r.probe], r.runTime)))
+		return
+	}
+	r.dueBy = at.Add(r.runTime + agentGap + agentResolution)
+	r.expect = true
+	r.rhythmPoll(r.dueBy.Add(pollLate))
+}
+
+// planTick plans the next poll on a cron-driven portal: just after the
+// first tick (on the minute, server time) at which the next run can run.
+// Until a change has been seen within seconds of its tick, a tick poll that
+// sees nothing is followed up twice, to learn how long after the tick runs
+// show.
+func (r *agentRhythm) planTick(at time.Time, changed bool, kind pollKind) {
+	if kind != pollFollowUp {
+		r.tickFollowUps = 0
+	}
+	if !changed && !r.tickCalibrated && r.tickFollowUps < len(tickFollowUps) && r.tickCalibrations < maxTickCalibrations {
+		r.tickCalibrations++
+		r.followUp(at.Add(tickFollowUps[r.tickFollowUps]))
+		r.tickFollowUps++
+		return
+	}
+	from := r.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
+	if len(r.gaps) >= 2 && r.gaps[len(r.gaps)-1] >= slowGap && r.gaps[len(r.gaps)-2] >= slowGap {
+		from = r.changeLo.Add(min(r.gaps[len(r.gaps)-1], r.gaps[len(r.gaps)-2]) - 30*time.Second)
+	}
+	from = maxTime(from, r.lastRegular.Add(r.interval-r.tickLate-pollLate))
+	from = maxTime(from, at.Add(time.Second))
+	tick := r.server.toLocal(ceilMinute(r.server.toServer(from)))
+	r.rhythmPoll(tick.Add(r.tickLate))
+}
+
+// maxTickCalibrations bounds the follow-ups that learn how long after its
+// tick a run shows: a run that shows within the default is never caught
+// by them.
+const maxTickCalibrations = 4
+
+// tickFollowUps are the follow-ups after a tick poll that saw nothing,
+// while how long runs take to show after a tick is not known.
+var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
+
+func (r *agentRhythm) followUp(t time.Time) {
+	r.next, r.nextKind = t, pollFollowUp
+}
+
+// rhythmPoll plans a poll moved to t, but never sooner than the plain
+// interval after the last regular poll: the interval stays the nominal
+// spacing, and polls never come faster than the agent can change.
+func (r *agentRhythm) rhythmPoll(t time.Time) {
+	r.next, r.nextKind = maxTime(t, r.lastRegular.Add(r.interval)), pollRhythm
+}
+
+// plan returns the next poll the rhythm asks for; ok is false when it has
+// no opinion (the plain interval).
+func (r *agentRhythm) plan() (at time.Time, kind pollKind, ok bool) {
+	if r.next.IsZero() {
+		return time.Time{}, pollPlain, false
+	}
+	return r.next, r.nextKind, true
+}
+
+func ceilMinute(t time.Time) time.Time {
+	if f := t.Truncate(time.Minute); !f.Equal(t) {
+		return f.Add(time.Minute)
+	}
+	return t
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// serverClock maps the local clock to the portal's, from the time block of
+// each answer: the smallest gap between an answer's arrival and the
+// portal's finish is the offset (the rest was the way back). An answer
+// whose gap is far from it (a frozen or jumping server clock) makes it
+// untrusted, and the local clock stands in.
+type serverClock struct {
+	offset  time.Duration // local minus server
+	samples int
+	trusted bool
+}
+
+func (c *serverClock) sample(at time.Time, t *Time) {
+	if t == nil || t.Finish <= 0 {
+		c.trusted = false
+		return
+	}
+	gap := at.Sub(unixTime(t.Finish))
+	switch {
+	case c.samples == 0 || gap < c.offset:
+		c.trusted = c.samples == 0 || c.offset-gap < 2*time.Second
+		c.offset = gap
+	default:
+		c.trusted = gap-c.offset < 2*time.Second
+	}
+	c.samples++
+}
+
+func (c *serverClock) toServer(t time.Time) time.Time {
+	if !c.trusted {
+		return t
+	}
+	return t.Add(-c.offset)
+}
+
+func (c *serverClock) toLocal(t time.Time) time.Time {
+	if !c.trusted {
+		return t
+	}
+	return t.Add(c.offset)
+}

@@ -39,8 +39,8 @@ const (
 	// followUpAllowance plus one every followUpEvery, the portal is not
 	// keeping any rhythm the schedule knows, and the wait keeps the plain
 	// interval (requests stay near one a minute).
-	followUpAllowance = 12
-	followUpEvery     = 4 * time.Minute
+	followUpAllowance = 10
+	followUpEvery     = 5 * time.Minute
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
 	// (cron every 5 minutes): polls skip the ticks before the next change.
 	slowGap = 4 * time.Minute
@@ -50,8 +50,7 @@ const (
 // counted from that poll, until the run's result shows: they measure how
 // long a run takes to show. A probe that sees nothing by the last one
 // means the agent does not run on our polls (cron), or not now.
-var probeOffsets = []time.Duration{2 * time.Second, 4 * time.Second, 7 * time.Second,
-	12 * time.Second, maxRunTime}
+var probeOffsets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, maxRunTime}
 
 // pollKind says what a planned poll is for.
 type pollKind int
@@ -259,8 +258,9 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 			return
 		}
 		// Nothing within maxRunTime of a due run: the agent does not run
-		// on our polls. Cron ticks, then.
-		r.ticks = true
+		// on our polls (cron, or a locked step). Polls on the minute from
+		// now on, without learning how late after a tick runs show.
+		r.ticks, r.tickCalibrated = true, true
 		r.planTick(at, false, kind)
 	case r.busy && changed:
 		// Runs start without us: each change says when the next run falls

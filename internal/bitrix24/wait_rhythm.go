@@ -71,7 +71,6 @@ type agentRhythm struct {
 
 	off       bool // changes came faster than the agent makes them
 	prev      string
-	last      *ImportStatus
 	prevAt    time.Time
 	polled    bool
 	changes   int
@@ -120,14 +119,6 @@ func stateKey(s *ImportStatus) string {
 	return key + fmt.Sprintf("|%d|%d|%d", len(s.Notices), len(s.Errors), len(s.Exceptions))
 }
 
-// twoRuns reports that at least two runs passed between a and b: the
-// cursor moved by two steps or more within one action and section.
-func twoRuns(a, b *ImportStatus) bool {
-	pa, pb := a.Progress, b.Progress
-	return a.Status == StatusProcessing && b.Status == StatusProcessing && pa != nil && pb != nil &&
-		pa.Action != "" && pa.Action == pb.Action && pa.Section == pb.Section && pb.Step-pa.Step >= 2
-}
-
 // imminent reports that the agent's next run ends the import: action false
 // with P means the last step has run and the next run marks F; a recorded
 // exception means the next run marks E.
@@ -146,10 +137,6 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 		kind = pollPlain // a poll the plan did not ask for (the first, or the deadline's)
 	}
 	r.server.sample(at, s.Time)
-	if r.last != nil && twoRuns(r.last, s) && at.Sub(r.prevAt) < 2*rhythmMinGap {
-		r.off = true // two runs in less than two gaps: not the portal's agent rhythm
-	}
-	r.last = s
 	key := stateKey(s)
 	changed := r.polled && key != r.prev
 	lo := r.prevAt

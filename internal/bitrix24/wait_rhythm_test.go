@@ -118,13 +118,18 @@ func TestWaitRhythm_fastAgentKeepsThePlainInterval(t *testing.T) {
 // import takes as long as on a busy portal (within 10 %), where a fixed
 // grid takes two intervals a step.
 func TestWaitRhythm_quietPortalKeepsThePace(t *testing.T) {
-	onQuiet := waitForModel(t, quiet, twentySteps, time.Minute, 0, 3*time.Second)
-	onBusy := waitForModel(t, busy, twentySteps, time.Minute, 0, 3*time.Second)
+	// Runs of 5 s: a poll a gap after the last change would come before
+	// the next run falls due (60 s after the 5 s run ended), and miss it.
+	quiet5, busy5 := quiet, busy
+	quiet5.StepDuration, busy5.StepDuration = 5*time.Second, 5*time.Second
+	onQuiet := waitForModel(t, quiet5, twentySteps, time.Minute, 0, 3*time.Second)
+	onBusy := waitForModel(t, busy5, twentySteps, time.Minute, 0, 3*time.Second)
 	if onQuiet.info.Status != "F" || onBusy.info.Status != "F" {
 		t.Fatalf("imports ended %s and %s", onQuiet.info.Status, onBusy.info.Status)
 	}
 	quietTook := onQuiet.info.FinishedAt.Sub(onQuiet.info.RegisteredAt)
 	busyTook := onBusy.info.FinishedAt.Sub(onBusy.info.RegisteredAt)
+	t.Logf("quiet %v, busy %v, %.2f requests a minute", quietTook, busyTook, onQuiet.perMinute())
 	if quietTook > busyTook*11/10 {
 		t.Errorf("the import took %v on a quiet portal, %v on a busy one; want within 10 %%", quietTook, busyTook)
 	}
@@ -268,7 +273,42 @@ func TestWaitRhythm_missingChangeFallsBackToTheInterval(t *testing.T) {
 // gets about the plain interval's polls, and its end is seen no later than
 // a fixed grid sees it.
 func TestWaitRhythm_randomTimingNoWorseThanTheGrid(t *testing.T) {
-	random := emulator.AgentModel{Kind: emulator.AgentOnHits, StepDuration: 2 * time.Second, Traffic: time.Second, Jitter: 40 * time.Second}
+	testRandomTiming(t, emulator.AgentModel{Kind: emulator.AgentOnHits, StepDuration: 2 * time.Second, Traffic: time.Second, Jitter: 40 * time.Second})
+}
+
+// Rule: follow-ups beyond an allowance (10, and one more every 5 minutes)
+// mean the portal keeps no rhythm the schedule knows: the plain interval
+// from then on. Here an import that says its end is next (a recorded
+// exception) changes at every regular poll and never when a follow-up
+// looks: every follow-up is wasted.
+func TestWaitRhythm_followUpsStayWithinTheAllowance(t *testing.T) {
+	r := newAgentRhythm(time.Minute)
+	start := time.Unix(1_700_000_000, 0)
+	now, kind := start, pollPlain
+	followUps, notices := 0, 0
+	failing := []ImportMessage{{Message: "Cannot read file 9.json", Type: "exception"}}
+	for now.Before(start.Add(time.Hour)) {
+		if kind != pollFollowUp {
+			notices++
+		}
+		r.observe(now, &ImportStatus{Status: StatusProcessing, Progress: &ImportProgress{Action: "load", Step: 3},
+			Notices: make([]ImportMessage, notices), Exceptions: failing})
+		next, planned, ok := r.plan()
+		if !ok {
+			next, planned = now.Add(time.Minute), pollPlain
+		}
+		if planned == pollFollowUp {
+			followUps++
+		}
+		now, kind = next, planned
+	}
+	if limit := followUpAllowance + 60/5 + 1; followUps > limit {
+		t.Errorf("%d follow-ups in an hour; want at most %d", followUps, limit)
+	}
+}
+
+func testRandomTiming(t *testing.T, random emulator.AgentModel) {
+	t.Helper()
 	var requests float64
 	var delays, gridDelays time.Duration
 	const runs = 16
@@ -280,6 +320,7 @@ func TestWaitRhythm_randomTimingNoWorseThanTheGrid(t *testing.T) {
 		delays += run.delay
 		gridDelays += waitOnGrid(t, random, phase)
 	}
+	t.Logf("%.2f requests a minute; F seen %v late on average, %v on a grid", requests/runs, delays/runs, gridDelays/runs)
 	if mean := requests / runs; mean > 1.4 {
 		t.Errorf("%.2f requests a minute on average; want at most 1.4", mean)
 	}

@@ -74,8 +74,8 @@ func TestAgentOnHits_trafficRunsWithoutUs(t *testing.T) {
 	}
 	// Each run: due at the previous end + 60 s, started by the next visitor
 	// (whole seconds), 2 s long.
-	runs := time.Duration(info.PlannedRuns)
-	if got, want := info.FinishedAt.Sub(info.RegisteredAt), 60*time.Second+runs*2*time.Second+(runs-1)*60*time.Second; got != want {
+	want := 60*time.Second + time.Duration(info.PlannedRuns)*(2*time.Second) + time.Duration(info.PlannedRuns-1)*time.Minute
+	if got := info.FinishedAt.Sub(info.RegisteredAt); got != want {
 		t.Errorf("finished %v after registration; want %v", got, want)
 	}
 }

@@ -22,28 +22,18 @@ const (
 	// portal's agent (an emulator or a test with a fast agent): the wait
 	// keeps the plain interval.
 	rhythmMinGap = agentGap - 2*time.Second
-	// defaultTickLate is how long after a cron tick its run's result is
-	// first looked for, until a change seen just after a tick says better.
-	defaultTickLate = 3 * time.Second
-	maxTickLate     = 20 * time.Second
 	// tickSlack: a run that shows this much later than twice the usual
 	// run time after a due poll was not started by it.
 	tickSlack = 5 * time.Second
 	// maxRunTime: a run that shows later than this after a poll by which it
 	// fell due was started by something else (cron).
 	maxRunTime = 20 * time.Second
-	// tickGap: no change for this long after one was seen (two hit-driven
-	// runs are a gap and a run apart) means cron starts the runs.
-	tickGap = 100 * time.Second
 	// followUpAllowance and followUpEvery bound the follow-ups: beyond
 	// followUpAllowance plus one every followUpEvery, the portal is not
 	// keeping any rhythm the schedule knows, and the wait keeps the plain
 	// interval (requests stay near one a minute).
 	followUpAllowance = 10
 	followUpEvery     = 5 * time.Minute
-	// slowGap: changes this far apart or more, twice, are a slow rhythm
-	// (cron every 5 minutes): polls skip the ticks before the next change.
-	slowGap = 4 * time.Minute
 )
 
 // probeOffsets are the follow-ups after a poll by which a run fell due,
@@ -69,15 +59,14 @@ type agentRhythm struct {
 	interval time.Duration
 	server   serverClock
 
-	off       bool // changes came faster than the agent makes them
-	prev      string
-	prevAt    time.Time
-	polled    bool
-	changes   int
-	changeLo  time.Time // the last change happened after changeLo (the poll before)...
-	changeAt  time.Time // ...and by changeAt (the poll that saw it)
-	lastTight time.Time // the last change seen within a few seconds of happening (server clock)
-	gaps      []time.Duration
+	off      bool // changes came faster than the agent makes them
+	prev     string
+	prevAt   time.Time
+	polled   bool
+	changes  int
+	changeLo time.Time // the last change happened after changeLo (the poll before)...
+	changeAt time.Time // ...and by changeAt (the poll that saw it)
+	gaps     []time.Duration
 
 	// Hit-driven runs.
 	dueBy      time.Time     // the agent's next run falls due by then; zero: not known
@@ -90,13 +79,8 @@ type agentRhythm struct {
 	expect     bool          // the next rhythm poll should see the trigger's run
 	probe      int           // follow-ups made since trigger; -1: not probing
 
-	// Cron-driven runs (ticks), once probes have failed or changes came on
-	// the minute.
-	ticks            bool
-	tickLate         time.Duration
-	tickCalibrated   bool // a change was seen within seconds of its tick
-	tickFollowUps    int  // follow-ups since the last tick poll
-	tickCalibrations int  // such follow-ups so far
+	ticks bool // cron starts the runs: see wait_rhythm_ticks.go
+	tick  tickState
 
 	started   time.Time // the first poll
 	followUps int       // follow-ups so far
@@ -107,7 +91,7 @@ type agentRhythm struct {
 }
 
 func newAgentRhythm(interval time.Duration) *agentRhythm {
-	return &agentRhythm{interval: interval, probe: -1, tickLate: defaultTickLate}
+	return &agentRhythm{interval: interval, probe: -1, tick: tickState{late: defaultTickLate}}
 }
 
 // stateKey is what of a status the agent's runs change.
@@ -148,7 +132,7 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 
 	if kind == pollFollowUp {
 		r.followUps++
-		if r.started.IsZero() || r.followUps > followUpAllowance+int(at.Sub(r.started)/followUpEvery) {
+		if r.followUps > followUpAllowance+int(at.Sub(r.started)/followUpEvery) {
 			// More surprises than a rhythm has: the plain interval from now on.
 			r.off = true
 		}
@@ -180,30 +164,6 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 		return
 	}
 	r.planHit(at, changed, kind, s)
-}
-
-// noteTight notes a change known within a few seconds: two of them a
-// whole number of minutes apart, further apart than a hit-driven run, mean
-// cron ticks.
-func (r *agentRhythm) noteTight(lo, at time.Time) {
-	if at.Sub(lo) > 8*time.Second {
-		return
-	}
-	t := r.server.toServer(at)
-	if !r.lastTight.IsZero() {
-		gap := t.Sub(r.lastTight)
-		off := gap % time.Minute
-		if gap >= 100*time.Second && (off <= 3*time.Second || off >= time.Minute-3*time.Second) {
-			r.ticks = true
-		}
-	}
-	r.lastTight = t
-	if r.ticks {
-		// How long after its tick the change showed, as a bound for later ticks.
-		if late := t.Sub(t.Truncate(time.Minute)) + pollLate; late <= maxTickLate {
-			r.tickLate, r.tickCalibrated = late, true
-		}
-	}
 }
 
 // planHit plans the next poll on a portal whose runs start on hits: each
@@ -247,7 +207,7 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 		// Nothing within maxRunTime of a due run: the agent does not run
 		// on our polls (cron, or a locked step). Polls on the minute from
 		// now on, without learning how late after a tick runs show.
-		r.ticks, r.tickCalibrated = true, true
+		r.ticks, r.tick.calibrated = true, true
 		r.planTick(at, false, kind)
 	case r.busy && changed:
 		// Runs start without us: each change says when the next run falls
@@ -310,40 +270,6 @@ func (r *agentRhythm) triggered(at time.Time, saw, missed bool, s *ImportStatus)
 	r.rhythmPoll(r.dueBy.Add(pollLate))
 }
 
-// planTick plans the next poll on a cron-driven portal: just after the
-// first tick (on the minute, server time) at which the next run can run.
-// Until a change has been seen within seconds of its tick, a tick poll that
-// sees nothing is followed up twice, to learn how long after the tick runs
-// show.
-func (r *agentRhythm) planTick(at time.Time, changed bool, kind pollKind) {
-	if kind != pollFollowUp {
-		r.tickFollowUps = 0
-	}
-	if !changed && !r.tickCalibrated && r.tickFollowUps < len(tickFollowUps) && r.tickCalibrations < maxTickCalibrations {
-		r.tickCalibrations++
-		r.followUp(at.Add(tickFollowUps[r.tickFollowUps]))
-		r.tickFollowUps++
-		return
-	}
-	from := r.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
-	if len(r.gaps) >= 2 && r.gaps[len(r.gaps)-1] >= slowGap && r.gaps[len(r.gaps)-2] >= slowGap {
-		from = r.changeLo.Add(min(r.gaps[len(r.gaps)-1], r.gaps[len(r.gaps)-2]) - 30*time.Second)
-	}
-	from = maxTime(from, r.lastRegular.Add(r.interval-r.tickLate-pollLate))
-	from = maxTime(from, at.Add(time.Second))
-	tick := r.server.toLocal(ceilMinute(r.server.toServer(from)))
-	r.rhythmPoll(tick.Add(r.tickLate))
-}
-
-// maxTickCalibrations bounds the follow-ups that learn how long after its
-// tick a run shows: a run that shows within the default is never caught
-// by them.
-const maxTickCalibrations = 4
-
-// tickFollowUps are the follow-ups after a tick poll that saw nothing,
-// while how long runs take to show after a tick is not known.
-var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
-
 func (r *agentRhythm) followUp(t time.Time) {
 	r.next, r.nextKind = t, pollFollowUp
 }
@@ -364,57 +290,9 @@ func (r *agentRhythm) plan() (at time.Time, kind pollKind, ok bool) {
 	return r.next, r.nextKind, true
 }
 
-func ceilMinute(t time.Time) time.Time {
-	if f := t.Truncate(time.Minute); !f.Equal(t) {
-		return f.Add(time.Minute)
-	}
-	return t
-}
-
 func maxTime(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
 	}
 	return a
-}
-
-// serverClock maps the local clock to the portal's, from the time block of
-// each answer: the smallest gap between an answer's arrival and the
-// portal's finish is the offset (the rest was the way back). An answer
-// whose gap is far from it (a frozen or jumping server clock) makes it
-// untrusted, and the local clock stands in.
-type serverClock struct {
-	offset  time.Duration // local minus server
-	samples int
-	trusted bool
-}
-
-func (c *serverClock) sample(at time.Time, t *Time) {
-	if t == nil || t.Finish <= 0 {
-		c.trusted = false
-		return
-	}
-	gap := at.Sub(unixTime(t.Finish))
-	switch {
-	case c.samples == 0 || gap < c.offset:
-		c.trusted = c.samples == 0 || c.offset-gap < 2*time.Second
-		c.offset = gap
-	default:
-		c.trusted = gap-c.offset < 2*time.Second
-	}
-	c.samples++
-}
-
-func (c *serverClock) toServer(t time.Time) time.Time {
-	if !c.trusted {
-		return t
-	}
-	return t.Add(-c.offset)
-}
-
-func (c *serverClock) toLocal(t time.Time) time.Time {
-	if !c.trusted {
-		return t
-	}
-	return t.Add(c.offset)
 }

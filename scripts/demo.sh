@@ -30,7 +30,10 @@ go build -ldflags "-X main.version=$demo_version-demo" -o "$plugin_dir/terraform
 go build -o "$work/emulator" ./internal/cmd/bitrix24-emulator
 
 echo "==> Starting the portal emulator (agent every 2s instead of every minute; one import of 3 sections and 2 files)"
-"$work/emulator" -listen 127.0.0.1:0 -agent-period 2s -scenario demo -ready-file "$work/ready.json" \
+# DEMO_AGENT picks the emulator's agent model (background, hits, busy or cron; see
+# bitrix24-emulator -help), e.g. DEMO_AGENT=hits make demo for a quiet portal.
+"$work/emulator" -listen 127.0.0.1:0 -agent-period 2s -agent "${DEMO_AGENT:-background}" -step-duration 200ms \
+	-scenario demo -ready-file "$work/ready.json" \
 	>"$work/emulator.out" 2>"$work/emulator.log" &
 emulator_pid=$!
 for _ in $(seq 100); do

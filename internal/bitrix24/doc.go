@@ -54,7 +54,10 @@
 //     have it poll. Every wait books the round it sleeps until, and the
 //     round's reads are sent once all who booked it have sent theirs (a
 //     stalled one is not waited for beyond 100 ms), so N waits cost
-//     ceil(N/50) requests a round.
+//     ceil(N/50) requests a round. Polls that a wait's learnt rhythm moved
+//     (see Wait) come at whole seconds and book that second the same way,
+//     so waits in step with one agent (imports on a cron-driven portal)
+//     still share a request.
 //
 // Config.PlainReads turns all this off, for a proxy that refuses batch.
 //

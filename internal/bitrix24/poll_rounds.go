@@ -105,3 +105,33 @@ func (b *importGetBatcher) arrivedLocked(slot roundSlot) {
 		delete(slot.round.booked, slot.index)
 	}
 }
+
+// momentRounds is the key in importGetBatcher.rounds of the schedule of
+// polls that a wait's rhythm moved (see agentRhythm): one round per whole
+// second of the clock, so that waits whose rhythms coincide (imports on one
+// cron-driven portal) still share a request. No interval is negative, so
+// the key is never a plain schedule's.
+const momentRounds = -time.Second
+
+// joinMoments returns the schedule of moved polls; each call must be
+// matched by leaveRounds.
+func (b *importGetBatcher) joinMoments() *pollRound {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.rounds[momentRounds]
+	if p == nil {
+		p = &pollRound{interval: momentRounds, anchor: time.Unix(0, 0), booked: map[int64]int{}}
+		b.rounds[momentRounds] = p
+	}
+	p.members++
+	return p
+}
+
+// momentSlot returns the whole second at or after t and its round.
+func (p *pollRound) momentSlot(t time.Time) (time.Time, roundSlot) {
+	at := t.Truncate(time.Second)
+	if at.Before(t) {
+		at = at.Add(time.Second)
+	}
+	return at, roundSlot{round: p, index: at.Unix()}
+}

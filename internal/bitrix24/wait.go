@@ -13,8 +13,12 @@ import (
 
 // WaitOptions configures ConfigurationImportService.Wait.
 type WaitOptions struct {
-	// PollInterval is the time from the start of one poll to the start of the
-	// next; required. The portal advances an import once a minute, so polling
+	// PollInterval is the nominal time from the start of one poll to the
+	// start of the next; required. Once the wait has learnt the rhythm of
+	// the portal's agent, a poll moves by a few seconds to come just after
+	// the agent's next run falls due, short follow-ups look for a run that
+	// ends the import, and a slower rhythm spaces the polls further (see
+	// Wait). The portal advances an import at most once a minute, so polling
 	// more often tells nothing new.
 	PollInterval time.Duration
 
@@ -45,11 +49,22 @@ type PollErrorEvent struct {
 // an unrecognised letter keep it waiting.
 //
 // The first poll comes at once, then one per PollInterval, counted from the
-// start of the previous poll; when ctx has a deadline, the poll that would
-// come after it comes just before it instead. Each poll is a Call, with its
-// retries. A failure that remains transient (IsTransient, or an unreachable
-// portal that has answered before; a connection attempt without a reply
-// only once the portal has answered) is reported through OnPollError and the
+// start of the previous poll, until the wait sees the import change. From
+// then on it polls in step with the portal's agent, whose next run falls
+// due a minute after the previous one ended (see wait_rhythm.go): just
+// after that moment, so that on a quiet portal, where requests start due
+// runs, the poll starts the next run and sees the one before; with short
+// follow-ups (2 to 20 s) that learn how long runs take, look for a run that
+// ends the import (P with action false, or a recorded exception), and look
+// again when an awaited change does not show; on a busy portal a gap after
+// each change; on a cron-driven one just after the minute, skipping ticks
+// when changes come minutes apart. Changes faster than the agent makes them
+// (a test's emulator), or more follow-ups than a rhythm needs, keep the
+// plain interval. When ctx has a deadline, the poll that would come after
+// it comes just before it instead. Each poll is a Call, with its retries.
+// A failure that remains transient (IsTransient, or an unreachable portal
+// that has answered before; a connection attempt without a reply only once
+// the portal has answered) is reported through OnPollError and the
 // next poll comes on schedule; any other error ends the wait at once,
 // wrapped (errors.As still finds *Error).
 //
@@ -58,7 +73,9 @@ type PollErrorEvent struct {
 // poll of the first of them, and after its first poll a wait polls at the
 // last round no later than its own interval would have it poll, so that the
 // waits' reads go out together, ceil(N/50) requests a round. A wait that
-// joins later thus polls once more, sooner, to fall into step.
+// joins later thus polls once more, sooner, to fall into step. A poll the
+// rhythm moved comes at the next whole second, and waits whose moved polls
+// fall in the same second share a request the same way.
 //
 // When ctx ends, during a poll or between polls, Wait returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
@@ -79,11 +96,14 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		return w
 	}
 
-	var round *pollRound // nil: the wait polls on its own schedule
+	var round, moments *pollRound // nil: the wait polls on its own schedule
 	if s.batcher != nil {
 		round = s.batcher.joinRounds(opts.PollInterval, started)
 		defer s.batcher.leaveRounds(round)
+		moments = s.batcher.joinMoments()
+		defer s.batcher.leaveRounds(moments)
 	}
+	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
 
 	lastPollDone := false
@@ -100,6 +120,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 		switch {
 		case err == nil:
+			rhythm.observe(clock.Now(), status)
 			w.Last, w.LastErr = status, nil
 			if opts.OnPoll != nil {
 				opts.OnPoll(PollEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Status: status})
@@ -132,7 +153,12 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			return nil, gaveUp()
 		}
 		next := pollStarted.Add(opts.PollInterval)
-		if round != nil {
+		if at, kind, ok := rhythm.plan(); ok && err == nil {
+			next = at
+			if kind == pollRhythm && moments != nil {
+				next, slot = moments.momentSlot(at)
+			}
+		} else if round != nil {
 			next, slot = s.batcher.nextRound(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {

@@ -113,16 +113,24 @@ func TestWait_StartedProcessingFinished(t *testing.T) {
 	if status.Status != StatusFinished {
 		t.Errorf("status = %+v", status)
 	}
-	if got, want := f.PollTimes(), minutes(0, 1, 2, 3, 4, 5); !reflect.DeepEqual(got, want) {
-		t.Errorf("polls at %v, want %v", got, want)
+	// The plain interval until the first change; after it the agent's next
+	// run falls due within a minute and a second, and the poll a second
+	// after that sees another change nobody awaited (a busy portal): a
+	// follow-up 2 s later finds the next, and from then on each poll comes
+	// a gap after the change before (see wait_rhythm_test.go).
+	polls := []time.Duration{0, time.Minute, 2*time.Minute + 2*time.Second, 2*time.Minute + 4*time.Second,
+		3*time.Minute + 6*time.Second, 4*time.Minute + 8*time.Second}
+	if got := f.PollTimes(); !reflect.DeepEqual(got, polls) {
+		t.Errorf("polls at %v, want %v", got, polls)
 	}
-	if got, want := f.clock.Timers(), minutes(1, 1, 1, 1, 1); !reflect.DeepEqual(got, want) {
+	gap := time.Minute + 2*time.Second
+	if got, want := f.clock.Timers(), []time.Duration{time.Minute, gap, 2 * time.Second, gap, gap}; !reflect.DeepEqual(got, want) {
 		t.Errorf("timers %v, want %v", got, want)
 	}
 	var letters []string
 	for i, e := range f.polls {
 		letters = append(letters, e.Status.Status)
-		if e.Poll != i+1 || e.Elapsed != time.Duration(i)*time.Minute {
+		if e.Poll != i+1 || e.Elapsed != polls[i] {
 			t.Errorf("event %d = %+v", i, e)
 		}
 	}

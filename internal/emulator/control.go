@@ -27,7 +27,7 @@ type Script struct {
 // ScriptedMessage is a message the agent records during one run.
 type ScriptedMessage struct {
 	AtRun   int    // the agent run (1-based) during which it is recorded; runs past the end never come
-	Type    string // "notice", "error" or "exception"; an exception makes the process fail: status E after that run
+	Type    string // "notice", "error" or "exception"; an exception makes the process fail: status E after that run (with Config.Agent, after the next one)
 	Code    string // often empty on the real portal
 	Message string
 }
@@ -109,6 +109,10 @@ func (p *Portal) RunToEnd(processID int64) {
 func (p *Portal) runLocked(pr *process) {
 	pr.run(p.now())
 	pr.due = time.Now().Add(p.agentPeriod)
+	if p.model != nil {
+		pr.runEnds = time.Time{}
+		pr.modelDue = p.model.nextDue(p.now())
+	}
 }
 
 // Unregister takes a process off the agent, as configuration.import.unregister

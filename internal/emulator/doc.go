@@ -156,4 +156,10 @@
 // Config.AgentPeriod after registration, then one period after its previous
 // run, like the portal's agent. It schedules on the real clock whatever
 // Config.Now says; Config.Now is what answers report and what retention uses.
+//
+// Config.Agent replaces it with the portal's own agent models (see
+// AgentModel): runs that take time, the next one due a minute after the
+// previous one ended, started by requests (a quiet portal), by other
+// visitors' traffic, or by cron ticks; all on Config.Now, so tests scale
+// time down with their clock.
 package emulator

@@ -167,6 +167,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 // It notes in req what happened. The rate limit comes first: the portal
 // counts every request it gets, a batch as one.
 func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, authErr *apiError, req *Request) answer {
+	defer p.hitLocked() // due agent runs start after the answer
 	if !p.bucket.admit(time.Now()) {
 		req.RateLimited = true
 		return errorAnswer(errQueryLimit)

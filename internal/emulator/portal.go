@@ -23,6 +23,10 @@ type Config struct {
 	// RequireHTTPS refuses calls that did not arrive over TLS, as the portal
 	// does (INVALID_REQUEST "Https required"); serve with httptest.NewTLSServer.
 	RequireHTTPS bool
+	// Agent chooses what runs the import agent (on hits, from cron, with a
+	// step duration); the zero value is the background agent of AgentPeriod,
+	// which is then also the gap between a run's end and the next one.
+	Agent AgentModel
 	// RateLimit refuses requests beyond a leaky bucket, per portal; the zero
 	// value is no limit. It runs on the real clock whatever Now says, so
 	// that a frozen test clock does not stop it from draining.
@@ -53,6 +57,7 @@ type Portal struct {
 	cloud       bool
 	manifests   map[string]bool
 	httpsOnly   bool
+	model       *agentModel // nil: the background agent
 
 	mu            sync.Mutex
 	webhooks      map[string]*webhook // by code
@@ -113,6 +118,9 @@ func New(cfg Config) *Portal {
 	if p.agentPeriod == 0 {
 		p.agentPeriod = defaultAgentPeriod
 	}
+	if p.agentPeriod > 0 {
+		p.model = newAgentModel(cfg.Agent, p.agentPeriod)
+	}
 	if p.retention == 0 {
 		p.retention = defaultRetention
 	}
@@ -158,12 +166,13 @@ func (p *Portal) ExpireWebhook(code string) {
 	}
 }
 
-// Start runs the background agent when AgentPeriod > 0. It is idempotent and
+// Start runs the background agent when AgentPeriod > 0 and Config.Agent is
+// the zero value (an agent model needs no goroutine). It is idempotent and
 // does nothing after Close.
 func (p *Portal) Start() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.started || p.closed || p.agentPeriod < 0 {
+	if p.started || p.closed || p.agentPeriod < 0 || p.model != nil {
 		return
 	}
 	p.started = true
@@ -248,6 +257,10 @@ func (p *Portal) addProcessLocked(sections []string, files int, skipClearing boo
 	p.nextID++
 	pr := newProcess(id, sections, files, skipClearing, p.now())
 	pr.due = time.Now().Add(p.agentPeriod)
+	if p.model != nil {
+		pr.modelDue = p.now().Add(p.agentPeriod)
+		pr.failLater = true
+	}
 	p.processes[id] = pr
 	p.order = append(p.order, id)
 	p.wakeAgent()
@@ -262,6 +275,7 @@ func (p *Portal) lookupLocked(id int64) *process {
 	if !ok {
 		return nil
 	}
+	p.catchUpLocked(pr, p.now())
 	if !p.now().Before(pr.lastWrite.Add(p.retention)) {
 		delete(p.processes, id)
 		return nil

@@ -78,6 +78,12 @@ type process struct {
 	lastWrite    time.Time // Config.Now clock; retention counts from here
 	finishedAt   time.Time
 	due          time.Time // real clock: when the background agent runs it next
+
+	// With an agent model (Portal.model), on the Config.Now clock.
+	modelDue  time.Time // when the next run falls due
+	runEnds   time.Time // when the run in progress ends; zero when none is
+	failLater bool      // a run that records an exception leaves P; the next run marks E
+	failing   bool      // an exception was recorded: the next run marks E
 }
 
 func newProcess(id int64, sections []string, files int, skipClearing bool, now time.Time) *process {
@@ -131,7 +137,7 @@ func (pr *process) run(now time.Time) {
 	}
 	pr.runs++
 	pr.lastWrite = now
-	failed := false
+	failed := pr.failing
 	for _, m := range pr.scripted {
 		if m.AtRun == pr.runs {
 			pr.messages = append(pr.messages, message{code: m.Code, text: m.Message, kind: m.Type})
@@ -139,6 +145,10 @@ func (pr *process) run(now time.Time) {
 		}
 	}
 	switch {
+	case failed && pr.failLater && !pr.failing:
+		pr.failing = true // the run saves no advance; the next one marks E
+		pr.status = statusProcess
+		return
 	case failed:
 		pr.status = statusError
 	case pr.runs >= len(pr.plan):

@@ -61,9 +61,12 @@ func waitBlock(description string) schema.SingleNestedBlock {
 		MarkdownDescription: description,
 		Attributes: map[string]schema.Attribute{
 			"poll_interval": schema.StringAttribute{
-				MarkdownDescription: "Time between two polls, a duration such as `1m` or `90s`. Defaults to `1m`: " +
-					"the portal's agent advances an import one step a minute, so polling more often tells " +
-					"nothing new. Values down to `1s` are accepted with a warning.",
+				MarkdownDescription: "Nominal time between two polls, a duration such as `1m` or `90s` (default `1m`, " +
+					"as the portal's agent advances an import at most one step a minute; values down to `1s` are " +
+					"accepted with a warning). Once the import has moved, each poll shifts by a few seconds to come " +
+					"just after the agent's next step falls due (on a quiet portal that poll starts the step), short " +
+					"follow-ups only look for a step that ends the import, and an agent that runs less often (cron " +
+					"every 5 minutes) gets fewer polls.",
 				Optional:   true,
 				Validators: []validator.String{durationValidator{min: minPollInterval}},
 			},

@@ -4,6 +4,8 @@
 // Command bitrix24-emulator serves an emulated Bitrix24 portal for demos.
 //
 //	bitrix24-emulator [-listen 127.0.0.1:0] [-agent-period 60s] [-user 1] [-code CODE]
+//	                  [-agent background|hits|busy|cron] [-step-duration 2s]
+//	                  [-traffic-every 1s] [-cron-every 1m]
 //	                  [-scenario none|demo|failing|finished] [-ready-file PATH] [-cloud]
 //	                  [-rate-limit off|standard|enterprise] [-tls -ca-file PATH]
 //	                  [-fault METHOD=KIND[*COUNT|@DURATION]]...
@@ -14,6 +16,15 @@
 // none) so that a script can wait for the file. The file is removed on exit.
 // Each request is logged to stderr with the webhook code masked. SIGINT or
 // SIGTERM shut it down.
+//
+// -agent chooses what runs the import agent: the default background agent
+// runs each import every -agent-period; hits, busy and cron are the agent of
+// a real portal (see emulator.AgentModel): a run takes -step-duration and
+// the next falls due -agent-period after it ended, started by a request
+// right after its answer (hits: only the client's own requests; busy: also
+// another visitor's every -traffic-every) or by a cron tick every
+// -cron-every. With a model a recorded exception leaves P and the next run
+// marks E.
 //
 // -rate-limit puts the portal's leaky bucket in front of every call (2 per
 // second and 50, or 5 and 250). -tls serves HTTPS with a certificate for
@@ -78,6 +89,7 @@ func run(args []string) error {
 	}
 	portal := emulator.New(emulator.Config{
 		UserID: opts.user, WebhookCode: opts.code, AgentPeriod: opts.agentPeriod, Cloud: opts.cloud,
+		Agent:     opts.agent,
 		RateLimit: opts.rateLimit,
 	})
 	processID, err := setUp(portal, opts.scenario)
@@ -139,8 +151,8 @@ func run(args []string) error {
 	if opts.tls {
 		fmt.Printf("ca_cert_file=%s\n", opts.caFile)
 	}
-	logger.Printf("listening on %s (scenario %s, agent period %v, rate limit %s, %d scripted faults)",
-		listener.Addr(), opts.scenario, opts.agentPeriod, opts.rateLimitName, len(opts.faults))
+	logger.Printf("listening on %s (scenario %s, agent %s, agent period %v, rate limit %s, %d scripted faults)",
+		listener.Addr(), opts.scenario, opts.agentName, opts.agentPeriod, opts.rateLimitName, len(opts.faults))
 
 	select {
 	case err := <-served:

@@ -21,6 +21,8 @@ import (
 type options struct {
 	listen        string
 	agentPeriod   time.Duration
+	agent         emulator.AgentModel
+	agentName     string
 	user          string
 	code          string
 	scenario      string
@@ -46,14 +48,35 @@ var rateLimits = map[string]emulator.RateLimit{
 	"enterprise": emulator.EnterpriseRateLimit,
 }
 
+// agentKinds are the values of -agent.
+var agentKinds = map[string]emulator.AgentKind{
+	"background": emulator.AgentBackground,
+	"hits":       emulator.AgentOnHits,
+	"busy":       emulator.AgentOnHits,
+	"cron":       emulator.AgentOnCron,
+}
+
 // parseOptions reads the command line; the flag package writes its
 // complaints and the usage to output.
 func parseOptions(args []string, output io.Writer) (options, error) {
-	opts := options{rateLimitName: "off"}
+	opts := options{rateLimitName: "off", agentName: "background"}
 	fs := flag.NewFlagSet("bitrix24-emulator", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.StringVar(&opts.listen, "listen", "127.0.0.1:0", "address to listen on")
 	fs.DurationVar(&opts.agentPeriod, "agent-period", 60*time.Second, "how often the import agent runs one step of each process (negative: never)")
+	fs.Func("agent", "what runs the import agent, `MODEL`: background (every -agent-period, runs take no time), "+
+		"hits (requests, right after their answer; a quiet portal), busy (hits plus another visitor's request every -traffic-every) "+
+		"or cron (a tick every -cron-every); with a model a run takes -step-duration and the next falls due -agent-period after it ended (default background)", func(s string) error {
+		kind, ok := agentKinds[s]
+		if !ok {
+			return errors.New("want background, hits, busy or cron")
+		}
+		opts.agent.Kind, opts.agentName = kind, s
+		return nil
+	})
+	fs.DurationVar(&opts.agent.StepDuration, "step-duration", 2*time.Second, "with -agent hits, busy or cron: how long one run takes")
+	fs.DurationVar(&opts.agent.Traffic, "traffic-every", time.Second, "with -agent busy: another visitor's request this often")
+	fs.DurationVar(&opts.agent.CronEvery, "cron-every", time.Minute, "with -agent cron: the cron period (ticks on its whole multiples)")
 	fs.StringVar(&opts.user, "user", "1", "webhook user id")
 	fs.StringVar(&opts.code, "code", emulator.DefaultWebhookCode, "webhook secret code")
 	fs.StringVar(&opts.scenario, "scenario", "none", "imports to create at start: none, demo, failing or finished")
@@ -80,7 +103,12 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 		return options{}, usageError{err}
 	}
 
+	if opts.agentName != "busy" {
+		opts.agent.Traffic = 0
+	}
 	switch {
+	case opts.agent.StepDuration < 0 || opts.agent.Traffic < 0 || opts.agent.CronEvery <= 0:
+		return options{}, errors.New("-step-duration and -traffic-every must not be negative, -cron-every must be positive")
 	case fs.NArg() > 0:
 		return options{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	case opts.agentPeriod == 0:

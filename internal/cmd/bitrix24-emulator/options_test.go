@@ -97,6 +97,18 @@ func TestParseOptions_Good(t *testing.T) {
 		{"enterprise rate limit", []string{"-rate-limit=enterprise"}, func(o options) bool { return o.rateLimit == emulator.EnterpriseRateLimit }},
 		{"rate limit off", []string{"-rate-limit", "standard", "-rate-limit", "off"}, func(o options) bool { return o.rateLimit == (emulator.RateLimit{}) }},
 		{"tls", []string{"-tls", "-ca-file", caFile}, func(o options) bool { return o.tls && o.caFile == caFile }},
+		{"agent defaults to the background agent", nil, func(o options) bool {
+			return o.agent.Kind == emulator.AgentBackground && o.agentName == "background"
+		}},
+		{"quiet hit-driven agent", []string{"-agent", "hits", "-step-duration", "5s"}, func(o options) bool {
+			return o.agent == emulator.AgentModel{Kind: emulator.AgentOnHits, StepDuration: 5 * time.Second, CronEvery: time.Minute}
+		}},
+		{"busy agent", []string{"-agent", "busy", "-traffic-every", "3s"}, func(o options) bool {
+			return o.agent.Kind == emulator.AgentOnHits && o.agent.Traffic == 3*time.Second && o.agent.StepDuration == 2*time.Second
+		}},
+		{"cron agent", []string{"-agent", "cron", "-cron-every", "5m"}, func(o options) bool {
+			return o.agent.Kind == emulator.AgentOnCron && o.agent.CronEvery == 5*time.Minute && o.agent.Traffic == 0
+		}},
 		{"faults accumulate in order", []string{"-fault", "a=502", "-fault", "b=bom*2"}, func(o options) bool {
 			return len(o.faults) == 2 && o.faults[0].method == "a" && o.faults[1].method == "b" && o.faults[1].count == 2
 		}},
@@ -134,6 +146,8 @@ func TestParseOptions_Bad(t *testing.T) {
 		{"unknown flag", []string{"-insecure"}, "flag provided but not defined: -insecure", true},
 		{"tls without a CA file", []string{"-tls"}, "-tls needs -ca-file PATH", false},
 		{"CA file without tls", []string{"-ca-file", "ca.pem"}, "-ca-file is only used with -tls", false},
+		{"unknown agent", []string{"-agent", "sometimes"}, `invalid value "sometimes" for flag -agent: want background, hits, busy or cron`, true},
+		{"negative step", []string{"-agent", "hits", "-step-duration", "-1s"}, "-step-duration and -traffic-every must not be negative", false},
 		{"zero agent period", []string{"-agent-period", "0s"}, "-agent-period must not be 0", false},
 		{"slash in code", []string{"-code", "a/b"}, "-user and -code must be non-empty", false},
 		{"arguments", []string{"extra"}, "unexpected arguments: [extra]", false},

@@ -1,0 +1,54 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import "time"
+
+// serverClock maps the local clock to the portal's, from the time block of
+// each answer: the smallest gap between an answer's arrival and the
+// portal's finish is the offset (the rest was the way back). An answer
+// whose gap is far from it (a frozen or jumping server clock) makes it
+// untrusted, and the local clock stands in.
+type serverClock struct {
+	offset  time.Duration // local minus server
+	samples int
+	trusted bool
+}
+
+// serverClockSlack is how far an answer's gap may lie from the offset
+// before the portal's clock is not trusted.
+const serverClockSlack = 2 * time.Second
+
+// sample takes an answer that arrived at (local time) with time block t.
+func (c *serverClock) sample(at time.Time, t *Time) {
+	if t == nil || t.Finish <= 0 {
+		c.trusted = false
+		return
+	}
+	gap := at.Sub(unixTime(t.Finish))
+	switch {
+	case c.samples == 0 || gap < c.offset:
+		c.trusted = c.samples == 0 || c.offset-gap < serverClockSlack
+		c.offset = gap
+	default:
+		c.trusted = gap-c.offset < serverClockSlack
+	}
+	c.samples++
+}
+
+// toServer maps a local time to the portal's clock.
+func (c *serverClock) toServer(t time.Time) time.Time {
+	if !c.trusted {
+		return t
+	}
+	return t.Add(-c.offset)
+}
+
+// toLocal maps a time on the portal's clock to the local one.
+func (c *serverClock) toLocal(t time.Time) time.Time {
+	if !c.trusted {
+		return t
+	}
+	return t.Add(c.offset)
+}

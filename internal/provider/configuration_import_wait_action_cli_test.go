@@ -1,0 +1,236 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+)
+
+// Actions came with Terraform 1.14; dependents of a triggering resource wait
+// for its after_create actions only from 1.16 (hashicorp/terraform#38668).
+var (
+	actionsSince       = version.Must(version.NewVersion("1.14.0"))
+	actionOrderedSince = version.Must(version.NewVersion("1.16.0"))
+)
+
+const actionType = "bitrix24_configuration_import_wait"
+
+func actionConfig(name string, id int64, extra string) string {
+	return fmt.Sprintf(`
+action %q %q {
+  config {
+    process_id = %d
+%s  }
+}
+`, actionType, name, id, extra)
+}
+
+// oneRunPerPoll moves the import one agent run before every poll but the
+// first, so that every poll sees a change.
+func oneRunPerPoll(portal *testPortal, id int64) {
+	portal.mu.Lock()
+	defer portal.mu.Unlock()
+	portal.beforePoll = func(poll int) {
+		if poll > 1 {
+			portal.Advance(id, 1)
+		}
+	}
+}
+
+// invoke runs `terraform apply -invoke` on the action, as a pipeline step
+// would, and returns its -json messages and error.
+func invoke(t *testing.T, w *workDir, name string) ([]jsonMessage, error) {
+	t.Helper()
+	w.mustRun("init", "-input=false", "-no-color")
+	stdout, stderr, err := w.run("apply", "-input=false", "-auto-approve", "-json",
+		"-invoke=action."+actionType+"."+name)
+	if err != nil && !errors.As(err, new(*exec.ExitError)) {
+		t.Fatalf("terraform apply -invoke: %v\n%s", err, stderr)
+	}
+	return jsonMessages(t, stdout), err
+}
+
+// `terraform apply -invoke` on an import that goes S, P through every step,
+// then F: one progress line per poll, each poll a change, then the summary;
+// one request per poll.
+func TestAccConfigurationImportWaitAction_invokeShowsProgress(t *testing.T) {
+	t.Parallel()
+	cli := cliForActions(t, actionsSince, "an action")
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{
+		Sections:     []string{"CRM_STATUS", "REST_APPLICATION"},
+		Files:        2,
+		CreatedItems: []any{"pipeline"},
+		Messages:     []emulator.ScriptedMessage{{AtRun: 5, Type: "notice", Message: "Stage renamed"}},
+	})
+	oneRunPerPoll(portal, id)
+
+	messages, err := invoke(t, cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "")), "crm")
+	if err != nil {
+		t.Fatalf("apply -invoke failed: %v\n%s", err, messagesText(messages))
+	}
+
+	// Between "import N: " and " (Ns elapsed, K polls)".
+	want := []string{
+		"registered, not started yet",
+		"running - preparing files CRM_STATUS, step 0",
+		"running - reading the manifest CRM_STATUS, step 0",
+		"running - clearing CRM_STATUS, step 0",
+		"running - clearing REST_APPLICATION, step 0",
+		"running - loading CRM_STATUS, step 0, 1 notice",
+		"running - loading CRM_STATUS, step 1, 1 notice",
+		"running - loading REST_APPLICATION, step 0, 1 notice",
+		"running - loading REST_APPLICATION, step 1, 1 notice",
+		"running - finishing, step 0, 1 notice",
+		"running - all steps done, about to be marked finished, 1 notice",
+	}
+	progress := progressOf(messages)
+	if len(progress) != len(want)+1 {
+		t.Fatalf("%d progress messages; want %d, one per poll and a summary:\n%s", len(progress), len(want)+1, strings.Join(progress, "\n"))
+	}
+	for i, w := range want {
+		pattern := fmt.Sprintf(`^import %d: %s \(\d+s elapsed, %s\)$`, id, regexp.QuoteMeta(w), regexp.QuoteMeta(plural(i+1, "poll")))
+		if !regexp.MustCompile(pattern).MatchString(progress[i]) {
+			t.Errorf("progress message %d is %q; want it to match %s", i+1, progress[i], pattern)
+		}
+	}
+	summary := fmt.Sprintf(`^import %d finished after \d+s and 12 polls: 1 item created, 1 notice$`, id)
+	if !regexp.MustCompile(summary).MatchString(progress[len(want)]) {
+		t.Errorf("summary is %q; want it to match %s", progress[len(want)], summary)
+	}
+	if got := getRequests(portal); got != 12 {
+		t.Errorf("the portal answered %d gets; want 12, one per poll", got)
+	}
+	if err := checkWaitedThrough(portal); err != nil {
+		t.Error(err)
+	}
+}
+
+// `terraform apply -invoke` on an import that fails fails, with the
+// resource's summary and the portal's messages.
+func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
+	t.Parallel()
+	cli := cliForActions(t, actionsSince, "an action")
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(failingScript())
+	oneRunPerPoll(portal, id)
+
+	messages, err := invoke(t, cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "")), "crm")
+	if err == nil {
+		t.Fatalf("apply -invoke succeeded on a failing import:\n%s", messagesText(messages))
+	}
+	var failure *jsonMessage
+	for i, m := range messages {
+		if m.Diagnostic != nil && m.Diagnostic.Severity == "error" {
+			failure = &messages[i]
+		}
+	}
+	detail := fmt.Sprintf("configuration import %d failed: [ERROR_ACCESS] Access denied to REST_APPLICATION; "+
+		"[ERROR_CONTENT] Status CRM_STATUS/SOURCE was skipped", id)
+	if failure == nil || failure.Diagnostic.Summary != "Configuration import failed" ||
+		!strings.Contains(failure.Diagnostic.Detail, detail) {
+		t.Fatalf("want the error %q: %q...; got:\n%s", "Configuration import failed", detail, messagesText(messages))
+	}
+	progress := progressOf(messages)
+	summary := fmt.Sprintf(`^import %d failed after \d+s and 5 polls: 0 notices, 1 error$`, id)
+	if len(progress) == 0 || !regexp.MustCompile(summary).MatchString(progress[len(progress)-1]) {
+		t.Errorf("want a last progress message matching %s; got:\n%s", summary, strings.Join(progress, "\n"))
+	}
+	if err := checkAnswered(portal, "E"); err != nil {
+		t.Error(err)
+	}
+	if strings.Contains(messagesText(messages), testWebhookCode) {
+		t.Error("the CLI's output shows the webhook code")
+	}
+}
+
+// An action_trigger on a terraform_data keyed on the process id runs the
+// action at create; a resource that depends on the terraform_data is
+// created only after the import finished (from Terraform 1.16). The
+// dependent here is a wait resource on another, finished import, so that
+// the portal's request log shows when it was created.
+func TestAccConfigurationImportWaitAction_triggerOrdersDependents(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
+	other := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.RunToEnd(other)
+	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		TerraformVersionChecks: []tfversion.TerraformVersionCheck{skipBelowFor{actionOrderedSince,
+			"dependents of a resource wait for its after_create action only from Terraform 1.16 (hashicorp/terraform#38668)"}},
+		Steps: []resource.TestStep{{
+			Config: portal.providerConfig() + actionConfig("crm", id, "") + fmt.Sprintf(`
+resource "terraform_data" "crm_import" {
+  input = %d
+
+  lifecycle {
+    action_trigger {
+      events  = [after_create, after_update]
+      actions = [action.%s.crm]
+    }
+  }
+}
+
+resource %q "after_crm_import" {
+  process_id = %d
+  depends_on = [terraform_data.crm_import]
+}
+`, id, actionType, waitResourceType, other),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(waitResourceType+".after_crm_import", tfjsonpath.New("status"), knownvalue.StringExact("F")),
+			},
+			Check: func(*terraform.State) error {
+				if err := checkReadAfterFinished(portal, id, other); err != nil {
+					return err
+				}
+				return checkWaitedThrough(portal)
+			},
+		}},
+	})
+}
+
+// checkReadAfterFinished fails unless the portal was first asked for
+// process later after it had answered F for process first.
+func checkReadAfterFinished(portal *testPortal, first, later int64) error {
+	requests := portal.Requests()
+	finished := slices.IndexFunc(requests, func(r emulator.Request) bool {
+		return r.ResultStatus == "F" && slices.Contains(r.ProcessIDs(), fmt.Sprint(first))
+	})
+	read := slices.IndexFunc(requests, func(r emulator.Request) bool { return slices.Contains(r.ProcessIDs(), fmt.Sprint(later)) })
+	switch {
+	case finished < 0:
+		return fmt.Errorf("the portal never answered F for import %d", first)
+	case read < finished:
+		return fmt.Errorf("import %d was read (request %d) before import %d was seen finished (request %d): "+
+			"the dependent did not wait for the action", later, read+1, first, finished+1)
+	}
+	return nil
+}
+
+func messagesText(messages []jsonMessage) string {
+	lines := make([]string, len(messages))
+	for i, m := range messages {
+		lines[i] = m.String()
+	}
+	return strings.Join(lines, "\n")
+}

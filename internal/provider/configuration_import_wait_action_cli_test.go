@@ -136,16 +136,17 @@ func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
 	if err == nil {
 		t.Fatalf("apply -invoke succeeded on a failing import:\n%s", messagesText(messages))
 	}
-	var failure *jsonMessage
-	for i, m := range messages {
+	// Terraform 1.14 and 1.15 wrap the provider's error: "Error when invoking
+	// action", with its summary and detail as the detail.
+	var failure string
+	for _, m := range messages {
 		if m.Diagnostic != nil && m.Diagnostic.Severity == "error" {
-			failure = &messages[i]
+			failure = m.Diagnostic.Summary + ": " + m.Diagnostic.Detail
 		}
 	}
 	detail := fmt.Sprintf("configuration import %d failed: [ERROR_ACCESS] Access denied to REST_APPLICATION; "+
 		"[ERROR_CONTENT] Status CRM_STATUS/SOURCE was skipped", id)
-	if failure == nil || failure.Diagnostic.Summary != "Configuration import failed" ||
-		!strings.Contains(failure.Diagnostic.Detail, detail) {
+	if !strings.Contains(failure, "Configuration import failed: "+detail) {
 		t.Fatalf("want the error %q: %q...; got:\n%s", "Configuration import failed", detail, messagesText(messages))
 	}
 	progress := progressOf(messages)

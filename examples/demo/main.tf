@@ -22,11 +22,11 @@ provider "bitrix24" {}
 data "bitrix24_configuration_import" "crm" {
   process_id = var.process_id
 
-  wait = {
+  wait {
     poll_interval = "2s" # the emulator's agent period; keep the 1m default on a real portal
   }
 
-  timeouts = {
+  timeouts {
     read = "2m"
   }
 }

@@ -312,17 +312,17 @@ func TestAccConfigurationImportBatch_waitsJoiningLate(t *testing.T) {
 			Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "long" {
   process_id = %d
-  wait       = {}
+  wait {}
 }
 
 data "bitrix24_configuration_import" "short" {
   process_id = %d
-  wait       = {}
+  wait {}
 }
 
 data "bitrix24_configuration_import" "late" {
   process_id = %d
-  wait       = {}
+  wait {}
   depends_on = [data.bitrix24_configuration_import.short]
 }
 `, long, short, late),

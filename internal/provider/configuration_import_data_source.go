@@ -48,11 +48,12 @@ func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource
 		Required:            true,
 		Validators:          []validator.String{processIDValidator{}},
 	}
-	attributes["wait"] = waitAttribute("Wait until the import has finished. Without it the data source reads the status " +
+	blocks := map[string]schema.Block{}
+	blocks["wait"] = waitBlock("Wait until the import has finished. Without it the data source reads the status " +
 		"once and never fails because of it. With it, the read polls the portal until the status is `F` " +
 		"(finished), `E` (failed) or `U` (unknown), within `timeouts.read`. The first poll is immediate, so " +
 		"a finished import costs a single request, also during the refresh that precedes `terraform destroy`.")
-	attributes["timeouts"] = readTimeoutAttribute(ctx, "How long the read may take, a duration such as `30m` or `2h`; "+
+	blocks["timeouts"] = readTimeoutBlock(ctx, "How long the read may take, a duration such as `30m` or `2h`; "+
 		"defaults to `60m`. With `wait`, this bounds the whole wait, retries included: an import takes about "+
 		"5 + 2 × sections + files minutes.")
 
@@ -62,6 +63,7 @@ func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource
 			"With `wait`, the read polls until the import has finished, so that anything depending on this " +
 			"data source waits for the import, and fails when the import fails.",
 		Attributes: attributes,
+		Blocks:     blocks,
 	}
 }
 

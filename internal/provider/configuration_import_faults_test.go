@@ -99,7 +99,7 @@ func runFaultCase(t *testing.T, fc faultCase, baseline bool) int {
 	if !baseline {
 		portal.InjectFault("configuration.import.get", fc.fault)
 	}
-	step := resource.TestStep{Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n")}
+	step := resource.TestStep{Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n")}
 	if fc.error != "" {
 		step.ExpectError = expectError(fc.error)
 	} else {
@@ -162,7 +162,7 @@ func TestAccConfigurationImportFaults_mixDuringAWait(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: faultProviderFactories(),
 		Steps: []resource.TestStep{{
-			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				expect("test", "status", knownvalue.StringExact("F")),
 				expect("test", "notices", knownvalue.ListExact([]knownvalue.Check{message("", "Stage kept", "notice")})),

@@ -59,7 +59,7 @@ func TestAccConfigurationImportWaitResource_importFailedImport(t *testing.T) {
 	portal.RunToEnd(id)
 
 	unitTest(t, resource.TestStep{
-		Config:        portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n"),
+		Config:        portal.providerConfig() + waitResourceConfig("crm", id, "  wait { fail_on_error = false }\n"),
 		ResourceName:  waitResourceType + ".crm",
 		ImportState:   true,
 		ImportStateId: fmt.Sprint(id),

@@ -65,11 +65,12 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 		Validators:          []validator.String{processIDValidator{}},
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
-	attributes["wait"] = resourceAttribute(waitAttribute("How create waits for the import; every setting has a default, " +
+	blocks := map[string]schema.Block{}
+	blocks["wait"] = resourceBlock(waitBlock("How create waits for the import; every setting has a default, " +
 		"so `wait` can be left out. Create polls the portal until the status is `F` (finished), `E` (failed) or " +
 		"`U` (unknown), within `timeouts.create`; the first poll is immediate. Changing these settings later only " +
 		"stores them: the recorded import is not read again."))
-	attributes["timeouts"] = createTimeoutAttribute(ctx, "How long create may wait for the import, a duration such "+
+	blocks["timeouts"] = createTimeoutBlock(ctx, "How long create may wait for the import, a duration such "+
 		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.")
 	attributes["finished_at"] = schema.StringAttribute{
 		MarkdownDescription: "When the provider saw the import end, as an RFC 3339 time in UTC; for `terraform import`, " +
@@ -85,6 +86,7 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 			"source, the record outlives the portal's memory of the import (2 to 3 days): reading it makes no " +
 			"request, so plans and `terraform destroy` keep working after the portal has forgotten it.",
 		Attributes: attributes,
+		Blocks:     blocks,
 	}
 }
 

@@ -148,7 +148,7 @@ func TestAccConfigurationImportWaitResource_failedImportFailsCreate(t *testing.T
 				t.Errorf("the portal answered %q; want S, then P, then E", statuses)
 			}
 		},
-		Config:            portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n"),
+		Config:            portal.providerConfig() + waitResourceConfig("crm", id, "  wait { fail_on_error = false }\n"),
 		ConfigPlanChecks:  createdAfresh,
 		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("E"))},
 	})
@@ -164,7 +164,7 @@ func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.
 		Config:      portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
 		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*purged its data`),
 	}, resource.TestStep{
-		Config:           portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait = { fail_on_unknown = false }\n"),
+		Config:           portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait { fail_on_unknown = false }\n"),
 		ConfigPlanChecks: createdAfresh,
 		ConfigStateChecks: []statecheck.StateCheck{
 			expectRecorded("crm", "status", knownvalue.StringExact("U")),
@@ -181,7 +181,7 @@ func TestAccConfigurationImportWaitResource_failOnErrorFalseRecordsFailure(t *te
 	portal, id := failingFromFirstPoll(t)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  wait = { fail_on_error = false }\n") + `
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  wait { fail_on_error = false }\n") + `
 resource "terraform_data" "branch" {
   input = bitrix24_configuration_import_wait.crm.finished ? "go on" : "roll back: ${bitrix24_configuration_import_wait.crm.exceptions[0].message}"
 }
@@ -365,7 +365,7 @@ func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.
 	}, resource.TestStep{
 		PreConfig: func() { mark = importReads(portal) },
 		Config: portal.providerConfig() + waitResourceConfig("crm", id,
-			"  wait     = { poll_interval = \"2m\", fail_on_unknown = false }\n  timeouts = { create = \"90m\" }\n"),
+			"  wait {\n    poll_interval   = \"2m\"\n    fail_on_unknown = false\n  }\n  timeouts { create = \"90m\" }\n"),
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionUpdate),
@@ -391,7 +391,7 @@ func TestAccConfigurationImportWaitResource_timeout(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  timeouts = { create = \"1s\" }\n"),
+		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  timeouts { create = \"1s\" }\n"),
 		ExpectError: expectError(fmt.Sprintf(
 			`Timed out waiting for the configuration import.*gave up waiting for configuration import %d.*last status S \(started\).*Raise timeouts\.create`, id)),
 	})
@@ -406,10 +406,10 @@ func TestAccConfigurationImportWaitResource_invalidArguments(t *testing.T) {
 	}{
 		"process id not a number": {`"forty-two"`, ``, `Invalid process id.*"forty-two" is not a whole number`},
 		"process id zero":         {`0`, ``, `Invalid process id.*greater than zero`},
-		"sub-second interval":     {`42`, `wait = { poll_interval = "500ms" }`, `wait.poll_interval must be at least 1s; got "500ms"`},
-		"unparsable interval":     {`42`, `wait = { poll_interval = "every minute" }`, `wait.poll_interval must be a duration.*"every minute"`},
-		"unparsable timeout":      {`42`, `timeouts = { create = "soon" }`, `timeouts.create must be a duration.*"soon"`},
-		"zero timeout":            {`42`, `timeouts = { create = "0s" }`, `timeouts.create must be at least 1s; got "0s"`},
+		"sub-second interval":     {`42`, `wait { poll_interval = "500ms" }`, `wait.poll_interval must be at least 1s; got "500ms"`},
+		"unparsable interval":     {`42`, `wait { poll_interval = "every minute" }`, `wait.poll_interval must be a duration.*"every minute"`},
+		"unparsable timeout":      {`42`, `timeouts { create = "soon" }`, `timeouts.create must be a duration.*"soon"`},
+		"zero timeout":            {`42`, `timeouts { create = "0s" }`, `timeouts.create must be at least 1s; got "0s"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

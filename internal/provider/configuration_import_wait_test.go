@@ -117,7 +117,7 @@ func TestAccConfigurationImportWait_planWaits(t *testing.T) {
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1m\" }\n") + `
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait { poll_interval = \"1m\" }\n") + `
 resource "terraform_data" "after_import" {
   input = data.bitrix24_configuration_import.test.status
 }
@@ -160,7 +160,7 @@ func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
 		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
 	})
 	if err := checkAnswered(portal, "E"); err != nil {
@@ -177,7 +177,7 @@ func TestAccConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T)
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = { fail_on_error = false }\n") + `
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait { fail_on_error = false }\n") + `
 resource "terraform_data" "branch" {
   input = data.bitrix24_configuration_import.test.status == "F" ? "go on" : "roll back: ${data.bitrix24_configuration_import.test.exceptions[0].message}"
 }
@@ -201,11 +201,11 @@ func TestAccConfigurationImportWait_unknownProcess(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = {}\n"),
+		Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait {}\n"),
 		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*3 days`),
 	},
 		resource.TestStep{
-			Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait = { fail_on_unknown = false }\n"),
+			Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait { fail_on_unknown = false }\n"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				expect("test", "status", knownvalue.StringExact("U")),
 				expect("test", "state", knownvalue.StringExact("unknown")),
@@ -258,7 +258,7 @@ func TestAccConfigurationImportWait_timeout(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n  timeouts = { read = \"1s\" }\n"),
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n  timeouts { read = \"1s\" }\n"),
 		ExpectError: expectError(fmt.Sprintf(
 			`Timed out waiting for the configuration import.*gave up waiting for configuration import %d after 1s and \d+ polls.*last status S \(started\).*timeouts\.read`, id)),
 	})
@@ -277,7 +277,7 @@ func TestAccConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) 
 	portal.InjectFault("configuration.import.get", fault)
 
 	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait = {}\n"),
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
 		ConfigStateChecks: []statecheck.StateCheck{
 			expect("test", "status", knownvalue.StringExact("F")),
 		},
@@ -290,7 +290,7 @@ func TestAccConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 	portal := newTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", portal.server.URL+"/rest/1/revokedc0de4tests42/") +
-		dataSourceConfig("test", id, "  wait = {}\n")
+		dataSourceConfig("test", id, "  wait {}\n")
 
 	unitTest(t, resource.TestStep{
 		Config:      config,
@@ -311,7 +311,7 @@ func TestAccConfigurationImportWait_pollIntervalSetting(t *testing.T) {
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviderFactoriesWith(func(p *bitrix24Provider) { p.configureClient = fastRetries }),
 		Steps: []resource.TestStep{{
-			Config:            portal.providerConfig() + dataSourceConfig("test", id, "  wait = { poll_interval = \"1s\" }\n  timeouts = { read = \"30s\" }\n"),
+			Config:            portal.providerConfig() + dataSourceConfig("test", id, "  wait { poll_interval = \"1s\" }\n  timeouts { read = \"30s\" }\n"),
 			ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("F"))},
 		}},
 	})

@@ -23,7 +23,7 @@ func TestAccProvider_internalCA(t *testing.T) {
 	portal, caPEM := newTLSTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
-	waitAnHour := "  wait = { poll_interval = \"1m\" }\n  timeouts = { read = \"60m\" }\n"
+	waitAnHour := "  wait { poll_interval = \"1m\" }\n  timeouts { read = \"60m\" }\n"
 
 	started := time.Now()
 	unitTest(t, resource.TestStep{

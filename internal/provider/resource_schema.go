@@ -17,7 +17,7 @@ import (
 
 // The framework has one schema package for data sources and another for
 // resources. The attributes both share are written once, for the data
-// source; resourceAttribute converts them, so that the resource shows the
+// source; resourceAttribute and resourceBlock convert them, so that the resource shows the
 // same descriptions and runs the same validators.
 
 // resourceAttribute converts a data source attribute, nested ones
@@ -54,6 +54,15 @@ func resourceAttribute(a dsschema.Attribute) schema.Attribute {
 		}
 	}
 	panic(fmt.Sprintf("resourceAttribute: no conversion for %T", a))
+}
+
+// resourceBlock converts a data source SingleNestedBlock, such as wait,
+// into the same resource block.
+func resourceBlock(b dsschema.SingleNestedBlock) schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
+		Attributes: resourceAttributes(b.Attributes),
+		CustomType: b.CustomType, MarkdownDescription: b.MarkdownDescription, Validators: b.Validators,
+	}
 }
 
 func resourceAttributes(attributes map[string]dsschema.Attribute) map[string]schema.Attribute {

@@ -13,9 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 )
 
-// The resource shows every attribute of the data source but timeouts, of
-// the same type and, but for the two whose meaning differs, in the same
-// words; wait's settings carry the same validators.
+// The resource shows every attribute of the data source, of the same type
+// and, but for process_id, in the same words; wait's settings carry the same
+// validators.
 func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
 	ctx := context.Background()
 	var ds datasource.SchemaResponse
@@ -27,25 +27,19 @@ func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
 	}
 
 	for name, dsAttr := range ds.Schema.Attributes {
-		if name == "timeouts" {
-			continue
-		}
 		rsAttr, ok := rs.Schema.Attributes[name]
 		switch {
 		case !ok:
 			t.Errorf("the resource has no %s", name)
 		case !dsAttr.GetType().Equal(rsAttr.GetType()):
 			t.Errorf("%s: the resource's type %s differs from the data source's %s", name, rsAttr.GetType(), dsAttr.GetType())
-		case name != "process_id" && name != "wait" && rsAttr.GetMarkdownDescription() != dsAttr.GetMarkdownDescription():
+		case name != "process_id" && rsAttr.GetMarkdownDescription() != dsAttr.GetMarkdownDescription():
 			t.Errorf("%s: the resource describes it as %q, the data source as %q", name, rsAttr.GetMarkdownDescription(), dsAttr.GetMarkdownDescription())
 		}
 	}
 
-	dsWait := ds.Schema.Attributes["wait"].(dsschema.SingleNestedAttribute)
-	rsWait := rs.Schema.Attributes["wait"].(schema.SingleNestedAttribute)
-	if !rsWait.IsOptional() {
-		t.Error("the resource's wait is required; every setting has a default")
-	}
+	dsWait := ds.Schema.Blocks["wait"].(dsschema.SingleNestedBlock)
+	rsWait := rs.Schema.Blocks["wait"].(schema.SingleNestedBlock)
 	for name, dsAttr := range dsWait.Attributes {
 		rsAttr := rsWait.Attributes[name]
 		if rsAttr == nil || rsAttr.GetMarkdownDescription() != dsAttr.GetMarkdownDescription() || !rsAttr.IsOptional() {
@@ -54,5 +48,58 @@ func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
 	}
 	if got := len(rsWait.Attributes["poll_interval"].(schema.StringAttribute).Validators); got != 1 {
 		t.Errorf("the resource's wait.poll_interval has %d validators; want the data source's one", got)
+	}
+}
+
+// wait and timeouts are blocks on both: Terraform checks the keys of a block
+// but drops unknown keys of a nested attribute's object value.
+func TestSchema_waitAndTimeoutsAreBlocks(t *testing.T) {
+	ctx := context.Background()
+	var ds datasource.SchemaResponse
+	newConfigurationImportDataSource().Schema(ctx, datasource.SchemaRequest{}, &ds)
+	var rs resource.SchemaResponse
+	newConfigurationImportWaitResource().Schema(ctx, resource.SchemaRequest{}, &rs)
+	for _, name := range []string{"wait", "timeouts"} {
+		if _, ok := ds.Schema.Blocks[name].(dsschema.SingleNestedBlock); !ok {
+			t.Errorf("the data source's %s is %T, not a single nested block", name, ds.Schema.Blocks[name])
+		}
+		if _, ok := rs.Schema.Blocks[name].(schema.SingleNestedBlock); !ok {
+			t.Errorf("the resource's %s is %T, not a single nested block", name, rs.Schema.Blocks[name])
+		}
+		if _, ok := ds.Schema.Attributes[name]; ok {
+			t.Errorf("the data source still has an attribute %s", name)
+		}
+		if _, ok := rs.Schema.Attributes[name]; ok {
+			t.Errorf("the resource still has an attribute %s", name)
+		}
+	}
+	if got := len(ds.Schema.Blocks["timeouts"].(dsschema.SingleNestedBlock).Attributes["read"].(dsschema.StringAttribute).Validators); got != 1 {
+		t.Errorf("timeouts.read has %d validators; want the project's duration validator", got)
+	}
+	if got := len(rs.Schema.Blocks["timeouts"].(schema.SingleNestedBlock).Attributes["create"].(schema.StringAttribute).Validators); got != 1 {
+		t.Errorf("timeouts.create has %d validators; want the project's duration validator", got)
+	}
+}
+
+// Every wait setting is an Optional string or bool with nothing a schema
+// package without Computed (an action's) could not carry over.
+func TestWaitBlock_convertibleSettings(t *testing.T) {
+	block := waitBlock("any")
+	if len(block.Attributes) != 3 {
+		t.Fatalf("wait has %d settings; want poll_interval, fail_on_error, fail_on_unknown", len(block.Attributes))
+	}
+	for name, a := range block.Attributes {
+		switch a := a.(type) {
+		case dsschema.StringAttribute:
+			if !a.Optional || a.Required || a.Computed || a.Sensitive || a.CustomType != nil || a.MarkdownDescription == "" {
+				t.Errorf("wait.%s: want Optional, described, nothing else: %#v", name, a)
+			}
+		case dsschema.BoolAttribute:
+			if !a.Optional || a.Required || a.Computed || a.Sensitive || a.CustomType != nil || len(a.Validators) > 0 || a.MarkdownDescription == "" {
+				t.Errorf("wait.%s: want Optional, described, nothing else: %#v", name, a)
+			}
+		default:
+			t.Errorf("wait.%s is %T: only strings and bools convert to every schema package", name, a)
+		}
 	}
 }

@@ -94,12 +94,12 @@ func TestAccProvider_secretsStayOutOfLogsOutputAndState(t *testing.T) {
 		ErrorCheck:               refused.check,
 		Steps: []resource.TestStep{
 			{
-				Config:            dataSourceConfig("test", id, "  wait = {}\n"),
+				Config:            dataSourceConfig("test", id, "  wait {}\n"),
 				ConfigStateChecks: []statecheck.StateCheck{noSecretInState{}},
 			},
 			{
 				PreConfig: func() { portal.RemoveWebhook(testWebhookCode) },
-				Config:    dataSourceConfig("test", id, "  wait = {}\n"),
+				Config:    dataSourceConfig("test", id, "  wait {}\n"),
 			},
 		},
 	})

@@ -32,32 +32,33 @@ const minTimeout = time.Second
 // name the attribute while Terraform points at the block, not inside it.
 var timeoutValidators = []validator.String{durationValidator{min: minTimeout}}
 
-// readTimeoutAttribute is the data source's `timeouts = { read }`. Should
-// the library ever shape it otherwise, its own validator stays (and the
-// tests of bad inputs fail).
-func readTimeoutAttribute(ctx context.Context, description string) datasourceschema.Attribute {
-	attribute := datasourcetimeouts.AttributesWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description})
-	if nested, ok := attribute.(datasourceschema.SingleNestedAttribute); ok {
+// readTimeoutBlock is the data source's `timeouts { read }`, a block so that
+// Terraform refuses a misspelt or misplaced key in it (`create` on a data
+// source) instead of dropping it. Should the library ever shape it
+// otherwise, its own validator stays (and the tests of bad inputs fail).
+func readTimeoutBlock(ctx context.Context, description string) datasourceschema.Block {
+	block := datasourcetimeouts.BlockWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description})
+	if nested, ok := block.(datasourceschema.SingleNestedBlock); ok {
 		if read, ok := nested.Attributes["read"].(datasourceschema.StringAttribute); ok {
 			read.Validators = timeoutValidators
 			nested.Attributes["read"] = read
 			return nested
 		}
 	}
-	return attribute
+	return block
 }
 
-// createTimeoutAttribute is the resource's `timeouts = { create }`.
-func createTimeoutAttribute(ctx context.Context, description string) resourceschema.Attribute {
-	attribute := resourcetimeouts.Attributes(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description})
-	if nested, ok := attribute.(resourceschema.SingleNestedAttribute); ok {
+// createTimeoutBlock is the resource's `timeouts { create }`.
+func createTimeoutBlock(ctx context.Context, description string) resourceschema.Block {
+	block := resourcetimeouts.Block(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description})
+	if nested, ok := block.(resourceschema.SingleNestedBlock); ok {
 		if create, ok := nested.Attributes["create"].(resourceschema.StringAttribute); ok {
 			create.Validators = timeoutValidators
 			nested.Attributes["create"] = create
 			return nested
 		}
 	}
-	return attribute
+	return block
 }
 
 // warnPollIntervalOverTimeout warns about a wait.poll_interval longer than

@@ -19,9 +19,15 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-// The `wait` attribute is the same in the data source and in the
-// bitrix24_configuration_import_wait resource: one schema, one parser and
-// one failure rule, here, so that the two cannot drift apart.
+// The `wait` block is the same wherever an import is waited for: one
+// schema, one parser and one failure rule, here, so that the data source,
+// the bitrix24_configuration_import_wait resource and any later consumer
+// cannot drift apart.
+//
+// It is a block, not a nested attribute, because Terraform checks the keys of
+// a block ("An argument named ... is not expected here") but silently drops
+// unknown keys of an object value (hashicorp/terraform#33570): a misspelt
+// `fail_on_eror` would otherwise fall back to the default.
 
 const (
 	// defaultPollInterval matches the portal's agent, which advances an
@@ -42,13 +48,17 @@ var waitAttrTypes = map[string]attr.Type{
 	"fail_on_unknown": types.BoolType,
 }
 
-// waitAttribute is the schema of `wait`, written once in data source terms;
-// the resource converts it with resourceAttribute. description says what
-// `wait` means to its owner; the settings inside mean the same to both.
-func waitAttribute(description string) schema.SingleNestedAttribute {
-	return schema.SingleNestedAttribute{
+// waitBlock is the schema of `wait`, written once in data source terms;
+// the resource converts it with resourceBlock. Each setting is an Optional
+// string or bool attribute with validators and a description, nothing else
+// (no Computed, no plan modifier), so that any schema package with a
+// SingleNestedBlock (resource, action) converts it without loss:
+// TestWaitBlock_convertibleSettings keeps it so. description says what
+// `wait` means to its owner; the settings inside mean the same to every one.
+// An absent block is a null object: see waitSettings.
+func waitBlock(description string) schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
 		MarkdownDescription: description,
-		Optional:            true,
 		Attributes: map[string]schema.Attribute{
 			"poll_interval": schema.StringAttribute{
 				MarkdownDescription: "Time between two polls, a duration such as `1m` or `90s`. Defaults to `1m`: " +
@@ -77,16 +87,17 @@ func waitAttribute(description string) schema.SingleNestedAttribute {
 	}
 }
 
-// waitSettings is the wait attribute with its defaults filled in.
+// waitSettings is the wait block with its defaults filled in.
 type waitSettings struct {
 	pollInterval  time.Duration
 	failOnError   bool
 	failOnUnknown bool
 }
 
-// waitSettings reads a wait attribute. configured is false when the
-// attribute is null or unknown: the data source then reads once, the
-// resource waits with the defaults returned.
+// waitSettings reads a wait block from any schema package's model (a
+// types.Object). configured is false when the block is absent (null) or
+// unknown: the data source then reads once, the resource waits with the
+// defaults returned.
 func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (settings waitSettings, configured bool, diags diag.Diagnostics) {
 	var m waitModel // all null: every default
 	if configured = !obj.IsNull() && !obj.IsUnknown(); configured {

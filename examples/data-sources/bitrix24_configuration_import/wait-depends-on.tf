@@ -7,9 +7,9 @@
 data "bitrix24_configuration_import" "settings" {
   process_id = var.import_process_id
 
-  wait = {}
+  wait {}
 
-  timeouts = {
+  timeouts {
     read = "90m" # about 5 + 2 x sections + files minutes
   }
 }

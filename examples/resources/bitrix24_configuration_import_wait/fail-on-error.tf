@@ -3,7 +3,7 @@
 resource "bitrix24_configuration_import_wait" "optional" {
   process_id = 43
 
-  wait = {
+  wait {
     fail_on_error = false
   }
 }

@@ -4,7 +4,7 @@
 resource "bitrix24_configuration_import_wait" "crm" {
   process_id = var.crm_import_process_id
 
-  timeouts = {
+  timeouts {
     create = "90m" # about 5 + 2 x sections + files minutes
   }
 }

@@ -279,7 +279,7 @@ func (b *bench) rateLimitTable() error {
 // first, then finishes the imports. It also reads the provider's peak RSS.
 func (b *bench) waitTable() error {
 	const rounds = 4
-	fmt.Printf("Concurrent waits (`wait = { poll_interval = \"1s\" }`, parallelism = waits): requests per poll round, over %d rounds after the first, and the provider's peak RSS (VmHWM):\n\n", rounds)
+	fmt.Printf("Concurrent waits (`wait { poll_interval = \"1s\" }`, parallelism = waits): requests per poll round, over %d rounds after the first, and the provider's peak RSS (VmHWM):\n\n", rounds)
 	fmt.Println("| waits | batched: requests per round | batched: peak RSS | `batch_reads = false`: requests per round | `batch_reads = false`: peak RSS |")
 	fmt.Println("|---:|---:|---:|---:|---:|")
 	for _, n := range []int{1, 50, 200} {
@@ -331,7 +331,7 @@ func (b *bench) waits(n int, batch bool, rounds int) (perRound float64, peakKiB 
 // each has polled once. done gets the plan's outcome.
 func (b *bench) startWaitingPlan(p *portal, ids []int64, batch bool) (done chan error, err error) {
 	extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
-	config := configuration(p.url, extra, ids, "  wait = { poll_interval = \"1s\" }\n")
+	config := configuration(p.url, extra, ids, "  wait { poll_interval = \"1s\" }\n")
 	done = make(chan error, 1)
 	go func() {
 		_, err := b.plan(context.Background(), "waits", config, len(ids))

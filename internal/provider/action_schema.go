@@ -10,15 +10,17 @@ import (
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 )
 
-// Actions have a schema package of their own, too. The action's wait
-// settings are the data source's, converted here, so that the three show
-// the same descriptions and run the same validators.
+// Actions have a schema package of their own, too. The action's wait block
+// is the data source's, converted here as resourceBlock converts it for the
+// resource, so that the three show the same descriptions and run the same
+// validators.
 
-// actionWaitBlock is the `wait { }` block of the action.
-func actionWaitBlock(description string) schema.SingleNestedBlock {
+// actionBlock converts a data source SingleNestedBlock, such as wait, into
+// the same action block.
+func actionBlock(b dsschema.SingleNestedBlock) schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: description,
-		Attributes:          actionAttributes(waitAttribute("").Attributes),
+		Attributes: actionAttributes(b.Attributes),
+		CustomType: b.CustomType, MarkdownDescription: b.MarkdownDescription, Validators: b.Validators,
 	}
 }
 

@@ -66,9 +66,9 @@ func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.Schem
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"wait": actionWaitBlock("How the action waits for the import; every setting has a default, so the " +
+			"wait": actionBlock(waitBlock("How the action waits for the import; every setting has a default, so the " +
 				"block can be left out. The action polls the portal until the status is `F` (finished), `E` " +
-				"(failed) or `U` (unknown), within `timeout`; the first poll is immediate."),
+				"(failed) or `U` (unknown), within `timeout`; the first poll is immediate.")),
 		},
 	}
 }

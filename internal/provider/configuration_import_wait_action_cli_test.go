@@ -235,3 +235,32 @@ func messagesText(messages []jsonMessage) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Terraform refuses a misspelt key in the action's wait block, and the
+// settings' validators run on the action's configuration, naming the
+// attribute.
+func TestAccConfigurationImportWaitAction_validatesSettings(t *testing.T) {
+	t.Parallel()
+	cli := cliForActions(t, actionsSince, "an action")
+	for _, c := range []struct{ extra, want string }{
+		{"    wait {\n      fail_on_eror = false\n    }\n", `An argument named "fail_on_eror" is not expected here`},
+		{"    wait {\n      poll_interval = \"soon\"\n    }\n", `wait.poll_interval must be a duration`},
+		{"    timeout = \"0s\"\n", `timeout must be at least 1s`},
+		{"    process_id = 0\n", ""},
+	} {
+		config := offlineProviderConfig + actionConfig("crm", 42, c.extra)
+		if c.want == "" { // a duplicate process_id: Terraform's own error
+			c.want = `The argument "process_id" was already set`
+		}
+		// init refuses what Terraform itself checks; validate runs the
+		// provider's validators.
+		w := cli.workDir(t, config)
+		stdout, stderr, err := w.run("init", "-input=false", "-no-color")
+		if err == nil {
+			stdout, stderr, err = w.run("validate", "-no-color")
+		}
+		if err == nil || !expectError(c.want).MatchString(stdout+stderr) {
+			t.Errorf("validate with\n%s\nwant an error matching %q; got %v:\n%s%s", c.extra, c.want, err, stdout, stderr)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
+	actionschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -272,5 +273,37 @@ func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	}
 	if len(d.messages) != 1 {
 		t.Errorf("progress messages %q; want the first poll's only", d.messages)
+	}
+}
+
+// The action's wait block is the data source's, converted: the same
+// settings, descriptions and validators; timeout has the project's
+// duration validator.
+func TestActionBlock_sharesWaitSettings(t *testing.T) {
+	var resp action.SchemaResponse
+	newConfigurationImportWaitAction().Schema(context.Background(), action.SchemaRequest{}, &resp)
+	wait, ok := resp.Schema.Blocks["wait"].(actionschema.SingleNestedBlock)
+	if !ok {
+		t.Fatalf("wait is %T; want a single nested block", resp.Schema.Blocks["wait"])
+	}
+	want := waitBlock("")
+	if len(wait.Attributes) != len(want.Attributes) {
+		t.Fatalf("wait has %d settings; want %d", len(wait.Attributes), len(want.Attributes))
+	}
+	for name, w := range want.Attributes {
+		got, ok := wait.Attributes[name]
+		if !ok {
+			t.Errorf("wait.%s is missing", name)
+			continue
+		}
+		if got.GetMarkdownDescription() != w.GetMarkdownDescription() || !got.IsOptional() {
+			t.Errorf("wait.%s differs from the data source's: %#v", name, got)
+		}
+	}
+	if got := wait.Attributes["poll_interval"].(actionschema.StringAttribute).Validators; len(got) != 1 {
+		t.Errorf("wait.poll_interval has %d validators; want the duration validator", len(got))
+	}
+	if got := resp.Schema.Attributes["timeout"].(actionschema.StringAttribute).Validators; len(got) != 1 {
+		t.Errorf("timeout has %d validators; want the duration validator", len(got))
 	}
 }

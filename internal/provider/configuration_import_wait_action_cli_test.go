@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -42,13 +43,14 @@ action %q %q {
 `, actionType, name, id, extra)
 }
 
-// oneRunPerPoll moves the import one agent run before every poll but the
-// first, so that every poll sees a change.
+// oneRunPerPoll moves the import one agent run before every poll from now
+// on but the first, so that every poll sees a change.
 func oneRunPerPoll(portal *testPortal, id int64) {
 	portal.mu.Lock()
 	defer portal.mu.Unlock()
+	before := portal.polls
 	portal.beforePoll = func(poll int) {
-		if poll > 1 {
+		if poll-before > 1 {
 			portal.Advance(id, 1)
 		}
 	}
@@ -263,4 +265,68 @@ func TestAccConfigurationImportWaitAction_validatesSettings(t *testing.T) {
 			t.Errorf("validate with\n%s\nwant an error matching %q; got %v:\n%s%s", c.extra, c.want, err, stdout, stderr)
 		}
 	}
+}
+
+// The action's examples, as the docs show them: invoked in a pipeline step,
+// and triggered by a terraform_data keyed on the process id, at create and
+// again at update to a new import. (The examples test that applies every
+// other example runs on the CLI on PATH; these need Terraform 1.14.)
+func TestAccConfigurationImportWaitAction_examples(t *testing.T) {
+	t.Parallel()
+	cli := cliForActions(t, actionsSince, "an action")
+	dir := "actions/" + actionType + "/"
+
+	t.Run("invoke", func(t *testing.T) {
+		t.Parallel()
+		portal := newTestPortal(t, emulator.Config{})
+		id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+		oneRunPerPoll(portal, id)
+		w := cli.workDir(t, portal.providerConfig()+exampleConfig(t, dir+"action.tf", "", 0))
+		w.mustRun("init", "-input=false", "-no-color")
+		stdout := w.mustRun("apply", "-input=false", "-auto-approve", "-no-color",
+			"-invoke=action."+actionType+".crm", fmt.Sprintf("-var=crm_import_process_id=%d", id))
+		summary := fmt.Sprintf("import %d finished after ", id)
+		if !strings.Contains(stdout, summary) {
+			t.Errorf("the CLI's output lacks %q:\n%s", summary, stdout)
+		}
+		if err := checkAnswered(portal, "F"); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("action_trigger", func(t *testing.T) {
+		t.Parallel()
+		portal := newTestPortal(t, emulator.Config{})
+		first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+		second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}})
+		hcl := portal.providerConfig() + exampleConfig(t, dir+"action_trigger.tf", "", 0)
+		step := func(id int64) resource.TestStep {
+			return resource.TestStep{
+				PreConfig:       func() { oneRunPerPoll(portal, id) },
+				Config:          hcl,
+				ConfigVariables: config.Variables{"crm_import_process_id": config.IntegerVariable(id)},
+				Check: func(*terraform.State) error {
+					if got := answeredFor(portal, id); !regexp.MustCompile(`^S+P+F$`).MatchString(got) {
+						return fmt.Errorf("the portal answered %q for import %d; want S, then P, then F: the action waited for it", got, id)
+					}
+					return nil
+				},
+			}
+		}
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testProviderFactories(),
+			Steps:                    []resource.TestStep{step(first), step(second)},
+		})
+	})
+}
+
+// answeredFor is the status letters the portal answered for one import.
+func answeredFor(portal *testPortal, id int64) string {
+	var statuses strings.Builder
+	for _, r := range portal.Requests() {
+		if r.Method == "configuration.import.get" && fmt.Sprint(r.Params["processId"]) == fmt.Sprint(id) {
+			statuses.WriteString(r.ResultStatus)
+		}
+	}
+	return statuses.String()
 }

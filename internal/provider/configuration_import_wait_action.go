@@ -47,6 +47,17 @@ func (a *configurationImportWaitAction) Metadata(_ context.Context, req action.M
 }
 
 func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
+	wait := actionBlock(waitBlock("How the action waits for the import; every setting has a default, so the " +
+		"block can be left out. The action polls the portal until the status is `F` (finished), `E` " +
+		"(failed) or `U` (unknown), within `timeout`; the first poll is immediate."))
+	// An action records nothing: say what false does here instead.
+	wait.Attributes["fail_on_error"] = schema.BoolAttribute{Optional: true, MarkdownDescription: "When the " +
+		"import fails (status `E`), fail with the portal's exception and error messages. Set to `false` to end " +
+		"with a warning instead. Defaults to `true`."}
+	wait.Attributes["fail_on_unknown"] = schema.BoolAttribute{Optional: true, MarkdownDescription: "When the " +
+		"portal does not know the process (status `U`: a wrong id, or data the portal purged 2 to 3 days after " +
+		"the import ended), fail. Set to `false` to end with a warning instead. Defaults to `true`."}
+
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Waits for one configuration import of a Bitrix24 portal to end, and reports its " +
 			"progress while it waits: status, step and section at every change, a line every few minutes while " +
@@ -65,11 +76,7 @@ func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.Schem
 				Validators: timeoutValidators,
 			},
 		},
-		Blocks: map[string]schema.Block{
-			"wait": actionBlock(waitBlock("How the action waits for the import; every setting has a default, so the " +
-				"block can be left out. The action polls the portal until the status is `F` (finished), `E` " +
-				"(failed) or `U` (unknown), within `timeout`; the first poll is immediate.")),
-		},
+		Blocks: map[string]schema.Block{"wait": wait},
 	}
 }
 
@@ -134,5 +141,6 @@ func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.I
 		return
 	}
 	send(progress.summary(status, clock.Now().Sub(started)))
-	wait.addImportFailure(&resp.Diagnostics, status)
+	wait.addImportFailureNoting(&resp.Diagnostics, status,
+		"The action ends without an error because the wait settings do not fail on it.")
 }

@@ -160,6 +160,12 @@ func (p *providerData) waitForImportWatched(ctx context.Context, processID int64
 // portal's messages: as an error when the settings fail on it, else as a
 // warning. It reports whether it added an error.
 func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus) bool {
+	return s.addImportFailureNoting(diags, status, "The state is recorded because the wait settings do not fail on it.")
+}
+
+// addImportFailureNoting is addImportFailure whose warning ends with note,
+// which says what happens instead of the error (an action records nothing).
+func (s waitSettings) addImportFailureNoting(diags *diag.Diagnostics, status *bitrix24.ImportStatus, note string) bool {
 	failure := bitrix24.ImportFailure(status)
 	if failure == nil {
 		return false
@@ -174,7 +180,6 @@ func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24
 		diags.AddError(summary, failure.Error())
 		return true
 	}
-	diags.AddWarning(summary, failure.Error()+
-		"\n\nThe state is recorded because the wait settings do not fail on it.")
+	diags.AddWarning(summary, failure.Error()+"\n\n"+note)
 	return false
 }

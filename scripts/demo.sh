@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: builds the provider and the portal emulator, starts the emulator
 # on loopback with a fast agent and one import, and applies examples/demo, in
-# which a resource waits for that import. Needs Go and Terraform, no network.
+# which a bitrix24_configuration_import_wait resource waits for that import and
+# a dependent resource comes after it. Needs Go and Terraform, no network.
+# Fails if Terraform prints a warning: the demo shows the recommended path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,7 @@ if ! command -v terraform >/dev/null 2>&1; then
 	exit 1
 fi
 
+begin=$(date +%s)
 work=$(mktemp -d)
 emulator_pid=""
 cleanup() {
@@ -18,11 +21,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A local mirror, not dev_overrides, which make Terraform print a warning on
+# every command: the demo shows the path a user takes, without one.
+demo_version=0.0.1
+plugin_dir="$work/mirror/registry.terraform.io/b24-terraform/bitrix24/$demo_version/$(go env GOOS)_$(go env GOARCH)"
 echo "==> Building the provider and the emulator"
-go build -o "$work/bin/terraform-provider-bitrix24" .
+go build -ldflags "-X main.version=$demo_version-demo" -o "$plugin_dir/terraform-provider-bitrix24_v$demo_version" .
 go build -o "$work/emulator" ./internal/cmd/bitrix24-emulator
 
-echo "==> Starting the portal emulator (agent every 2s, one import of 3 sections and 2 files)"
+echo "==> Starting the portal emulator (agent every 2s instead of every minute; one import of 3 sections and 2 files)"
 "$work/emulator" -listen 127.0.0.1:0 -agent-period 2s -scenario demo -ready-file "$work/ready.json" \
 	>"$work/emulator.out" 2>"$work/emulator.log" &
 emulator_pid=$!
@@ -36,20 +43,27 @@ webhook_url=$(sed -n 's/.*"webhook_url": *"\([^"]*\)".*/\1/p' "$work/ready.json"
 process_id=$(sed -n 's/.*"process_id": *\([0-9]*\).*/\1/p' "$work/ready.json")
 echo "    webhook $(echo "$webhook_url" | sed -E 's#(/rest/[0-9]+/)[^/]+/#\1***/#'), import $process_id"
 
-# dev_overrides make Terraform use the provider just built: no registry, no init.
+# Terraform installs the provider just built from the mirror: no registry.
 cat >"$work/terraformrc" <<RC
 provider_installation {
-  dev_overrides {
-    "registry.terraform.io/b24-terraform/bitrix24" = "$work/bin"
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["registry.terraform.io/b24-terraform/bitrix24"]
   }
-  direct {}
 }
 RC
 mkdir "$work/tf"
 cp examples/demo/main.tf "$work/tf/"
+TF_CLI_CONFIG_FILE="$work/terraformrc" terraform -chdir="$work/tf" init -input=false >"$work/init.out" 2>&1 ||
+	{ cat "$work/init.out" >&2; exit 1; }
 
-echo "==> terraform apply (the data source waits for the import; the resource comes after it)"
+echo "==> terraform apply (the resource waits for the import, polling once a minute; the dependent comes after it)"
 start=$(date +%s)
 TF_CLI_CONFIG_FILE="$work/terraformrc" BITRIX24_WEBHOOK_URL="$webhook_url" TF_IN_AUTOMATION=1 \
-	terraform -chdir="$work/tf" apply -auto-approve -input=false -var "process_id=$process_id"
-echo "==> Done in $(( $(date +%s) - start ))s; the emulator answered $(grep -c 'configuration.import.get' "$work/emulator.log" || true) configuration.import.get calls"
+	terraform -chdir="$work/tf" apply -auto-approve -input=false -var "process_id=$process_id" 2>&1 | tee "$work/apply.out"
+end=$(date +%s)
+echo "==> Done in $(( end - begin ))s: build and start $(( start - begin ))s, apply $(( end - start ))s; the emulator answered $(grep -c 'configuration.import.get' "$work/emulator.log" || true) configuration.import.get calls"
+if grep -q 'Warning:' "$work/apply.out"; then
+	echo "==> The demo printed a warning: it must show the recommended path without one" >&2
+	exit 1
+fi

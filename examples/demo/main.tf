@@ -1,7 +1,7 @@
-# The configuration `make demo` applies against the portal emulator: a
-# resource that must not be created before a configuration import finished.
-# The emulator's agent runs every 2 seconds instead of every minute, so this
-# waits about half a minute instead of a quarter of an hour.
+# The configuration `make demo` applies against the portal emulator, on the
+# recommended path: a bitrix24_configuration_import_wait resource waits for
+# the import once, when it is created, and records how it ended; a resource
+# built from what the import created comes after it.
 
 terraform {
   required_providers {
@@ -13,37 +13,39 @@ terraform {
 
 variable "process_id" {
   type        = number
-  description = "The processId of the import to wait for."
+  description = "The processId that configuration.import.register returned."
 }
 
 # webhook_url comes from BITRIX24_WEBHOOK_URL, which the demo script sets.
 provider "bitrix24" {}
 
-data "bitrix24_configuration_import" "crm" {
+# Polls at the portal's pace (once a minute, the default) until the import
+# has finished, and fails the apply with the portal's messages if it fails.
+resource "bitrix24_configuration_import_wait" "crm" {
   process_id = var.process_id
 
-  wait {
-    poll_interval = "2s" # the emulator's agent period; keep the 1m default on a real portal
-  }
-
   timeouts {
-    read = "2m"
+    create = "5m"
   }
 }
 
-resource "terraform_data" "after_import" {
-  input = "created after import ${data.bitrix24_configuration_import.crm.id} reached ${data.bitrix24_configuration_import.crm.state}"
+# Created only once the import has finished: it reads what the import created.
+resource "terraform_data" "deal_pipelines" {
+  input = [
+    for item in jsondecode(bitrix24_configuration_import_wait.crm.created_items) : item.TITLE
+    if item.ENTITY == "CRM_DEAL_CATEGORY"
+  ]
 }
 
 output "import" {
   value = {
-    status        = data.bitrix24_configuration_import.crm.status
-    state         = data.bitrix24_configuration_import.crm.state
-    notices       = data.bitrix24_configuration_import.crm.notices[*].message
-    created_items = data.bitrix24_configuration_import.crm.created_items
+    state         = bitrix24_configuration_import_wait.crm.state
+    finished_at   = bitrix24_configuration_import_wait.crm.finished_at
+    notices       = bitrix24_configuration_import_wait.crm.notices[*].message
+    created_items = jsondecode(bitrix24_configuration_import_wait.crm.created_items)
   }
 }
 
-output "gated_resource" {
-  value = terraform_data.after_import.output
+output "deal_pipelines" {
+  value = terraform_data.deal_pipelines.output
 }

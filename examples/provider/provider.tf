@@ -1,18 +1,14 @@
 terraform {
+  required_version = ">= 1.5"
+
   required_providers {
     bitrix24 = {
-      source = "b24-terraform/bitrix24"
+      source  = "b24-terraform/bitrix24"
+      version = "~> 0.1"
     }
   }
 }
 
-# The webhook URL holds a secret: prefer the BITRIX24_WEBHOOK_URL environment
-# variable, or pass it in as a sensitive variable.
-provider "bitrix24" {
-  webhook_url = var.bitrix24_webhook_url
-}
-
-variable "bitrix24_webhook_url" {
-  type      = string
-  sensitive = true
-}
+# webhook_url comes from the BITRIX24_WEBHOOK_URL environment variable, which
+# keeps the webhook's code, the whole credential, out of the configuration.
+provider "bitrix24" {}

@@ -216,6 +216,53 @@ func (e *ImportFailedError) Error() string {
 	return b.String()
 }
 
+// Report writes the failure for a person, in the portal's words: what
+// happened, then every message the import recorded on a line of its own,
+// labelled exception, error or notice (in that order: an exception is what
+// stopped the import). The caller adds what to do next.
+func (e *ImportFailedError) Report() string {
+	if e.Status.letter() == StatusUnknown {
+		return fmt.Sprintf("The portal does not know configuration import %d (status U): the process id is wrong, "+
+			"or the portal purged the import's data, which it keeps 2 to 3 days after the import ended.", e.ProcessID)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Configuration import %d failed (status E)", e.ProcessID)
+	if e.Status != nil && e.Status.Progress != nil {
+		b.WriteString(" at " + e.Status.Progress.String())
+	}
+	var lines []string
+	if e.Status != nil {
+		for _, list := range []struct {
+			label    string
+			messages []ImportMessage
+		}{{"exception", e.Status.Exceptions}, {"error", e.Status.Errors}, {"notice", e.Status.Notices}} {
+			for _, m := range list.messages {
+				lines = append(lines, labelled(list.label, m))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		b.WriteString(". The portal gave no message.")
+		return b.String()
+	}
+	b.WriteString(". The portal's messages:\n")
+	b.WriteString(strings.Join(lines, "\n"))
+	return b.String()
+}
+
+// labelled writes one message as "  exception [CODE]: text".
+func labelled(label string, m ImportMessage) string {
+	line := "  " + label
+	if m.Code != "" {
+		line += " [" + m.Code + "]"
+	}
+	text := m.Message
+	if text == "" {
+		text = "(no text)"
+	}
+	return line + ": " + text
+}
+
 // ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)
 // import, nil for any other status. Whether such an import is fatal is the
 // caller's decision, which is why Wait returns it as a status.

@@ -443,3 +443,32 @@ func TestImportProgress_String(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+func TestImportFailedErrorReport_labels(t *testing.T) {
+	failed, err := DecodeImportStatus(json.RawMessage(resultFailed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed.ProcessID = 42
+	failed.Notices = []ImportMessage{{Message: "Stage NEW kept", Type: "notice"}}
+	var failedErr *ImportFailedError
+	if !errors.As(ImportFailure(failed), &failedErr) {
+		t.Fatal("no ImportFailedError")
+	}
+	want := "Configuration import 42 failed (status E) at action load, step 3, section CRM_STATUS. The portal's messages:\n" +
+		"  exception: Cannot read file 12.json\n" +
+		"  error [ERROR_STATUS_EXISTS]: Status NEW exists\n" +
+		"  notice: Stage NEW kept"
+	if got := failedErr.Report(); got != want {
+		t.Errorf("Report() =\n%s\nwant\n%s", got, want)
+	}
+
+	bare := &ImportFailedError{ProcessID: 7, Status: &ImportStatus{Status: "E"}}
+	if got, want := bare.Report(), "Configuration import 7 failed (status E). The portal gave no message."; got != want {
+		t.Errorf("Report() = %q, want %q", got, want)
+	}
+	unknown := &ImportFailedError{ProcessID: 9, Status: &ImportStatus{Status: "U"}}
+	if got := unknown.Report(); !strings.HasPrefix(got, "The portal does not know configuration import 9 (status U)") {
+		t.Errorf("Report() = %q", got)
+	}
+}

@@ -38,13 +38,14 @@ var badInputs = []badInput{
 	{name: "ca_cert_pem not PEM", provider: `ca_cert_pem = "my-ca.crt"`, want: `ca_cert_pem is not a usable CA certificate: no PEM certificate found`},
 	{name: "ca_cert_pem holds a private key", provider: `ca_cert_pem = "` + secretPEMBlock + `"`, want: `ca_cert_pem is not a usable CA certificate: the PEM holds a "PRIVATE KEY" block`},
 	{name: "ca_cert_pem unknown at plan time", provider: "ca_cert_pem = terraform_data.later.output", want: `ca_cert_pem depends on a value that is known only after apply.*BITRIX24_CA_CERT_PEM`},
-	{name: "max_retries negative", provider: "max_retries = -1", want: `max_retries value must be between 0 and 10, got: -1`},
-	{name: "max_retries too many", provider: "max_retries = 11", want: `max_retries value must be between 0 and 10, got: 11`},
+	{name: "max_retries negative", provider: "max_retries = -1", want: `Invalid retry count.*max_retries must be a whole number from 0 to 10, such as 5; got -1`},
+	{name: "max_retries too many", provider: "max_retries = 11", want: `Invalid retry count.*max_retries must be a whole number from 0 to 10, such as 5; got 11`},
+	{name: "max_retries far too many", provider: "max_retries = 20", want: `Invalid retry count.*max_retries must be a whole number from 0 to 10, such as 5; got 20`},
 	{name: "max_retries not a number", provider: `max_retries = "often"`, want: `Inappropriate value for attribute "max_retries"`},
 	{name: "max_retries unknown at plan time", provider: "max_retries = length(terraform_data.later.output)", want: `max_retries depends on a value that is known only after apply.*BITRIX24_MAX_RETRIES`},
 	{name: "rate_limit zero", provider: "rate_limit = 0", want: `rate_limit must be a number of requests per second greater than 0`},
 	{name: "rate_limit negative", provider: "rate_limit = -2", want: `rate_limit must be a number of requests per second greater than 0.*got -2`},
-	{name: "rate_burst zero", provider: "rate_burst = 0", want: `rate_burst value must be between 1 and 10000, got: 0`},
+	{name: "rate_burst zero", provider: "rate_burst = 0", want: `Invalid rate burst.*rate_burst must be a whole number from 1 to 10000, such as 50 \(standard plans\) or 250 \(Enterprise\); got 0`},
 
 	// Environment values, for attributes left out.
 	{name: "BITRIX24_WEBHOOK_URL missing", noHook: true, env: map[string]string{envWebhookURL: ""}, want: `Missing Bitrix24 webhook URL.*Set webhook_url .* BITRIX24_WEBHOOK_URL`},

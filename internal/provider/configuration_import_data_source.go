@@ -17,9 +17,8 @@ import (
 )
 
 var (
-	_ datasource.DataSource                   = (*configurationImportDataSource)(nil)
-	_ datasource.DataSourceWithConfigure      = (*configurationImportDataSource)(nil)
-	_ datasource.DataSourceWithValidateConfig = (*configurationImportDataSource)(nil)
+	_ datasource.DataSource              = (*configurationImportDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*configurationImportDataSource)(nil)
 )
 
 type configurationImportDataSource struct {
@@ -71,11 +70,6 @@ func (d *configurationImportDataSource) Configure(_ context.Context, req datasou
 	d.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig warns about a wait.poll_interval longer than timeouts.read.
-func (d *configurationImportDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	warnPollIntervalOverTimeout(ctx, req.Config, path.Root("timeouts").AtName("read"), &resp.Diagnostics)
-}
-
 func (d *configurationImportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	if d.provider == nil {
 		resp.Diagnostics.AddError("Provider not configured",
@@ -111,6 +105,7 @@ func (d *configurationImportDataSource) Read(ctx context.Context, req datasource
 
 	var status *bitrix24.ImportStatus
 	if waiting {
+		wait.warn(readTimeout, "timeouts.read", &resp.Diagnostics)
 		status, err = d.provider.waitForImport(ctx, processID, wait)
 	} else {
 		status, err = d.provider.client.ConfigurationImport.Get(ctx, processID)

@@ -87,8 +87,8 @@ func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 		expect("started", "notices", emptyList),
 		expect("started", "errors", emptyList),
 		expect("started", "exceptions", emptyList),
-		expect("started", "additional", knownvalue.Null()),
-		expect("started", "created_items", knownvalue.Null()),
+		expect("started", "additional", knownvalue.StringExact(`{}`)), // one shape before and after F
+		expect("started", "created_items", knownvalue.StringExact(`[]`)),
 	)
 
 	// After each run the portal names the step that comes next, so a running
@@ -110,7 +110,8 @@ func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 				"step":    knownvalue.Int64Exact(int64(info.Step)),
 				"section": knownvalue.StringExact(info.Section),
 			})),
-			expect(name, "additional", knownvalue.Null()),
+			expect(name, "additional", knownvalue.StringExact(`{}`)),
+			expect(name, "created_items", knownvalue.StringExact(`[]`)),
 		)
 		if action == "clean" || action == "load" || action == "manifest" {
 			checks = append(checks, expect(name, "progress", knownvalue.ObjectPartial(map[string]knownvalue.Check{
@@ -140,7 +141,7 @@ func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 	config.WriteString(dataSourceConfig("finished_empty", finishedEmpty, ""))
 	checks = append(checks,
 		expect("finished_empty", "status", knownvalue.StringExact("F")),
-		expect("finished_empty", "additional", knownvalue.StringExact(`[]`)),
+		expect("finished_empty", "additional", knownvalue.StringExact(`{}`)), // the portal sends []
 		expect("finished_empty", "created_items", knownvalue.StringExact(`[]`)),
 	)
 
@@ -180,7 +181,8 @@ func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 		expect("failed", "exceptions", knownvalue.ListExact([]knownvalue.Check{
 			message("ERROR_ACCESS", "Access denied to REST_APPLICATION", "exception"),
 		})),
-		expect("failed", "additional", knownvalue.Null()),
+		expect("failed", "additional", knownvalue.StringExact(`{}`)),
+		expect("failed", "created_items", knownvalue.StringExact(`[]`)),
 	)
 
 	failedAtStart := portal.CreateProcess(emulator.Script{
@@ -374,7 +376,14 @@ func TestAccConfigurationImportDataSource_responseQuirks(t *testing.T) {
 			checks: []statecheck.StateCheck{
 				expect("test", "finished", knownvalue.Bool(true)),
 				expect("test", "additional", knownvalue.StringExact(`{"b":[1,2],"a":{"x":null}}`)),
-				expect("test", "created_items", knownvalue.StringExact(`{}`)),
+				expect("test", "created_items", knownvalue.StringExact(`[]`)), // PHP's empty array as {}: still a list
+			},
+		},
+		"finished with PHP's other shapes": {
+			body: `{"result":{"status":"F","additional":["x"],"createItemList":{"2":{"ID":7},"1":{"ID":5}}},` + timeBlock + `}`,
+			checks: []statecheck.StateCheck{
+				expect("test", "additional", knownvalue.StringExact(`{"0":"x"}`)),
+				expect("test", "created_items", knownvalue.StringExact(`[{"ID":5},{"ID":7}]`)),
 			},
 		},
 		"unrecognised status letter": {

@@ -18,9 +18,8 @@ import (
 )
 
 var (
-	_ action.Action                   = (*configurationImportWaitAction)(nil)
-	_ action.ActionWithConfigure      = (*configurationImportWaitAction)(nil)
-	_ action.ActionWithValidateConfig = (*configurationImportWaitAction)(nil)
+	_ action.Action              = (*configurationImportWaitAction)(nil)
+	_ action.ActionWithConfigure = (*configurationImportWaitAction)(nil)
 )
 
 // configurationImportWaitAction waits for a configuration import as the
@@ -84,10 +83,6 @@ func (a *configurationImportWaitAction) Configure(_ context.Context, req action.
 	a.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func (a *configurationImportWaitAction) ValidateConfig(ctx context.Context, req action.ValidateConfigRequest, resp *action.ValidateConfigResponse) {
-	warnPollIntervalOverTimeout(ctx, req.Config, path.Root("timeout"), &resp.Diagnostics)
-}
-
 // Invoke waits through the same client wait as the data source and the
 // resource, turning its polls into progress messages.
 func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
@@ -121,6 +116,7 @@ func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.I
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	wait.warn(timeout, "timeout", &resp.Diagnostics)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -141,6 +137,7 @@ func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.I
 		return
 	}
 	send(progress.summary(status, clock.Now().Sub(started)))
-	wait.addImportFailureNoting(&resp.Diagnostics, status,
-		"The action ends without an error because the wait settings do not fail on it.")
+	wait.reportImportFailure(&resp.Diagnostics, status,
+		"The action ends with this warning instead of failing the run because the wait block sets fail_on_error = false.",
+		"The action ends with this warning instead of failing the run because the wait block sets fail_on_unknown = false.")
 }

@@ -6,6 +6,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -146,8 +147,7 @@ func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
 			failure = m.Diagnostic.Summary + ": " + m.Diagnostic.Detail
 		}
 	}
-	detail := fmt.Sprintf("configuration import %d failed: [ERROR_ACCESS] Access denied to REST_APPLICATION; "+
-		"[ERROR_CONTENT] Status CRM_STATUS/SOURCE was skipped", id)
+	detail := failedReport(id)
 	if !strings.Contains(failure, "Configuration import failed: "+detail) {
 		t.Fatalf("want the error %q: %q...; got:\n%s", "Configuration import failed", detail, messagesText(messages))
 	}
@@ -275,19 +275,37 @@ func TestAccConfigurationImportWaitAction_examples(t *testing.T) {
 	t.Parallel()
 	cli := cliForActions(t, actionsSince, "an action")
 	dir := "actions/" + actionType + "/"
+	used := exampleFiles{}
+	t.Cleanup(func() {
+		entries, err := os.ReadDir(examplesDir + dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !used[dir+e.Name()] {
+				t.Errorf("examples/%s%s is applied by no test: add it to this one", dir, e.Name())
+			}
+		}
+	})
 
 	t.Run("invoke", func(t *testing.T) {
 		t.Parallel()
 		portal := newTestPortal(t, emulator.Config{})
 		id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 		oneRunPerPoll(portal, id)
-		w := cli.workDir(t, portal.providerConfig()+exampleConfig(t, dir+"action.tf", "", 0))
+		// The command of pipeline.sh, with the process id it registered.
+		command := "terraform apply -auto-approve \\\n  -invoke=action." + actionType + ".crm \\\n" +
+			`  -var "crm_import_process_id=$process_id"`
+		if !strings.Contains(exampleWith(t, used, dir+"pipeline.sh", "", ""), command) {
+			t.Fatalf("pipeline.sh no longer runs %s; update this test", command)
+		}
+		w := cli.workDir(t, portal.providerConfig()+exampleWith(t, used, dir+"action.tf", "", ""))
 		w.mustRun("init", "-input=false", "-no-color")
-		stdout := w.mustRun("apply", "-input=false", "-auto-approve", "-no-color",
+		stdout := w.mustRun("apply", "-auto-approve", "-input=false", "-no-color",
 			"-invoke=action."+actionType+".crm", fmt.Sprintf("-var=crm_import_process_id=%d", id))
 		summary := fmt.Sprintf("import %d finished after ", id)
-		if !strings.Contains(stdout, summary) {
-			t.Errorf("the CLI's output lacks %q:\n%s", summary, stdout)
+		if !strings.Contains(stdout, summary) || strings.Contains(stdout, "Warning") {
+			t.Errorf("want %q and no warning in the CLI's output:\n%s", summary, stdout)
 		}
 		if err := checkAnswered(portal, "F"); err != nil {
 			t.Error(err)
@@ -299,7 +317,7 @@ func TestAccConfigurationImportWaitAction_examples(t *testing.T) {
 		portal := newTestPortal(t, emulator.Config{})
 		first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 		second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}})
-		hcl := portal.providerConfig() + exampleConfig(t, dir+"action_trigger.tf", "", 0)
+		hcl := portal.providerConfig() + exampleWith(t, used, dir+"action_trigger.tf", "", "")
 		step := func(id int64) resource.TestStep {
 			return resource.TestStep{
 				PreConfig:       func() { oneRunPerPoll(portal, id) },

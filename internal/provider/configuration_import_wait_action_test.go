@@ -185,8 +185,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			if last := d.messages[len(d.messages)-1]; last != summary {
 				t.Errorf("last message %q; want %q", last, summary)
 			}
-			wantDetail := fmt.Sprintf("configuration import %d failed: [ERROR_ACCESS] Access denied to REST_APPLICATION; "+
-				"[ERROR_CONTENT] Status CRM_STATUS/SOURCE was skipped", id)
+			wantDetail := failedReport(id)
 			if len(resp.Diagnostics) != 1 {
 				t.Fatalf("diagnostics %v; want one", resp.Diagnostics)
 			}
@@ -197,7 +196,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			if resp.Diagnostics.HasError() != failOnError {
 				t.Errorf("an error: %t; want %t", resp.Diagnostics.HasError(), failOnError)
 			}
-			if !failOnError && !strings.HasSuffix(got.Detail(), "The action ends without an error because the wait settings do not fail on it.") {
+			if !failOnError && !strings.HasSuffix(got.Detail(), "The action ends with this warning instead of failing the run because the wait block sets fail_on_error = false.") {
 				t.Errorf("the warning %q does not say the action ends without an error", got.Detail())
 			}
 		})
@@ -315,4 +314,12 @@ func TestActionBlock_sharesWaitSettings(t *testing.T) {
 	if got := resp.Schema.Attributes["timeout"].(actionschema.StringAttribute).Validators; len(got) != 1 {
 		t.Errorf("timeout has %d validators; want the duration validator", len(got))
 	}
+}
+
+// failedReport is the resource's labelled report of failingScript's import,
+// which the action gives too.
+func failedReport(id int64) string {
+	return fmt.Sprintf("Configuration import %d failed (status E) at action clean, step 0, section CRM_STATUS. "+
+		"The portal's messages:\n  exception [ERROR_ACCESS]: Access denied to REST_APPLICATION\n"+
+		"  error [ERROR_CONTENT]: Status CRM_STATUS/SOURCE was skipped", id)
 }

@@ -42,16 +42,16 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 	switch status.Status {
 	case bitrix24.StatusFinished:
 	case bitrix24.StatusFailed:
-		resp.Diagnostics.AddWarning("Imported a failed configuration import", bitrix24.ImportFailure(status).Error()+
+		resp.Diagnostics.AddWarning("Imported a failed configuration import", failureReport(status)+
 			"\n\nIt is recorded with status E, as the portal reports it: terraform import does not apply the wait "+
-			"settings. Dependents that need a finished import can check `finished`.")
+			"settings. Dependents that need a finished import can check finished. To wait for a new import instead, "+
+			"register it again with configuration.import.register and set process_id to the new processId.")
 	case bitrix24.StatusUnknown:
-		resp.Diagnostics.AddError("Configuration import unknown to the portal",
-			fmt.Sprintf("The portal answers status U for process %d: the id is wrong, or the portal has purged the "+
-				"import's data, which it keeps for 2 to 3 days after the import ended. There is nothing left to import. "+
-				"Check the id. For an import that ended longer ago, leave out terraform import and let terraform apply "+
-				"create the resource with wait.fail_on_unknown = false, which records it as unknown, or remove the "+
-				"resource from the configuration.", processID))
+		resp.Diagnostics.AddError("Configuration import unknown to the portal", failureReport(status)+
+			"\n\nThere is nothing left to import. What next: check the id against the processId that "+
+			"configuration.import.register returned. For an import that ended longer ago, leave out terraform import "+
+			"and let terraform apply create the resource with fail_on_unknown = false in the wait block, which records "+
+			"it as unknown; or register the import again and set the new process_id.")
 		return
 	default:
 		resp.Diagnostics.AddError("Configuration import has not ended",

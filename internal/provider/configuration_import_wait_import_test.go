@@ -88,7 +88,7 @@ func TestAccConfigurationImportWaitResource_importRefused(t *testing.T) {
 	}{
 		"started":   {fmt.Sprint(started), fmt.Sprintf(`Configuration import has not ended.*import %d is S \(started\).*create waits for the import`, started)},
 		"running":   {fmt.Sprint(running), `Configuration import has not ended.*is P \(processing\), action load, step \d+, section CRM_STATUS`},
-		"unknown":   {"424242", `Configuration import unknown to the portal.*process 424242.*2 to 3 days after the import ended`},
+		"unknown":   {"424242", `Configuration import unknown to the portal.*import 424242 \(status U\).*2 to 3 days after the import ended.*What next: check the id.*fail_on_unknown = false in the wait block`},
 		"not an id": {"crm-import", `Invalid import id.*"crm-import" is not a whole number`},
 		"zero":      {"0", `Invalid import id.*greater than zero`},
 	}

@@ -23,10 +23,9 @@ import (
 )
 
 var (
-	_ resource.Resource                   = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithConfigure      = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*configurationImportWaitResource)(nil)
-	_ resource.ResourceWithImportState    = (*configurationImportWaitResource)(nil)
+	_ resource.Resource                = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithConfigure   = (*configurationImportWaitResource)(nil)
+	_ resource.ResourceWithImportState = (*configurationImportWaitResource)(nil)
 )
 
 // configurationImportWaitResource waits for a configuration import at
@@ -66,10 +65,8 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
 	blocks := map[string]schema.Block{}
-	blocks["wait"] = resourceBlock(waitBlock("How create waits for the import; every setting has a default, " +
-		"so `wait` can be left out. Create polls the portal until the status is `F` (finished), `E` (failed) or " +
-		"`U` (unknown), within `timeouts.create`; the first poll is immediate. Changing these settings later only " +
-		"stores them: the recorded import is not read again."))
+	blocks["wait"] = resourceBlock(waitBlock("How create waits for the import. Every setting has a default, " +
+		"so the block can be left out."))
 	blocks["timeouts"] = createTimeoutBlock(ctx, "How long create may wait for the import, a duration such "+
 		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.")
 	attributes["finished_at"] = schema.StringAttribute{
@@ -83,7 +80,7 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 		MarkdownDescription: "Waits for one configuration import of a Bitrix24 portal to end, and records how it " +
 			"ended: the same attributes as the `bitrix24_configuration_import` data source, kept in state. " +
 			"Resources that depend on it are created only after the import has finished, and, unlike a data " +
-			"source, the record outlives the portal's memory of the import (2 to 3 days): reading it makes no " +
+			"source, the record outlives the portal's memory of the import, 2 to 3 days after it ended: reading it makes no " +
 			"request, so plans and `terraform destroy` keep working after the portal has forgotten it.",
 		Attributes: attributes,
 		Blocks:     blocks,
@@ -92,10 +89,6 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 
 func (r *configurationImportWaitResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *configurationImportWaitResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	warnPollIntervalOverTimeout(ctx, req.Config, path.Root("timeouts").AtName("create"), &resp.Diagnostics)
 }
 
 // Create waits for the import as the data source's wait does, and records
@@ -124,6 +117,7 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	wait.warn(createTimeout, "timeouts.create", &resp.Diagnostics) // create is the only time it waits
 	ctx, cancel := context.WithTimeout(ctx, createTimeout)
 	defer cancel()
 

@@ -139,8 +139,10 @@ func TestAccConfigurationImportWaitResource_failedImportFailsCreate(t *testing.T
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", id, ""),
-		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*`+
-			`\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped`, id)),
+		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed \(status E\) at action.*`+
+			`exception \[ERROR_ACCESS\]: Access denied to REST_APPLICATION.*error \[ERROR_CONTENT\]: Status CRM_STATUS/SOURCE was skipped.*`+
+			`What next:.*register the import again with configuration.import.register and set process_id.*`+
+			`set fail_on_error = false in the wait block`, id)),
 	}, resource.TestStep{
 		PreConfig: func() {
 			// The import was registered when the wait began: E came during it.
@@ -161,8 +163,9 @@ func TestAccConfigurationImportWaitResource_unknownImportFailsCreate(t *testing.
 	portal := newTestPortal(t, emulator.Config{})
 
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
-		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*purged its data`),
+		Config: portal.providerConfig() + waitResourceConfig("crm", 424242, ""),
+		ExpectError: expectError(`Configuration import unknown to the portal.*import 424242 \(status U\).*purged.*` +
+			`What next: check process_id against the processId.*set fail_on_unknown = false in the wait block`),
 	}, resource.TestStep{
 		Config:           portal.providerConfig() + waitResourceConfig("crm", 424242, "  wait { fail_on_unknown = false }\n"),
 		ConfigPlanChecks: createdAfresh,

@@ -160,8 +160,10 @@ func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
-		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed.*\[ERROR_ACCESS\] Access denied to REST_APPLICATION.*\[ERROR_CONTENT\] Status CRM_STATUS/SOURCE was skipped.*last progress: action`, id)),
+		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
+		ExpectError: expectError(fmt.Sprintf(`Configuration import failed.*import %d failed \(status E\) at action \w+, step \d+.*`+
+			`exception \[ERROR_ACCESS\]: Access denied to REST_APPLICATION.*error \[ERROR_CONTENT\]: Status CRM_STATUS/SOURCE was skipped.*`+
+			`What next:.*set process_id to the processId it returns.*set fail_on_error = false in the wait block`, id)),
 	})
 	if err := checkAnswered(portal, "E"); err != nil {
 		t.Error(err)
@@ -201,8 +203,9 @@ func TestAccConfigurationImportWait_unknownProcess(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{})
 	unitTest(t, resource.TestStep{
-		Config:      portal.providerConfig() + dataSourceConfig("test", 424242, "  wait {}\n"),
-		ExpectError: expectError(`Configuration import unknown to the portal.*424242.*3 days`),
+		Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait {}\n"),
+		ExpectError: expectError(`Configuration import unknown to the portal.*import 424242 \(status U\).*2 to 3 days.*` +
+			`What next:.*set fail_on_unknown = false in the wait block`),
 	},
 		resource.TestStep{
 			Config: portal.providerConfig() + dataSourceConfig("test", 424242, "  wait { fail_on_unknown = false }\n"),
@@ -242,7 +245,7 @@ func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 		ExpectNonEmptyPlan: true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
 			PreApply: []plancheck.PlanCheck{expectCheckFailed{check: "crm_import", want: regexp.MustCompile(fmt.Sprintf(
-				`^Configuration import failed: configuration import %d failed: \[ERROR_ACCESS\] Access denied to REST_APPLICATION`, id))}},
+				`^Configuration import failed: Configuration import %d failed \(status E\) .*\n  exception \[ERROR_ACCESS\]: Access denied to REST_APPLICATION`, id))}},
 		},
 		ConfigStateChecks: []statecheck.StateCheck{
 			statecheck.ExpectKnownValue("terraform_data.independent", tfjsonpath.New("output"), knownvalue.StringExact("created anyway")),

@@ -151,13 +151,13 @@ func TestConfigurationImportDataSource_waitWarnsInsteadOfFailing(t *testing.T) {
 			processID:   fmt.Sprint(failed),
 			wait:        map[string]tftypes.Value{"fail_on_error": tftypes.NewValue(tftypes.Bool, false)},
 			wantStatus:  "E",
-			wantWarning: "[ERROR_ACCESS] Access denied to REST_APPLICATION",
+			wantWarning: "exception [ERROR_ACCESS]: Access denied to REST_APPLICATION",
 		},
 		"unknown": {
 			processID:   "31337",
 			wait:        map[string]tftypes.Value{"fail_on_unknown": tftypes.NewValue(tftypes.Bool, false)},
 			wantStatus:  "U",
-			wantWarning: "purged its data",
+			wantWarning: "purged the import's data",
 		},
 	}
 	for name, tc := range tests {

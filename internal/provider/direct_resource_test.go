@@ -117,7 +117,7 @@ func TestConfigurationImportWaitResource_recordedFailureWarns(t *testing.T) {
 	} {
 		warnings := tc.diags.Warnings()
 		if tc.diags.HasError() || len(warnings) != 1 || warnings[0].Summary() != tc.wantSummary ||
-			!strings.Contains(warnings[0].Detail(), "[ERROR_ACCESS] Access denied to REST_APPLICATION") {
+			!strings.Contains(warnings[0].Detail(), "exception [ERROR_ACCESS]: Access denied to REST_APPLICATION") {
 			t.Errorf("%s: want one warning %q with the portal's exception, got %v", name, tc.wantSummary, tc.diags)
 		}
 	}

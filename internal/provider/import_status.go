@@ -70,7 +70,7 @@ func importStatusAttributes() map[string]schema.Attribute {
 			Computed:            true,
 			NestedObject: schema.NestedAttributeObject{
 				Attributes: map[string]schema.Attribute{
-					"code":    schema.StringAttribute{Computed: true, MarkdownDescription: "Code of the message; often empty."},
+					"code":    schema.StringAttribute{Computed: true, MarkdownDescription: "Code of the message; an empty string (never null) when the portal gave none, which is often."},
 					"message": schema.StringAttribute{Computed: true, MarkdownDescription: "Text of the message, as the portal wrote it."},
 					"type":    schema.StringAttribute{Computed: true, MarkdownDescription: "`notice`, `error` or `exception`."},
 				},
@@ -85,8 +85,8 @@ func importStatusAttributes() map[string]schema.Attribute {
 		},
 		"status": schema.StringAttribute{
 			MarkdownDescription: "The status letter as the portal sent it: `S` registered, not started yet; `P` running; " +
-				"`F` finished; `E` failed; `U` unknown (a wrong id, or data the portal purged: it keeps an " +
-				"import's data for 2 to 3 days after the import ended).",
+				"`F` finished; `E` failed; `U` unknown (a wrong id, or an import whose data the portal has " +
+				"purged).",
 			Computed: true,
 		},
 		"state": schema.StringAttribute{
@@ -117,14 +117,16 @@ func importStatusAttributes() map[string]schema.Attribute {
 		"errors":     messageList("errors", "problems the import went on after"),
 		"exceptions": messageList("exceptions", "what stopped a failed import"),
 		"additional": schema.StringAttribute{
-			MarkdownDescription: "Additional data of a finished import, as normalized JSON; null until the import finishes.",
-			CustomType:          jsontypes.NormalizedType{},
-			Computed:            true,
+			MarkdownDescription: "Additional data of a finished import, as a JSON object: `{}` when there is none, " +
+				"also before the import finishes, so that `jsondecode(...)[\"KEY\"]` always reads an object.",
+			CustomType: jsontypes.NormalizedType{},
+			Computed:   true,
 		},
 		"created_items": schema.StringAttribute{
-			MarkdownDescription: "The portal's `createItemList` of a finished import, as normalized JSON; null until the import finishes.",
-			CustomType:          jsontypes.NormalizedType{},
-			Computed:            true,
+			MarkdownDescription: "What a finished import created (the portal's `createItemList`), as a JSON array: `[]` " +
+				"when there is nothing, also before the import finishes.",
+			CustomType: jsontypes.NormalizedType{},
+			Computed:   true,
 		},
 	}
 }
@@ -155,8 +157,18 @@ func (m *importStatusModel) setStatus(ctx context.Context, processID int64, s *b
 	m.Exceptions, d = messageList(ctx, s.Exceptions)
 	diags.Append(d...)
 
-	m.Additional = jsonValue(s.Additional)
-	m.CreatedItems = jsonValue(s.CreatedItems)
+	additional, err := jsonObject(s.Additional)
+	if err != nil {
+		diags.AddError("Unreadable additional data", fmt.Sprintf("The portal's additional data of import %d is not JSON: %s. "+
+			"This is a bug in the provider or the portal; please report it.", processID, err))
+	}
+	createdItems, err := jsonList(s.CreatedItems)
+	if err != nil {
+		diags.AddError("Unreadable created items", fmt.Sprintf("The portal's createItemList of import %d is not JSON: %s. "+
+			"This is a bug in the provider or the portal; please report it.", processID, err))
+	}
+	m.Additional = jsontypes.NewNormalizedValue(additional)
+	m.CreatedItems = jsontypes.NewNormalizedValue(createdItems)
 	return diags
 }
 
@@ -170,11 +182,4 @@ func messageList(ctx context.Context, messages []bitrix24.ImportMessage) (types.
 		}
 	}
 	return types.ListValueFrom(ctx, messageObjectType, models)
-}
-
-func jsonValue(raw []byte) jsontypes.Normalized {
-	if raw == nil {
-		return jsontypes.NewNormalizedNull()
-	}
-	return jsontypes.NewNormalizedValue(string(raw))
 }

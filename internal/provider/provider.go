@@ -12,7 +12,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -78,54 +77,47 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"Authenticates with an incoming webhook. Every setting can come from an environment variable instead.",
 		Attributes: map[string]schema.Attribute{
 			"webhook_url": schema.StringAttribute{
-				MarkdownDescription: "URL of an incoming webhook of the portal, " +
-					"`https://<portal>/rest/<user id>/<webhook code>/`, as Bitrix24 shows it when the webhook is created. " +
-					"The webhook needs the `configuration.import` scope. The code in the URL is the whole credential: " +
-					"keep it out of version control and prefer the `" + envWebhookURL + "` environment variable, " +
-					"which is used when this attribute is not set. Plain `http` is accepted only for loopback hosts.",
+				MarkdownDescription: "URL of an inbound webhook of the portal with the `configuration.import` scope, " +
+					"`https://<portal>/rest/<user id>/<webhook code>/`. Prefer the `" + envWebhookURL + "` environment " +
+					"variable, used when this is not set: the code is the whole credential. Plain `http` is accepted " +
+					"only for loopback hosts.",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{webhookURLValidator{}},
 			},
 			"ca_cert_pem": schema.StringAttribute{
-				MarkdownDescription: "PEM-encoded certificates of a CA to trust in addition to the system's, for an " +
-					"on-premise portal whose certificate comes from an internal CA, such as `file(\"company-ca.pem\")`. " +
-					"Falls back to the `" + envCACertPEM + "` environment variable. TLS verification is never " +
-					"switched off, and there is no setting to do so.",
+				MarkdownDescription: "PEM certificates of a CA to trust besides the system's, for an on-premise " +
+					"portal with a certificate from an internal CA, such as `file(\"company-ca.pem\")`. Falls back to " +
+					"the `" + envCACertPEM + "` environment variable. TLS verification is never switched off.",
 				Optional:   true,
 				Validators: []validator.String{caCertPEMValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a failed request is tried again: the portal's rate "+
-					"limit, 5xx answers and gateway pages, dropped connections and timeouts are retried with jittered "+
-					"exponential backoff (1 s doubling up to 30 s); credentials, access and certificate errors never are. "+
-					"From %d to %d; defaults to %d, or the `%s` environment variable. No retry outlives the read's timeout.",
+				MarkdownDescription: fmt.Sprintf("How many times a refused, failed or dropped request is tried again, "+
+					"with growing pauses and never past the timeout; credential, access and certificate errors never "+
+					"are. From %d to %d; defaults to %d, or the `%s` environment variable.",
 					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(minMaxRetries, maxMaxRetries)},
+				Validators: []validator.Int64{wholeNumberValidator{maxRetriesSetting}},
 			},
 			"rate_limit": schema.Float64Attribute{
-				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most, shared "+
-					"by every read and poll: the rate at which the portal's leaky bucket drains. Defaults to %g, the "+
-					"standard plans' limit (Enterprise plans: 5), or the `%s` environment variable.",
+				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most. "+
+					"Defaults to %g, the standard plans' limit (Enterprise plans: 5), or the `%s` environment variable.",
 					bitrix24.DefaultRateLimit, envRateLimit),
 				Optional:   true,
 				Validators: []validator.Float64{rateLimitValidator{}},
 			},
 			"rate_burst": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many requests the provider may send at once after a quiet "+
-					"spell: the size of the portal's leaky bucket. Defaults to %d, the standard plans' size (Enterprise "+
-					"plans: 250), or the `%s` environment variable. The provider keeps one request below it as headroom.",
-					bitrix24.DefaultRateBurst, envRateBurst),
+					"spell. Defaults to %d, the standard plans' burst (Enterprise plans: 250), or the `%s` environment "+
+					"variable.", bitrix24.DefaultRateBurst, envRateBurst),
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.Between(1, maxRateBurst)},
+				Validators: []validator.Int64{wholeNumberValidator{rateBurstSetting}},
 			},
 			"batch_reads": schema.BoolAttribute{
-				MarkdownDescription: "Whether reads that overlap are combined into `batch` requests of up to 50 " +
-					"`configuration.import.get` commands, and waits share their poll rounds, so that many data sources " +
-					"cost a few requests instead of one each. A read that finds no other in flight is still sent at once, " +
-					"on its own. Defaults to `true`, or the `" + envBatchReads + "` environment variable; set `false` " +
-					"for a proxy in front of the portal that refuses `batch`.",
+				MarkdownDescription: "Whether reads that overlap share `batch` requests, so that many imports cost " +
+					"a few requests instead of one each. Defaults to `true`, or the `" + envBatchReads + "` environment " +
+					"variable; set `false` for a proxy in front of the portal that refuses `batch`.",
 				Optional: true,
 			},
 		},

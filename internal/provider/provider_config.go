@@ -91,9 +91,9 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 	} else if env := strings.TrimSpace(getenv(envMaxRetries)); env != "" {
 		n, err := strconv.Atoi(env)
 		if err != nil || n < minMaxRetries || n > maxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), "Invalid retry count",
-				fmt.Sprintf("The %s environment variable (used because max_retries is not set) must be a whole number "+
-					"from %d to %d, such as 5; got %q.", envMaxRetries, minMaxRetries, maxMaxRetries, env))
+			diags.AddAttributeError(path.Root("max_retries"), maxRetriesSetting.summary,
+				fmt.Sprintf("The %s environment variable (used because max_retries is not set) %s; got %q.",
+					envMaxRetries, maxRetriesSetting.rule(), env))
 		}
 		s.maxRetries = n
 	}
@@ -114,9 +114,9 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 	} else if env := strings.TrimSpace(getenv(envRateBurst)); env != "" {
 		n, err := strconv.Atoi(env)
 		if err != nil || n < 1 || n > maxRateBurst {
-			diags.AddAttributeError(path.Root("rate_burst"), "Invalid rate burst",
-				fmt.Sprintf("The %s environment variable (used because rate_burst is not set) must be a whole number "+
-					"from 1 to %d, such as 50 (standard plans) or 250 (Enterprise); got %q.", envRateBurst, maxRateBurst, env))
+			diags.AddAttributeError(path.Root("rate_burst"), rateBurstSetting.summary,
+				fmt.Sprintf("The %s environment variable (used because rate_burst is not set) %s; got %q.",
+					envRateBurst, rateBurstSetting.rule(), env))
 		}
 		s.rateBurst = n
 	}

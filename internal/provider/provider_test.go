@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -284,4 +285,120 @@ func unitTest(t *testing.T, steps ...resource.TestStep) {
 		ProtoV6ProviderFactories: testProviderFactories(),
 		Steps:                    steps,
 	})
+}
+
+// warningRecorder serves the provider and keeps every warning it sends
+// Terraform, through whichever call: terraform-plugin-testing has no
+// ExpectWarning, and a warning is only seen by the CLI's user otherwise.
+type warningRecorder struct {
+	mu       sync.Mutex
+	warnings []string // "Call: summary: detail"
+}
+
+// factories serves the test provider (as testProviderFactories does) through
+// the recorder.
+func (w *warningRecorder) factories() map[string]func() (tfprotov6.ProviderServer, error) {
+	inner := testProviderFactories()["bitrix24"]
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"bitrix24": func() (tfprotov6.ProviderServer, error) {
+			server, err := inner()
+			return &recordingServer{ProviderServer: server, recorder: w}, err
+		},
+	}
+}
+
+func (w *warningRecorder) record(call string, diags []*tfprotov6.Diagnostic) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, d := range diags {
+		if d.Severity == tfprotov6.DiagnosticSeverityWarning {
+			w.warnings = append(w.warnings, call+": "+d.Summary+": "+d.Detail)
+		}
+	}
+}
+
+// Warnings returns what was recorded so far.
+func (w *warningRecorder) Warnings() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.warnings...)
+}
+
+// recordingServer passes every call on, recording the warnings of those
+// that can carry one of this provider's.
+type recordingServer struct {
+	tfprotov6.ProviderServer
+	recorder *warningRecorder
+}
+
+func (s *recordingServer) ValidateProviderConfig(ctx context.Context, req *tfprotov6.ValidateProviderConfigRequest) (*tfprotov6.ValidateProviderConfigResponse, error) {
+	resp, err := s.ProviderServer.ValidateProviderConfig(ctx, req)
+	if resp != nil {
+		s.recorder.record("ValidateProviderConfig", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+	resp, err := s.ProviderServer.ConfigureProvider(ctx, req)
+	if resp != nil {
+		s.recorder.record("ConfigureProvider", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ValidateDataResourceConfig(ctx context.Context, req *tfprotov6.ValidateDataResourceConfigRequest) (*tfprotov6.ValidateDataResourceConfigResponse, error) {
+	resp, err := s.ProviderServer.ValidateDataResourceConfig(ctx, req)
+	if resp != nil {
+		s.recorder.record("ValidateDataResourceConfig", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ReadDataSource(ctx context.Context, req *tfprotov6.ReadDataSourceRequest) (*tfprotov6.ReadDataSourceResponse, error) {
+	resp, err := s.ProviderServer.ReadDataSource(ctx, req)
+	if resp != nil {
+		s.recorder.record("ReadDataSource", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ValidateResourceConfig(ctx context.Context, req *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
+	resp, err := s.ProviderServer.ValidateResourceConfig(ctx, req)
+	if resp != nil {
+		s.recorder.record("ValidateResourceConfig", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.PlanResourceChange(ctx, req)
+	if resp != nil {
+		s.recorder.record("PlanResourceChange", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	resp, err := s.ProviderServer.ApplyResourceChange(ctx, req)
+	if resp != nil {
+		s.recorder.record("ApplyResourceChange", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	resp, err := s.ProviderServer.ReadResource(ctx, req)
+	if resp != nil {
+		s.recorder.record("ReadResource", resp.Diagnostics)
+	}
+	return resp, err
+}
+
+func (s *recordingServer) ImportResourceState(ctx context.Context, req *tfprotov6.ImportResourceStateRequest) (*tfprotov6.ImportResourceStateResponse, error) {
+	resp, err := s.ProviderServer.ImportResourceState(ctx, req)
+	if resp != nil {
+		s.recorder.record("ImportResourceState", resp.Diagnostics)
+	}
+	return resp, err
 }

@@ -5,18 +5,13 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	datasourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // defaultWaitTimeout bounds a read or a create unless timeouts says
@@ -59,31 +54,4 @@ func createTimeoutBlock(ctx context.Context, description string) resourceschema.
 		}
 	}
 	return block
-}
-
-// warnPollIntervalOverTimeout warns about a wait.poll_interval longer than
-// the timeout that bounds the wait (timeouts.read or timeouts.create): such
-// a wait polls at its start and once more just before its deadline.
-func warnPollIntervalOverTimeout(ctx context.Context, config tfsdk.Config, timeout path.Path, diags *diag.Diagnostics) {
-	var interval, limit types.String
-	diags.Append(config.GetAttribute(ctx, path.Root("wait").AtName("poll_interval"), &interval)...)
-	diags.Append(config.GetAttribute(ctx, timeout, &limit)...)
-	if diags.HasError() || interval.IsNull() || interval.IsUnknown() || limit.IsUnknown() {
-		return
-	}
-	pollEvery, err := time.ParseDuration(interval.ValueString())
-	if err != nil {
-		return // the attribute's validator reports it
-	}
-	bound := defaultWaitTimeout
-	if !limit.IsNull() {
-		if bound, err = time.ParseDuration(limit.ValueString()); err != nil {
-			return
-		}
-	}
-	if pollEvery > bound {
-		diags.AddAttributeWarning(path.Root("wait").AtName("poll_interval"), "Poll interval longer than the timeout",
-			fmt.Sprintf("wait.poll_interval (%s) is longer than %s (%s), so the wait polls only at its start and once "+
-				"more just before its deadline. Shorten wait.poll_interval or raise %s.", pollEvery, timeout, bound, timeout))
-	}
 }

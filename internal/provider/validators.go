@@ -100,13 +100,11 @@ func processIDProblem(err error) string {
 	return fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err)
 }
 
-// durationValidator checks a Go duration string. Values below min are errors;
-// values below advised only warn, with the reason given by advice (no
-// warning when advised is zero).
+// durationValidator checks a Go duration string: values below min are
+// errors. Advice about values that are valid but costly is not given here,
+// at every validation, but by the wait that uses them (waitSettings.warn).
 type durationValidator struct {
-	min     time.Duration
-	advised time.Duration
-	advice  string
+	min time.Duration
 }
 
 var _ validator.String = durationValidator{}
@@ -134,9 +132,6 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 	case d < v.min:
 		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
 			fmt.Sprintf("%s must be at least %s; got %q.", req.Path, v.min, raw))
-	case d < v.advised:
-		resp.Diagnostics.AddAttributeWarning(req.Path, "Polling more often than the portal changes",
-			fmt.Sprintf("%s is %q, shorter than %s. %s", req.Path, raw, v.advised, v.advice))
 	}
 }
 
@@ -188,5 +183,47 @@ func (rateLimitValidator) ValidateFloat64(_ context.Context, req validator.Float
 	if f := req.ConfigValue.ValueFloat64(); !(f > 0 && f <= maxRateLimit) {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid rate limit",
 			fmt.Sprintf("%s %s; got %g.", req.Path, rateLimitRule, f))
+	}
+}
+
+// wholeNumberSetting is the rule of a whole-number provider setting, stated
+// in the same words for the attribute and for its environment variable.
+type wholeNumberSetting struct {
+	summary  string // "Invalid retry count"
+	min, max int64
+	example  string // "such as 5"
+}
+
+func (r wholeNumberSetting) rule() string {
+	return fmt.Sprintf("must be a whole number from %d to %d, %s", r.min, r.max, r.example)
+}
+
+var (
+	maxRetriesSetting = wholeNumberSetting{summary: "Invalid retry count", min: minMaxRetries, max: maxMaxRetries, example: "such as 5"}
+	rateBurstSetting  = wholeNumberSetting{summary: "Invalid rate burst", min: 1, max: maxRateBurst,
+		example: "such as 50 (standard plans) or 250 (Enterprise)"}
+)
+
+// wholeNumberValidator gives an out-of-range attribute the project's own
+// message, the one its environment variable gets.
+type wholeNumberValidator struct{ setting wholeNumberSetting }
+
+var _ validator.Int64 = wholeNumberValidator{}
+
+func (v wholeNumberValidator) Description(context.Context) string {
+	return "value " + v.setting.rule()
+}
+
+func (v wholeNumberValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v wholeNumberValidator) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if n := req.ConfigValue.ValueInt64(); n < v.setting.min || n > v.setting.max {
+		resp.Diagnostics.AddAttributeError(req.Path, v.setting.summary,
+			fmt.Sprintf("%s %s; got %d.", req.Path, v.setting.rule(), n))
 	}
 }

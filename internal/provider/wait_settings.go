@@ -64,22 +64,18 @@ func waitBlock(description string) schema.SingleNestedBlock {
 				MarkdownDescription: "Time between two polls, a duration such as `1m` or `90s`. Defaults to `1m`: " +
 					"the portal's agent advances an import one step a minute, so polling more often tells " +
 					"nothing new. Values down to `1s` are accepted with a warning.",
-				Optional: true,
-				Validators: []validator.String{durationValidator{
-					min:     minPollInterval,
-					advised: defaultPollInterval,
-					advice:  "The portal's agent advances an import at most once a minute, so shorter intervals only add requests against the portal's rate limit.",
-				}},
+				Optional:   true,
+				Validators: []validator.String{durationValidator{min: minPollInterval}},
 			},
 			"fail_on_error": schema.BoolAttribute{
-				MarkdownDescription: "When the import fails (status `E`), fail with the portal's exception and " +
-					"error messages. Set to `false` to record the failed state instead, with a warning, and let " +
-					"the configuration branch on `status`. Defaults to `true`.",
+				MarkdownDescription: "When the import fails (status `E`), fail the run. Set to `false` to record " +
+					"the failure instead, with a warning, and let the configuration branch on `status` or `finished`. " +
+					"Defaults to `true`.",
 				Optional: true,
 			},
 			"fail_on_unknown": schema.BoolAttribute{
 				MarkdownDescription: "When the portal does not know the process (status `U`: a wrong id, or " +
-					"data the portal purged 2 to 3 days after the import ended), fail. Set to `false` to record " +
+					"an import whose data the portal has purged), fail. Set to `false` to record " +
 					"the state with a warning instead. Defaults to `true`.",
 				Optional: true,
 			},
@@ -89,9 +85,12 @@ func waitBlock(description string) schema.SingleNestedBlock {
 
 // waitSettings is the wait block with its defaults filled in.
 type waitSettings struct {
-	pollInterval  time.Duration
-	failOnError   bool
-	failOnUnknown bool
+	pollInterval time.Duration
+	// configuredInterval is poll_interval as configured, 0 when left out:
+	// what warn judges (a test may override pollInterval).
+	configuredInterval time.Duration
+	failOnError        bool
+	failOnUnknown      bool
 }
 
 // waitSettings reads a wait block from any schema package's model (a
@@ -119,7 +118,7 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 					minPollInterval, m.PollInterval.ValueString()))
 			return settings, configured, diags
 		}
-		settings.pollInterval = interval
+		settings.pollInterval, settings.configuredInterval = interval, interval
 	}
 	if p.pollIntervalOverride > 0 {
 		settings.pollInterval = p.pollIntervalOverride
@@ -154,32 +153,4 @@ func (p *providerData) waitForImportWatched(ctx context.Context, processID int64
 			}
 		},
 	})
-}
-
-// addImportFailure reports a failed (E) or unknown (U) import with the
-// portal's messages: as an error when the settings fail on it, else as a
-// warning. It reports whether it added an error.
-func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus) bool {
-	return s.addImportFailureNoting(diags, status, "The state is recorded because the wait settings do not fail on it.")
-}
-
-// addImportFailureNoting is addImportFailure whose warning ends with note,
-// which says what happens instead of the error (an action records nothing).
-func (s waitSettings) addImportFailureNoting(diags *diag.Diagnostics, status *bitrix24.ImportStatus, note string) bool {
-	failure := bitrix24.ImportFailure(status)
-	if failure == nil {
-		return false
-	}
-	fatal := (status.Status == bitrix24.StatusFailed && s.failOnError) ||
-		(status.Status == bitrix24.StatusUnknown && s.failOnUnknown)
-	summary := "Configuration import failed"
-	if status.Status == bitrix24.StatusUnknown {
-		summary = "Configuration import unknown to the portal"
-	}
-	if fatal {
-		diags.AddError(summary, failure.Error())
-		return true
-	}
-	diags.AddWarning(summary, failure.Error()+"\n\n"+note)
-	return false
 }

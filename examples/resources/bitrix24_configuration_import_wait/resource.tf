@@ -1,6 +1,6 @@
 # Wait for a configuration import once, when the resource is created, and keep
 # the record. Later plans read it from state without asking the portal, also
-# long after the portal has forgotten the import (2 to 3 days after it ended).
+# after the portal has forgotten the import.
 resource "bitrix24_configuration_import_wait" "crm" {
   process_id = var.crm_import_process_id
 

@@ -164,6 +164,13 @@ func setUp(portal *emulator.Portal, scenario string) (int64, error) {
 			Files:    2,
 			Messages: []emulator.ScriptedMessage{
 				{AtRun: 7, Type: "notice", Message: "Stage \"New\" already exists and was kept."},
+				{AtRun: 9, Type: "notice", Message: "Pipeline \"Partners\" was added with 4 stages."},
+			},
+			Additional: map[string]any{"CRM_DEAL_CATEGORY": map[string]any{"0": 3}},
+			CreatedItems: []map[string]any{
+				{"ENTITY": "CRM_DEAL_CATEGORY", "ID": 3, "TITLE": "Partners"},
+				{"ENTITY": "CRM_STATUS", "ID": "C3:NEW", "TITLE": "New lead"},
+				{"ENTITY": "REST_APPLICATION", "ID": 12, "TITLE": "Partner portal"},
 			},
 		}), nil
 	case "failing":

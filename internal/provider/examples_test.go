@@ -4,11 +4,9 @@
 package provider
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -246,51 +244,19 @@ func importShID(t *testing.T, used exampleFiles, file string, id int64) string {
 	return fmt.Sprint(id)
 }
 
-// actionsMinTerraform is the first Terraform with actions.
-const actionsMinTerraform = "1.14"
-
-// terraformAtLeast reports whether the Terraform CLI the tests run is at
-// least minor, a "MAJOR.MINOR" version.
-func terraformAtLeast(t *testing.T, minor string) bool {
-	t.Helper()
-	cli := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if cli == "" {
-		cli = "terraform"
-	}
-	out, err := exec.Command(cli, "version", "-json").Output()
-	if err != nil {
-		t.Fatalf("terraform version: %v", err)
-	}
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("terraform version -json: %v", err)
-	}
-	var haveMajor, haveMinor, wantMajor, wantMinor int
-	if _, err := fmt.Sscanf(v.Version, "%d.%d", &haveMajor, &haveMinor); err != nil {
-		t.Fatalf("terraform version %q: %v", v.Version, err)
-	}
-	if _, err := fmt.Sscanf(minor, "%d.%d", &wantMajor, &wantMinor); err != nil {
-		t.Fatal(err)
-	}
-	return haveMajor > wantMajor || haveMajor == wantMajor && haveMinor >= wantMinor
-}
-
 // unusedExamples lists the files below examples/ that used does not hold.
-// Examples of actions need Terraform >= 1.14: on an older CLI they are
-// skipped, with a log line saying so.
+// Examples of actions need Terraform >= 1.14 and `terraform apply -invoke`,
+// which terraform-plugin-testing cannot run: TestAccConfigurationImportWaitAction_examples
+// applies them, and checks that it applies every one.
 func unusedExamples(t *testing.T, used exampleFiles) []string {
 	t.Helper()
 	var unused []string
-	skipActions := !terraformAtLeast(t, actionsMinTerraform)
 	err := filepath.WalkDir(examplesDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(p, examplesDir))
-		if strings.HasPrefix(rel, "actions/") && skipActions {
-			t.Logf("skipped examples/%s: actions need Terraform >= %s", rel, actionsMinTerraform)
+		if strings.HasPrefix(rel, "actions/") {
 			return nil
 		}
 		if !used[rel] {

@@ -43,13 +43,20 @@ func failureReport(status *bitrix24.ImportStatus) string {
 // on it, else as a warning naming the setting that recorded it. It reports
 // whether it added an error.
 func (s waitSettings) addImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus) bool {
+	return s.reportImportFailure(diags, status, recordedFailed, recordedUnknown)
+}
+
+// reportImportFailure is addImportFailure whose warnings end with what
+// happens instead of the error: the action records nothing, so it says so
+// in its own words.
+func (s waitSettings) reportImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus, insteadFailed, insteadUnknown string) bool {
 	var summary, next, recorded string
 	var fatal bool
 	switch status.Status {
 	case bitrix24.StatusFailed:
-		summary, next, recorded, fatal = "Configuration import failed", nextStepFailed, recordedFailed, s.failOnError
+		summary, next, recorded, fatal = "Configuration import failed", nextStepFailed, insteadFailed, s.failOnError
 	case bitrix24.StatusUnknown:
-		summary, next, recorded, fatal = "Configuration import unknown to the portal", nextStepUnknown, recordedUnknown, s.failOnUnknown
+		summary, next, recorded, fatal = "Configuration import unknown to the portal", nextStepUnknown, insteadUnknown, s.failOnUnknown
 	default:
 		return false
 	}

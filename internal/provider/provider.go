@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,10 +23,13 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-var _ provider.Provider = (*bitrix24Provider)(nil)
+var (
+	_ provider.Provider            = (*bitrix24Provider)(nil)
+	_ provider.ProviderWithActions = (*bitrix24Provider)(nil)
+)
 
 // bitrix24Provider is the provider itself; Configure hands a *providerData to
-// every data source and resource.
+// every data source, resource and action.
 type bitrix24Provider struct {
 	version string
 
@@ -159,6 +163,7 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 	}
 	resp.DataSourceData = data
 	resp.ResourceData = data
+	resp.ActionData = data
 }
 
 func (p *bitrix24Provider) DataSources(_ context.Context) []func() datasource.DataSource {
@@ -170,6 +175,13 @@ func (p *bitrix24Provider) DataSources(_ context.Context) []func() datasource.Da
 func (p *bitrix24Provider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newConfigurationImportWaitResource,
+	}
+}
+
+// Actions need Terraform 1.14 or later; older CLIs do not ask for them.
+func (p *bitrix24Provider) Actions(_ context.Context) []func() action.Action {
+	return []func() action.Action{
+		newConfigurationImportWaitAction,
 	}
 }
 

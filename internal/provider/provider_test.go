@@ -91,7 +91,9 @@ type testPortal struct {
 	server *httptest.Server
 
 	mu          sync.Mutex
-	onFirstPoll func() // called once, at the first configuration.import.get
+	onFirstPoll func()         // called once, at the first configuration.import.get
+	beforePoll  func(poll int) // called before every configuration.import.get, counting from 1
+	polls       int
 }
 
 const testWebhookCode = "s3cr3tc0de4tests"
@@ -143,11 +145,16 @@ func newTLSTestPortal(t *testing.T, cfg emulator.Config) (*testPortal, []byte) {
 func (p *testPortal) serveWithHooks(w http.ResponseWriter, r *http.Request) {
 	if strings.Contains(strings.ToLower(r.URL.Path), "/configuration.import.get") {
 		p.mu.Lock()
-		hook := p.onFirstPoll
+		hook, before := p.onFirstPoll, p.beforePoll
 		p.onFirstPoll = nil
+		p.polls++
+		poll := p.polls
 		p.mu.Unlock()
 		if hook != nil {
 			hook()
+		}
+		if before != nil {
+			before(poll)
 		}
 	}
 	p.ServeHTTP(w, r)

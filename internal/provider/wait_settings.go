@@ -132,9 +132,28 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 // waitForImport polls until the import is finished, failed or unknown,
 // logging every poll: the one wait of the data source and the resource.
 func (p *providerData) waitForImport(ctx context.Context, processID int64, settings waitSettings) (*bitrix24.ImportStatus, error) {
+	return p.waitForImportWatched(ctx, processID, settings, nil, nil)
+}
+
+// waitForImportWatched is waitForImport that also tells progress of every
+// poll (the action's progress messages), on clock (nil: the real one).
+func (p *providerData) waitForImportWatched(ctx context.Context, processID int64, settings waitSettings,
+	clock bitrix24.Clock, progress *importProgress,
+) (*bitrix24.ImportStatus, error) {
 	return p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
 		PollInterval: settings.pollInterval,
-		OnPoll:       func(e bitrix24.PollEvent) { logPoll(ctx, e) },
-		OnPollError:  func(e bitrix24.PollErrorEvent) { logPollError(ctx, e) },
+		Clock:        clock,
+		OnPoll: func(e bitrix24.PollEvent) {
+			logPoll(ctx, e)
+			if progress != nil {
+				progress.poll(e)
+			}
+		},
+		OnPollError: func(e bitrix24.PollErrorEvent) {
+			logPollError(ctx, e)
+			if progress != nil {
+				progress.pollFailed(e)
+			}
+		},
 	})
 }

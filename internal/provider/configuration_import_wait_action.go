@@ -1,0 +1,143 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/action"
+	"github.com/hashicorp/terraform-plugin-framework/action/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+)
+
+var (
+	_ action.Action              = (*configurationImportWaitAction)(nil)
+	_ action.ActionWithConfigure = (*configurationImportWaitAction)(nil)
+)
+
+// configurationImportWaitAction waits for a configuration import as the
+// resource's create does, and says how the import is getting on while it
+// waits: data sources and resources cannot stream progress, actions can
+// (Terraform 1.14 and later). It keeps nothing in state.
+type configurationImportWaitAction struct {
+	provider *providerData
+	clock    bitrix24.Clock // nil: the real clock; tests set a fake one
+}
+
+func newConfigurationImportWaitAction() action.Action {
+	return &configurationImportWaitAction{}
+}
+
+type configurationImportWaitActionModel struct {
+	ProcessID types.String `tfsdk:"process_id"`
+	Wait      types.Object `tfsdk:"wait"`
+	Timeout   types.String `tfsdk:"timeout"`
+}
+
+func (a *configurationImportWaitAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_configuration_import_wait"
+}
+
+func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
+	wait := actionBlock(waitBlock("How the action waits for the import; every setting has a default, so the " +
+		"block can be left out. The action polls the portal until the status is `F` (finished), `E` " +
+		"(failed) or `U` (unknown), within `timeout`; the first poll is immediate."))
+	// An action records nothing: say what false does here instead.
+	wait.Attributes["fail_on_error"] = schema.BoolAttribute{Optional: true, MarkdownDescription: "When the " +
+		"import fails (status `E`), fail with the portal's exception and error messages. Set to `false` to end " +
+		"with a warning instead. Defaults to `true`."}
+	wait.Attributes["fail_on_unknown"] = schema.BoolAttribute{Optional: true, MarkdownDescription: "When the " +
+		"portal does not know the process (status `U`: a wrong id, or data the portal purged 2 to 3 days after " +
+		"the import ended), fail. Set to `false` to end with a warning instead. Defaults to `true`."}
+
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Waits for one configuration import of a Bitrix24 portal to end, and reports its " +
+			"progress while it waits: status, step and section at every change, a line every few minutes while " +
+			"nothing changes, and a summary at the end. Fails when the import fails (`E`) or is unknown to the " +
+			"portal (`U`), with the portal's messages. Keeps nothing in state. Needs Terraform 1.14 or later.",
+		Attributes: map[string]schema.Attribute{
+			"process_id": schema.StringAttribute{
+				MarkdownDescription: processIDDescription,
+				Required:            true,
+				Validators:          []validator.String{processIDValidator{}},
+			},
+			"timeout": schema.StringAttribute{
+				MarkdownDescription: "How long the action may wait for the import, a duration such as `30m` or " +
+					"`2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.",
+				Optional:   true,
+				Validators: timeoutValidators,
+			},
+		},
+		Blocks: map[string]schema.Block{"wait": wait},
+	}
+}
+
+func (a *configurationImportWaitAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
+	a.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// Invoke waits through the same client wait as the data source and the
+// resource, turning its polls into progress messages.
+func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
+	if a.provider == nil {
+		resp.Diagnostics.AddError("Provider not configured",
+			"The provider was not configured before the action was invoked. This is a bug in the provider; please report it.")
+		return
+	}
+	ctx = maskSecrets(ctx, a.provider.secrets)
+
+	var config configurationImportWaitActionModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	processID, err := parseProcessID(config.ProcessID.ValueString())
+	if err != nil { // validated already; guards a value that was unknown then
+		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", processIDProblem(err))
+		return
+	}
+	timeout := defaultWaitTimeout
+	if !config.Timeout.IsNull() {
+		if timeout, err = time.ParseDuration(config.Timeout.ValueString()); err != nil || timeout < minTimeout {
+			resp.Diagnostics.AddAttributeError(path.Root("timeout"), "Invalid timeout",
+				fmt.Sprintf("timeout must be a duration of at least %s, such as \"60m\"; got %q.", minTimeout, config.Timeout.ValueString()))
+			return
+		}
+	}
+	wait, _, diags := a.provider.waitSettings(ctx, config.Wait) // left out: the defaults
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	wait.warn(timeout, "timeout", &resp.Diagnostics)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	clock := a.clock
+	if clock == nil {
+		clock = bitrix24.RealClock()
+	}
+	send := func(msg string) {
+		if resp.SendProgress != nil {
+			resp.SendProgress(action.InvokeProgressEvent{Message: msg})
+		}
+	}
+	progress := newImportProgress(processID, send)
+	started := clock.Now()
+	status, err := a.provider.waitForImportWatched(ctx, processID, wait, clock, progress)
+	if err != nil {
+		addClientError(&resp.Diagnostics, processID, err, "timeout")
+		return
+	}
+	send(progress.summary(status, clock.Now().Sub(started)))
+	wait.reportImportFailure(&resp.Diagnostics, status,
+		"The action ends with this warning instead of failing the run because the wait block sets fail_on_error = false.",
+		"The action ends with this warning instead of failing the run because the wait block sets fail_on_unknown = false.")
+}

@@ -103,7 +103,8 @@ func runsBeforePoll(portal *testPortal, id int64, runs map[int]int) {
 
 // The action says where the import is at the first poll and at every
 // change, says it is still alive after five quiet minutes, and ends with a
-// summary; one request per poll. The clock is fake: 20 polls a minute apart
+// summary; one request per poll. The clock is fake: 26 polls on the wait's
+// schedule (a minute apart, and closer while it follows the agent's rhythm)
 // take no real time, and every elapsed time is exact.
 func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 	t.Parallel()
@@ -113,9 +114,10 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 		Messages:     []emulator.ScriptedMessage{{AtRun: 5, Type: "notice", Message: "Pipeline renamed"}},
 		CreatedItems: []any{"pipeline", "stage"},
 	})
-	// S for 7 polls, then one step a poll through load, quiet for 6 polls,
-	// then finish (with a notice), the step after the last, and F.
-	runsBeforePoll(portal, id, map[int]int{8: 1, 9: 1, 10: 1, 11: 1, 18: 1, 19: 1, 20: 1})
+	// S for 7 polls, then one step a poll through load, quiet for 12 polls
+	// (more than five minutes), then finish (with a notice), the step after
+	// the last, and F.
+	runsBeforePoll(portal, id, map[int]int{8: 1, 9: 1, 10: 1, 11: 1, 24: 1, 25: 1, 26: 1})
 
 	d := newDirectAction(t, portal, newAutoClock())
 	resp := d.invoke(context.Background(), processIDValue(id), nil, true)
@@ -128,12 +130,12 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
 		"import %d: running - preparing files CRM_STATUS, step 0 (7m elapsed, 8 polls)",
 		"import %d: running - reading the manifest CRM_STATUS, step 0 (8m elapsed, 9 polls)",
-		"import %d: running - clearing CRM_STATUS, step 0 (9m elapsed, 10 polls)",
-		"import %d: running - loading CRM_STATUS, step 0 (10m elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 16 polls; no change for 5m)",
-		"import %d: running - finishing, step 0, 1 notice (17m elapsed, 18 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (18m elapsed, 19 polls)",
-		"import %d finished after 19m and 20 polls: 2 items created, 1 notice",
+		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
+		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
+		"import %d: still running - loading CRM_STATUS, step 0 (14m elapsed, 20 polls; no change for 5m)",
+		"import %d: running - finishing, step 0, 1 notice (18m elapsed, 24 polls)",
+		"import %d: running - all steps done, about to be marked finished, 1 notice (19m elapsed, 25 polls)",
+		"import %d finished after 20m and 26 polls: 2 items created, 1 notice",
 	}
 	for i := range want {
 		want[i] = fmt.Sprintf(want[i], id)
@@ -141,8 +143,8 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 	if got := strings.Join(d.messages, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("progress messages:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	if got := getRequests(portal); got != 20 {
-		t.Errorf("the portal answered %d gets; want 20, one per poll", got)
+	if got := getRequests(portal); got != 26 {
+		t.Errorf("the portal answered %d gets; want 26, one per poll", got)
 	}
 }
 

@@ -143,8 +143,24 @@ func TestAccExamples_applyWithoutWarnings(t *testing.T) {
 		})
 	}
 
-	run("provider", resource.TestStep{
-		ConfigDirectory: config.StaticDirectory(providerExampleDir(t, used, caPEM, finished(portal), finished(tlsPortal))),
+	// One provider configuration per run: the test serves every
+	// configuration of a run from one in-process server, where the framework
+	// races configuring one against validating for another (with Terraform,
+	// each configuration gets a process of its own).
+	run("provider.tf", resource.TestStep{
+		ConfigDirectory: config.StaticDirectory(exampleDir(t, map[string]string{
+			"provider.tf": exampleWith(t, used, "provider/provider.tf", "", ""),
+			"reads.tf":    fmt.Sprintf("data \"bitrix24_configuration_import\" \"cloud\" {\n  process_id = %d\n}\n", finished(portal)),
+		})),
+	})
+	run("on-premise.tf", resource.TestStep{
+		ConfigDirectory: config.StaticDirectory(exampleDir(t, map[string]string{
+			"versions.tf":    "terraform {\n  required_providers {\n    bitrix24 = { source = \"b24-terraform/bitrix24\" }\n  }\n}\n",
+			"on-premise.tf":  exampleWith(t, used, "provider/on-premise.tf", "", ""),
+			"company-ca.pem": string(caPEM),
+			"reads.tf": fmt.Sprintf("data \"bitrix24_configuration_import\" \"on_premise\" {\n  provider   = bitrix24.on_premise\n"+
+				"  process_id = %d\n}\n", finished(tlsPortal)),
+		})),
 		ConfigVariables: config.Variables{"on_premise_webhook_url": config.StringVariable(tlsPortal.webhookURL())},
 	})
 	for _, file := range []string{"data-source.tf", "postcondition.tf"} {
@@ -204,27 +220,10 @@ func TestAccExamples_applyWithoutWarnings(t *testing.T) {
 	}
 }
 
-// providerExampleDir is a directory with the provider's examples, the CA
-// that on-premise.tf reads, and a data source for each provider so that both
-// are configured and used.
-func providerExampleDir(t *testing.T, used exampleFiles, caPEM []byte, id, tlsID int64) string {
+// exampleDir writes files into a new directory and returns its path.
+func exampleDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
-		"provider.tf":    exampleWith(t, used, "provider/provider.tf", "", ""),
-		"on-premise.tf":  exampleWith(t, used, "provider/on-premise.tf", "", ""),
-		"company-ca.pem": string(caPEM),
-		"reads.tf": fmt.Sprintf(`
-data "bitrix24_configuration_import" "cloud" {
-  process_id = %d
-}
-
-data "bitrix24_configuration_import" "on_premise" {
-  provider   = bitrix24.on_premise
-  process_id = %d
-}
-`, id, tlsID),
-	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)

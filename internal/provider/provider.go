@@ -93,9 +93,11 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Validators: []validator.String{caCertPEMValidator{}},
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many times a refused, failed or dropped request is tried again, "+
-					"with growing pauses and never past the timeout; credential, access and certificate errors never "+
-					"are. From %d to %d; defaults to %d, or the `%s` environment variable.",
+				MarkdownDescription: fmt.Sprintf("How many times a failed or dropped request (a 5xx, a gateway page, a timeout, an "+
+					"empty or cut answer) is tried again, with growing pauses and never past the timeout. A portal "+
+					"that asks to slow down (`QUERY_LIMIT_EXCEEDED`, HTTP 429) is tried again for as long as the timeout "+
+					"allows, without counting here; credential, access and certificate errors are never tried again. "+
+					"From %d to %d; defaults to %d, or the `%s` environment variable.",
 					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{wholeNumberValidator{maxRetriesSetting}},

@@ -1,0 +1,272 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// The sending half of importGetBatcher: one request for the reads gathered,
+// a plain get or a batch, and handing each read its answer or its error.
+
+// sendRequest sends one request for groups: a plain configuration.import.get
+// for a single process id, a batch for several.
+func (b *importGetBatcher) sendRequest(groups []readGroup) {
+	ctx, groups, cancel := b.startRequest(groups)
+	if len(groups) == 0 {
+		return
+	}
+	defer cancel()
+
+	if len(groups) == 1 {
+		status, err := b.service.getOneAfter(ctx, groups[0].processID, groups[0].tries())
+		b.finish(ctx, groups[0], status, err)
+		return
+	}
+	b.sendBatch(ctx, groups)
+}
+
+// startRequest drops abandoned reads and ties the rest to a new request.
+// The request's context is detached from the callers, so that one caller
+// giving up does not cut it short for the others: it keeps the values of
+// the first caller's context (its logger) and ends at the latest of the
+// callers' deadlines, or never when one of them has none (RequestTimeout
+// and MaxRetries still bound it). The retry policy's rule that no backoff
+// outlives the deadline thus holds for the longest-waiting caller.
+func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, context.CancelFunc) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+
+	req := &sharedRequest{}
+	var live []readGroup
+	var first context.Context
+	var latest time.Time
+	bounded := true
+	for _, g := range groups {
+		g.reads = slices.DeleteFunc(g.reads, func(r *importRead) bool { return r.abandoned })
+		if len(g.reads) == 0 {
+			continue
+		}
+		for _, r := range g.reads {
+			r.request = req
+			req.live++
+			if first == nil {
+				first = r.ctx
+			}
+			if deadline, ok := r.ctx.Deadline(); !ok {
+				bounded = false
+			} else if deadline.After(latest) {
+				latest = deadline
+			}
+		}
+		live = append(live, g)
+	}
+	if len(live) == 0 {
+		return nil, nil, nil
+	}
+
+	ctx := context.WithoutCancel(first)
+	var cancel context.CancelFunc
+	if bounded {
+		ctx, cancel = context.WithDeadline(ctx, latest)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	req.cancel = cancel
+	return ctx, live, cancel
+}
+
+// sendBatch reads several process ids in one batch request.
+func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
+	client := b.service.client
+	cmd := make(map[string]string, len(groups))
+	reads := 0
+	for _, g := range groups {
+		cmd[batchKey(g.processID)] = methodConfigurationImportGet + "?processId=" + strconv.FormatInt(g.processID, 10)
+		reads += len(g.reads)
+		for _, r := range g.reads {
+			r.retry.attempts++
+		}
+	}
+	client.logger.Debug(ctx, "Reading configuration imports in one batch request", map[string]any{
+		"commands": len(groups),
+		"reads":    reads,
+	})
+
+	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
+	if err != nil {
+		for _, g := range groups {
+			b.finish(ctx, g, nil, err)
+		}
+		return
+	}
+	answer, ok := decodeBatchAnswer(resp.Result)
+	if !ok {
+		err := &ResponseError{
+			Method:     methodBatch,
+			HTTPStatus: resp.HTTPStatus,
+			Reason:     "the result is neither a JSON object nor a list",
+			Excerpt:    excerpt(resp.Result, client.auth.Redact),
+		}
+		for _, g := range groups {
+			b.finish(ctx, g, nil, err)
+		}
+		return
+	}
+
+	var notRun, alone []readGroup
+	for _, g := range groups {
+		key := batchKey(g.processID)
+		if raw, ok := answer.results[key]; ok {
+			t := resp.Time
+			if commandTime, ok := decodeTime(answer.times[key]); ok {
+				t = commandTime
+			}
+			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
+			if err != nil {
+				// Inside the result, the error came with HTTP 200 as
+				// it would have in a plain request: judged alike.
+				b.commandFailed(g, err)
+				continue
+			}
+			b.finish(ctx, g, status, nil)
+		} else if raw, ok := answer.errors[key]; ok {
+			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
+			if needsPlainRead(cmdErr) {
+				alone = append(alone, g)
+				continue
+			}
+			b.commandFailed(g, cmdErr)
+		} else {
+			notRun = append(notRun, g)
+		}
+	}
+	b.requeueNotRun(notRun, resp.HTTPStatus)
+	b.sendAlone(ctx, alone)
+}
+
+// requeueNotRun puts reads a batch did not run at the head of the queue, to
+// go out with the next request without waiting for others in flight; a
+// read left out maxNotRunTries times fails.
+func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
+	var failed []*importRead
+	b.mu.Lock()
+	var again []*importRead
+	for _, g := range groups {
+		for _, r := range g.reads {
+			r.request = nil
+			if r.abandoned {
+				continue
+			}
+			r.notRun++
+			if r.notRun >= maxNotRunTries {
+				failed = append(failed, r)
+				continue
+			}
+			again = append(again, r)
+		}
+	}
+	b.queue = append(again, b.queue...)
+	b.mu.Unlock()
+
+	for _, r := range failed {
+		b.finishRead(r, nil, &ResponseError{
+			Method:     methodConfigurationImportGet,
+			HTTPStatus: httpStatus,
+			Reason:     fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun),
+		}, false)
+	}
+}
+
+// finish hands a group's answer to each of its reads; each gets its own
+// copy of the status. ctx is the request's: whether it ran out is decided
+// from it, never from the shape of err (a connection attempt that timed out
+// looks like a deadline too).
+func (b *importGetBatcher) finish(ctx context.Context, g readGroup, status *ImportStatus, err error) {
+	expired := err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+	for _, r := range g.reads {
+		b.finishRead(r, status, err, expired)
+	}
+}
+
+// finishRead hands one read its answer.
+func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err error, expired bool) {
+	if status != nil {
+		own := *status
+		r.status = &own
+	}
+	r.err, r.expired = err, expired
+	close(r.done)
+}
+
+// batchKey is the command key of a process id. It is not numeric: the
+// portal would turn keys 0..n-1 into a JSON list, and parameters that look
+// like $result[...] are substituted.
+func batchKey(processID int64) string {
+	return "p" + strconv.FormatInt(processID, 10)
+}
+
+// batchAnswer is the result of a batch call, by command key.
+type batchAnswer struct {
+	results map[string]json.RawMessage
+	errors  map[string]json.RawMessage
+	times   map[string]json.RawMessage
+}
+
+// decodeBatchAnswer reads result, result_error and result_time; ok is false
+// when the result is not an object. An empty part arrives as [] and a part
+// whose keys are 0..n-1 as a list (PHP's json_encode): both are read.
+func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
+	if jsonKind(result) == '[' {
+		return batchAnswer{}, true // an empty batch result, as PHP encodes it
+	}
+	members, ok := jsonObject(result)
+	if !ok {
+		return batchAnswer{}, false
+	}
+	return batchAnswer{
+		results: batchPart(members["result"]),
+		errors:  batchPart(members["result_error"]),
+		times:   batchPart(members["result_time"]),
+	}, true
+}
+
+// batchPart reads one part of a batch answer as a map by key.
+func batchPart(raw json.RawMessage) map[string]json.RawMessage {
+	switch jsonKind(raw) {
+	case '{':
+		members, _ := jsonObject(raw)
+		return members
+	case '[':
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return nil
+		}
+		members := make(map[string]json.RawMessage, len(list))
+		for i, v := range list {
+			members[strconv.Itoa(i)] = v
+		}
+		return members
+	}
+	return nil
+}
+
+// commandError is a result_error entry: {"error": ..., "error_description":
+// ...}, the description possibly empty.
+func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
+	e := &Error{Method: methodConfigurationImportGet, HTTPStatus: httpStatus}
+	if members, ok := jsonObject(raw); ok {
+		e.Code = redact(jsonText(members["error"]))
+		e.Description = redact(jsonText(members["error_description"]))
+	} else {
+		e.Code = redact(jsonText(raw))
+	}
+	return e
+}

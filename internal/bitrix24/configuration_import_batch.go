@@ -135,14 +135,8 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 	b.lastArrival = now
 	b.callers.arrive(now)
 	b.queue = append(b.queue, read)
-	start := !b.dispatching
-	b.dispatching = true
+	b.wakeLocked()
 	b.mu.Unlock()
-	if start {
-		go b.dispatch()
-	} else {
-		b.poke()
-	}
 
 	defer b.left()
 	select {
@@ -172,6 +166,17 @@ func (b *importGetBatcher) left() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.callers.leave()
+}
+
+// wakeLocked makes dispatch see a read just queued: it starts dispatch when
+// none runs, or pokes the one that does.
+func (b *importGetBatcher) wakeLocked() {
+	if !b.dispatching {
+		b.dispatching = true
+		go b.dispatch()
+		return
+	}
+	b.poke()
 }
 
 // poke wakes dispatch if it is holding a round.

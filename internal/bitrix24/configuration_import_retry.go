@@ -68,14 +68,8 @@ func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
 	}
 	r.queued, r.idle = now, !b.dispatching
 	b.queue = append([]*importRead{r}, b.queue...)
-	start := !b.dispatching
-	b.dispatching = true
+	b.wakeLocked()
 	b.mu.Unlock()
-	if start {
-		go b.dispatch()
-	} else {
-		b.poke()
-	}
 }
 
 // sendAlone reads each group with a plain request of its own, with the

@@ -295,7 +295,9 @@ func TestAccConfigurationImportBatch_waitsJoiningLate(t *testing.T) {
 	t.Parallel()
 	const pollEvery = 50 * time.Millisecond
 	portal := newTestPortal(t, emulator.Config{AgentPeriod: 20 * time.Millisecond})
-	long := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 40})
+	// Long enough (about 3 s) that the late wait starts before it ends,
+	// even on a loaded machine.
+	long := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 150})
 	short := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	late := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 40})
 	factories := testProviderFactoriesWith(func(p *bitrix24Provider) {

@@ -23,13 +23,14 @@ import (
 // autoClock is a fake bitrix24.Clock whose timers fire at once, moving the
 // time to their end: a wait at one poll a minute runs at full speed while
 // every elapsed time it reports is exact. It starts at the real time, so
-// that a real deadline lies where it would.
+// that a real deadline lies where it would, on a whole minute, so that a
+// schedule that aligns to the portal's clock sees the same phases every run.
 type autoClock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func newAutoClock() *autoClock { return &autoClock{now: time.Now()} }
+func newAutoClock() *autoClock { return &autoClock{now: time.Now().Truncate(time.Minute)} }
 
 func (c *autoClock) Now() time.Time {
 	c.mu.Lock()
@@ -108,7 +109,10 @@ func runsBeforePoll(portal *testPortal, id int64, runs map[int]int) {
 // take no real time, and every elapsed time is exact.
 func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
+	clock := newAutoClock()
+	// The portal's clock is the wait's, as on a real portal, whose answers
+	// say its time: the rhythm reads it.
+	portal := newTestPortal(t, emulator.Config{Now: clock.Now})
 	id := portal.CreateProcess(emulator.Script{
 		Sections:     []string{"CRM_STATUS"},
 		Messages:     []emulator.ScriptedMessage{{AtRun: 5, Type: "notice", Message: "Pipeline renamed"}},
@@ -119,7 +123,7 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 	// the last, and F.
 	runsBeforePoll(portal, id, map[int]int{8: 1, 9: 1, 10: 1, 11: 1, 24: 1, 25: 1, 26: 1})
 
-	d := newDirectAction(t, portal, newAutoClock())
+	d := newDirectAction(t, portal, clock)
 	resp := d.invoke(context.Background(), processIDValue(id), nil, true)
 	if resp.Diagnostics.HasError() {
 		t.Fatalf("invoke failed: %v", resp.Diagnostics)
@@ -132,10 +136,10 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 		"import %d: running - reading the manifest CRM_STATUS, step 0 (8m elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (14m elapsed, 20 polls; no change for 5m)",
-		"import %d: running - finishing, step 0, 1 notice (18m elapsed, 24 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (19m elapsed, 25 polls)",
-		"import %d finished after 20m and 26 polls: 2 items created, 1 notice",
+		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
+		"import %d: running - finishing, step 0, 1 notice (19m elapsed, 24 polls)",
+		"import %d: running - all steps done, about to be marked finished, 1 notice (20m elapsed, 25 polls)",
+		"import %d finished after 21m and 26 polls: 2 items created, 1 notice",
 	}
 	for i := range want {
 		want[i] = fmt.Sprintf(want[i], id)

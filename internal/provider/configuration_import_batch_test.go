@@ -372,7 +372,8 @@ data "bitrix24_configuration_import" "late" {
 func TestAccConfigurationImportBatch_oneCancelledAmongMany(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent runs only when told
-	shared := &providerData{client: testClient(t, portal), pollIntervalOverride: testPollInterval}
+	shared := testProviderData(t, portal, nil)
+	shared.pollIntervalOverride = testPollInterval
 
 	const readers = 20
 	ids := make([]int64, readers)

@@ -9,11 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
 var (
@@ -30,9 +26,8 @@ func newConfigurationImportDataSource() datasource.DataSource {
 }
 
 type configurationImportModel struct {
-	ProcessID types.String   `tfsdk:"process_id"`
-	Wait      types.Object   `tfsdk:"wait"`
-	Timeouts  timeouts.Value `tfsdk:"timeouts"`
+	importWaitModel
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 	importStatusModel
 }
 
@@ -71,57 +66,27 @@ func (d *configurationImportDataSource) Configure(_ context.Context, req datasou
 }
 
 func (d *configurationImportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.provider == nil {
-		resp.Diagnostics.AddError("Provider not configured",
-			"The provider was not configured before the data source was read. This is a bug in the provider; please report it.")
+	ctx, ok := d.provider.start(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = maskSecrets(ctx, d.provider.secrets)
-
 	var config configurationImportModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	processID, err := parseProcessID(config.ProcessID.ValueString())
-	if err != nil { // validated already, unless it was unknown then
-		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", processIDProblem(err))
+	status := d.provider.waitForImport(ctx, importWait{
+		importWaitModel:     config.importWaitModel,
+		readOnceWithoutWait: true,
+		timeout:             timeoutIn(config.Timeouts.Object, "read"),
+		instead:             recordsIt,
+	}, &resp.Diagnostics)
+	if status == nil {
 		return
 	}
-
-	readTimeout, diags := config.Timeouts.Read(ctx, defaultWaitTimeout)
-	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(config.setStatus(ctx, status)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
-	defer cancel()
-
-	wait, waiting, diags := d.provider.waitSettings(ctx, config.Wait)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	var status *bitrix24.ImportStatus
-	if waiting {
-		wait.warn(readTimeout, "timeouts.read", &resp.Diagnostics)
-		status, err = d.provider.waitForImport(ctx, processID, wait)
-	} else {
-		status, err = d.provider.client.ConfigurationImport.Get(ctx, processID)
-	}
-	if err != nil {
-		addClientError(&resp.Diagnostics, processID, err, "timeouts.read")
-		return
-	}
-	if waiting && wait.addImportFailure(&resp.Diagnostics, status) {
-		return
-	}
-
-	state := config
-	resp.Diagnostics.Append(state.setStatus(ctx, processID, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 }

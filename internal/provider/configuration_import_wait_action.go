@@ -5,16 +5,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
 var (
@@ -28,7 +24,6 @@ var (
 // (Terraform 1.14 and later). It keeps nothing in state.
 type configurationImportWaitAction struct {
 	provider *providerData
-	clock    bitrix24.Clock // nil: the real clock; tests set a fake one
 }
 
 func newConfigurationImportWaitAction() action.Action {
@@ -36,9 +31,8 @@ func newConfigurationImportWaitAction() action.Action {
 }
 
 type configurationImportWaitActionModel struct {
-	ProcessID types.String `tfsdk:"process_id"`
-	Wait      types.Object `tfsdk:"wait"`
-	Timeout   types.String `tfsdk:"timeout"`
+	importWaitModel
+	Timeout types.String `tfsdk:"timeout"`
 }
 
 func (a *configurationImportWaitAction) Metadata(_ context.Context, req action.MetadataRequest, resp *action.MetadataResponse) {
@@ -83,61 +77,26 @@ func (a *configurationImportWaitAction) Configure(_ context.Context, req action.
 	a.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// Invoke waits through the same client wait as the data source and the
-// resource, turning its polls into progress messages.
+// Invoke waits as the data source and the resource do, turning its polls
+// into progress messages.
 func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
-	if a.provider == nil {
-		resp.Diagnostics.AddError("Provider not configured",
-			"The provider was not configured before the action was invoked. This is a bug in the provider; please report it.")
+	ctx, ok := a.provider.start(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = maskSecrets(ctx, a.provider.secrets)
-
 	var config configurationImportWaitActionModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	processID, err := parseProcessID(config.ProcessID.ValueString())
-	if err != nil { // validated already; guards a value that was unknown then
-		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", processIDProblem(err))
-		return
-	}
-	timeout := defaultWaitTimeout
-	if !config.Timeout.IsNull() {
-		if timeout, err = time.ParseDuration(config.Timeout.ValueString()); err != nil || timeout < minTimeout {
-			resp.Diagnostics.AddAttributeError(path.Root("timeout"), "Invalid timeout",
-				fmt.Sprintf("timeout must be a duration of at least %s, such as \"60m\"; got %q.", minTimeout, config.Timeout.ValueString()))
-			return
-		}
-	}
-	wait, _, diags := a.provider.waitSettings(ctx, config.Wait) // left out: the defaults
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	wait.warn(timeout, "timeout", &resp.Diagnostics)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	clock := a.clock
-	if clock == nil {
-		clock = bitrix24.RealClock()
-	}
-	send := func(msg string) {
-		if resp.SendProgress != nil {
-			resp.SendProgress(action.InvokeProgressEvent{Message: msg})
-		}
-	}
-	progress := newImportProgress(processID, send)
-	started := clock.Now()
-	status, err := a.provider.waitForImportWatched(ctx, processID, wait, clock, progress)
-	if err != nil {
-		addClientError(&resp.Diagnostics, processID, err, "timeout")
-		return
-	}
-	send(progress.summary(status, clock.Now().Sub(started)))
-	wait.reportImportFailure(&resp.Diagnostics, status,
-		"The action ends with this warning instead of failing the run because the wait block sets fail_on_error = false.",
-		"The action ends with this warning instead of failing the run because the wait block sets fail_on_unknown = false.")
+	a.provider.waitForImport(ctx, importWait{
+		importWaitModel: config.importWaitModel,
+		timeout:         timeoutSetting{value: config.Timeout, at: path.Root("timeout")},
+		progress: func(msg string) {
+			if resp.SendProgress != nil {
+				resp.SendProgress(action.InvokeProgressEvent{Message: msg})
+			}
+		},
+		instead: endsWithAWarning,
+	}, &resp.Diagnostics)
 }

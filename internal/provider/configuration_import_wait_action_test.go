@@ -62,13 +62,8 @@ type directAction struct {
 
 func newDirectAction(t *testing.T, portal *testPortal, clock bitrix24.Clock) *directAction {
 	t.Helper()
-	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
-	if err != nil {
-		t.Fatal(err)
-	}
 	d := &directAction{action: &configurationImportWaitAction{
-		provider: &providerData{client: testClient(t, portal), secrets: webhook.Secrets()},
-		clock:    clock,
+		provider: testProviderData(t, portal, func(cfg *bitrix24.Config) { cfg.Clock = clock }),
 	}}
 	d.action.Schema(context.Background(), action.SchemaRequest{}, &d.schema)
 	return d

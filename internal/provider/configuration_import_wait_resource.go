@@ -42,8 +42,7 @@ func newConfigurationImportWaitResource() resource.Resource {
 }
 
 type configurationImportWaitModel struct {
-	ProcessID  types.String   `tfsdk:"process_id"`
-	Wait       types.Object   `tfsdk:"wait"`
+	importWaitModel
 	Timeouts   timeouts.Value `tfsdk:"timeouts"`
 	FinishedAt types.String   `tfsdk:"finished_at"`
 	importStatusModel
@@ -94,42 +93,24 @@ func (r *configurationImportWaitResource) Configure(_ context.Context, req resou
 // Create waits for the import as the data source's wait does, and records
 // it. A failed create records nothing, so the next apply waits again.
 func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	if !r.configured(&resp.Diagnostics) {
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = maskSecrets(ctx, r.provider.secrets)
-
 	var plan configurationImportWaitModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	processID, err := parseProcessID(plan.ProcessID.ValueString())
-	if err != nil { // validated already; guards a value that was unknown then
-		resp.Diagnostics.AddAttributeError(path.Root("process_id"), "Invalid process id", err.Error())
+	status := r.provider.waitForImport(ctx, importWait{
+		importWaitModel: plan.importWaitModel,
+		timeout:         timeoutIn(plan.Timeouts.Object, "create"),
+		instead:         recordsIt,
+	}, &resp.Diagnostics)
+	if status == nil {
 		return
 	}
-
-	createTimeout, diags := plan.Timeouts.Create(ctx, defaultWaitTimeout)
-	resp.Diagnostics.Append(diags...)
-	wait, _, diags := r.provider.waitSettings(ctx, plan.Wait) // left out: the defaults
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	wait.warn(createTimeout, "timeouts.create", &resp.Diagnostics) // create is the only time it waits
-	ctx, cancel := context.WithTimeout(ctx, createTimeout)
-	defer cancel()
-
-	status, err := r.provider.waitForImport(ctx, processID, wait)
-	if err != nil {
-		addClientError(&resp.Diagnostics, processID, err, "timeouts.create")
-		return
-	}
-	if wait.addImportFailure(&resp.Diagnostics, status) {
-		return
-	}
-	resp.Diagnostics.Append(plan.record(ctx, processID, status)...)
+	resp.Diagnostics.Append(r.provider.record(ctx, &plan, status)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -142,14 +123,14 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 // the import. So a plan over many records costs nothing and keeps working
 // after the purge.
 func (r *configurationImportWaitResource) Read(ctx context.Context, req resource.ReadRequest, _ *resource.ReadResponse) {
-	ctx = r.maskedContext(ctx)
+	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Kept the recorded configuration import without asking the portal: it has ended and cannot change")
 }
 
 // Update can only be about wait or timeouts (a new process_id replaces the
 // resource): they are stored, and the recorded import stays as it was.
 func (r *configurationImportWaitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	ctx = r.maskedContext(ctx)
+	ctx = r.provider.masked(ctx)
 	var plan, state configurationImportWaitModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -164,33 +145,15 @@ func (r *configurationImportWaitResource) Update(ctx context.Context, req resour
 // Delete forgets the record. Nothing on the portal is undone: there is no
 // method to roll an import back, and the imported objects stay.
 func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
-	ctx = r.maskedContext(ctx)
+	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
 }
 
-// record fills in the import's status and when the provider saw it end.
-func (m *configurationImportWaitModel) record(ctx context.Context, processID int64, status *bitrix24.ImportStatus) diag.Diagnostics {
-	m.FinishedAt = types.StringValue(time.Now().UTC().Format(time.RFC3339))
-	return m.setStatus(ctx, processID, status)
-}
-
-// configured reports whether Configure ran; Create and import need the client.
-func (r *configurationImportWaitResource) configured(diags *diag.Diagnostics) bool {
-	if r.provider == nil {
-		diags.AddError("Provider not configured",
-			"The provider was not configured before the resource was used. This is a bug in the provider; please report it.")
-		return false
-	}
-	return true
-}
-
-// maskedContext hides the webhook's secrets in what ctx logs. Read, Update
-// and Delete make no request but log, so they mask as Create does.
-func (r *configurationImportWaitResource) maskedContext(ctx context.Context) context.Context {
-	if r.provider == nil {
-		return ctx
-	}
-	return maskSecrets(ctx, r.provider.secrets)
+// record fills m in with the import's status and when the provider saw it
+// end, on the client's clock.
+func (p *providerData) record(ctx context.Context, m *configurationImportWaitModel, status *bitrix24.ImportStatus) diag.Diagnostics {
+	m.FinishedAt = types.StringValue(p.clock.Now().UTC().Format(time.RFC3339))
+	return m.setStatus(ctx, status)
 }
 
 // logRecord logs msg about the import recorded in state: all that Read,

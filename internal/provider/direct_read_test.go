@@ -34,15 +34,7 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	t.Helper()
 	data := r.provider
 	if data == nil {
-		webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: r.logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = &providerData{client: client, secrets: webhook.Secrets()}
+		data = testProviderData(t, portal, func(cfg *bitrix24.Config) { cfg.Logger = r.logger })
 	}
 	ds := &configurationImportDataSource{provider: data}
 
@@ -64,18 +56,24 @@ func (r directRead) run(ctx context.Context, t *testing.T, portal *testPortal) (
 	return &state, resp.Diagnostics
 }
 
-// testClient is a client of the test portal, as Configure would make it.
-func testClient(t *testing.T, portal *testPortal) *bitrix24.Client {
+// testProviderData is what Configure hands out for the test portal, its
+// client logging to tflog; adjust, when not nil, changes the client's
+// settings.
+func testProviderData(t *testing.T, portal *testPortal, adjust func(*bitrix24.Config)) *providerData {
 	t.Helper()
 	webhook, err := bitrix24.ParseWebhookURL(portal.webhookURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: tflogLogger{}})
+	cfg := bitrix24.Config{Auth: webhook, Logger: tflogLogger{}}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	data, err := newProviderData(cfg, webhook.Secrets())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return client
+	return data
 }
 
 // objectValue is an object of type typ with the given attributes, and null

@@ -30,7 +30,9 @@ type directResource struct {
 
 func newDirectResource(t *testing.T, portal *testPortal, secrets ...string) *directResource {
 	t.Helper()
-	r := &configurationImportWaitResource{provider: &providerData{client: testClient(t, portal), secrets: secrets}}
+	data := testProviderData(t, portal, nil)
+	data.secrets = append(data.secrets, secrets...)
+	r := &configurationImportWaitResource{provider: data}
 	d := &directResource{resource: r}
 	r.Schema(context.Background(), resource.SchemaRequest{}, &d.resp)
 	d.objectType = d.resp.Schema.Type().TerraformType(context.Background()).(tftypes.Object)

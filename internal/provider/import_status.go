@@ -131,8 +131,10 @@ func importStatusAttributes() map[string]schema.Attribute {
 	}
 }
 
-func (m *importStatusModel) setStatus(ctx context.Context, processID int64, s *bitrix24.ImportStatus) diag.Diagnostics {
+// setStatus fills m in from s.
+func (m *importStatusModel) setStatus(ctx context.Context, s *bitrix24.ImportStatus) diag.Diagnostics {
 	var diags diag.Diagnostics
+	processID := s.ProcessID
 	m.ID = types.StringValue(strconv.FormatInt(processID, 10))
 	m.Status = types.StringValue(s.Status)
 	m.State = types.StringValue(s.State())

@@ -37,7 +37,7 @@ type bitrix24Provider struct {
 	// configured wait.poll_interval, so that acceptance tests against an
 	// emulator with a millisecond agent need not wait whole seconds between
 	// polls; configureClient adjusts the client's settings (short backoffs
-	// and request timeouts).
+	// and request timeouts, a fake clock).
 	pollIntervalOverride time.Duration
 	configureClient      func(*bitrix24.Config)
 }
@@ -49,14 +49,6 @@ type bitrix24ProviderModel struct {
 	RateLimit  types.Float64 `tfsdk:"rate_limit"`
 	RateBurst  types.Int64   `tfsdk:"rate_burst"`
 	BatchReads types.Bool    `tfsdk:"batch_reads"`
-}
-
-// providerData is what data sources and resources receive from Configure.
-type providerData struct {
-	client *bitrix24.Client
-	// secrets are masked in every log line written while serving a request.
-	secrets              []string
-	pollIntervalOverride time.Duration
 }
 
 // New returns the provider factory that main and the tests serve.
@@ -152,17 +144,12 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 	if p.configureClient != nil {
 		p.configureClient(&clientConfig)
 	}
-	client, err := bitrix24.NewClient(clientConfig)
+	data, err := newProviderData(clientConfig, settings.webhook.Secrets())
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to create the Bitrix24 client", err.Error())
 		return
 	}
-
-	data := &providerData{
-		client:               client,
-		secrets:              settings.webhook.Secrets(),
-		pollIntervalOverride: p.pollIntervalOverride,
-	}
+	data.pollIntervalOverride = p.pollIntervalOverride
 	resp.DataSourceData = data
 	resp.ResourceData = data
 	resp.ActionData = data

@@ -10,8 +10,11 @@ import (
 	datasourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // defaultWaitTimeout bounds a read or a create unless timeouts says
@@ -19,8 +22,8 @@ import (
 // for larger ones.
 const defaultWaitTimeout = 60 * time.Minute
 
-// minTimeout is the shortest timeouts.read or timeouts.create: a shorter one
-// would end every wait before the portal could answer.
+// minTimeout is the shortest timeouts.read, timeouts.create or action
+// timeout: a shorter one would end every wait before the portal could answer.
 const minTimeout = time.Second
 
 // timeoutValidators replace framework-timeouts' own, whose errors do not
@@ -54,4 +57,28 @@ func createTimeoutBlock(ctx context.Context, description string) resourceschema.
 		}
 	}
 	return block
+}
+
+// timeoutSetting is the setting that bounds a wait, as configured, and where
+// it is: timeouts.read, timeouts.create or the action's timeout.
+type timeoutSetting struct {
+	value types.String
+	at    path.Path
+}
+
+// timeoutIn is the setting name of a timeouts block (null when left out).
+func timeoutIn(block types.Object, name string) timeoutSetting {
+	value, ok := block.Attributes()[name].(types.String)
+	if !ok {
+		value = types.StringNull()
+	}
+	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
+}
+
+// duration is the timeout, defaultWaitTimeout when left out.
+func (t timeoutSetting) duration() (time.Duration, diag.Diagnostics) {
+	if t.value.IsNull() || t.value.IsUnknown() {
+		return defaultWaitTimeout, nil
+	}
+	return parseDuration(t.at, t.value.ValueString(), minTimeout)
 }

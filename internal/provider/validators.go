@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
@@ -100,9 +102,9 @@ func processIDProblem(err error) string {
 	return fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err)
 }
 
-// durationValidator checks a Go duration string: values below min are
-// errors. Advice about values that are valid but costly is not given here,
-// at every validation, but by the wait that uses them (waitSettings.warn).
+// durationValidator checks a duration setting with parseDuration. Advice
+// about values that are valid but costly is not given here, at every
+// validation, but by the wait that uses them (waitSettings.warn).
 type durationValidator struct {
 	min time.Duration
 }
@@ -117,22 +119,30 @@ func (v durationValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-// The error texts name the attribute themselves: Terraform points at the
-// first line of the block, not inside an object such as wait or timeouts.
 func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	raw := req.ConfigValue.ValueString()
+	_, diags := parseDuration(req.Path, req.ConfigValue.ValueString(), v.min)
+	resp.Diagnostics.Append(diags...)
+}
+
+// parseDuration reads the duration setting at (wait.poll_interval,
+// timeouts.read, ...) of at least min: the one parser, and the one message,
+// of validation and of a value that was unknown then. The message names the
+// setting itself: Terraform points at the first line of a block, not inside
+// it.
+func parseDuration(at path.Path, raw string, min time.Duration) (time.Duration, diag.Diagnostics) {
+	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
 	switch {
 	case err != nil:
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%s must be a duration: a number with a unit, such as \"1m\", \"90s\" or \"1h30m\"; got %q.", req.Path, raw))
-	case d < v.min:
-		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%s must be at least %s; got %q.", req.Path, v.min, raw))
+		diags.AddAttributeError(at, "Invalid duration",
+			fmt.Sprintf("%s must be a duration: a number with a unit, such as \"1m\", \"90s\" or \"1h30m\"; got %q.", at, raw))
+	case d < min:
+		diags.AddAttributeError(at, "Duration too short", fmt.Sprintf("%s must be at least %s; got %q.", at, min, raw))
 	}
+	return d, diags
 }
 
 // caCertPEMValidator checks that ca_cert_pem holds certificates, without

@@ -15,8 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
-
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
 // The `wait` block is the same wherever an import is waited for: one
@@ -96,6 +94,8 @@ type waitSettings struct {
 	failOnUnknown      bool
 }
 
+var pollIntervalPath = path.Root("wait").AtName("poll_interval")
+
 // waitSettings reads a wait block from any schema package's model (a
 // types.Object). configured is false when the block is absent (null) or
 // unknown: the data source then reads once, the resource waits with the
@@ -113,12 +113,9 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 		failOnError:   m.FailOnError.IsNull() || m.FailOnError.ValueBool(),
 		failOnUnknown: m.FailOnUnknown.IsNull() || m.FailOnUnknown.ValueBool(),
 	}
-	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() {
-		interval, err := time.ParseDuration(m.PollInterval.ValueString())
-		if err != nil || interval < minPollInterval { // validated already, unless it was unknown then
-			diags.AddAttributeError(path.Root("wait").AtName("poll_interval"), "Invalid poll interval",
-				fmt.Sprintf("wait.poll_interval must be a duration of at least %s, such as \"1m\"; got %q.",
-					minPollInterval, m.PollInterval.ValueString()))
+	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() { // validated already, unless it was unknown then
+		interval, d := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval)
+		if diags.Append(d...); d.HasError() {
 			return settings, configured, diags
 		}
 		settings.pollInterval, settings.configuredInterval = interval, interval
@@ -129,31 +126,26 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 	return settings, configured, diags
 }
 
-// waitForImport polls until the import is finished, failed or unknown,
-// logging every poll: the one wait of the data source and the resource.
-func (p *providerData) waitForImport(ctx context.Context, processID int64, settings waitSettings) (*bitrix24.ImportStatus, error) {
-	return p.waitForImportWatched(ctx, processID, settings, nil, nil)
-}
-
-// waitForImportWatched is waitForImport that also tells progress of every
-// poll (the action's progress messages), on clock (nil: the real one).
-func (p *providerData) waitForImportWatched(ctx context.Context, processID int64, settings waitSettings,
-	clock bitrix24.Clock, progress *importProgress,
-) (*bitrix24.ImportStatus, error) {
-	return p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
-		PollInterval: settings.pollInterval,
-		Clock:        clock,
-		OnPoll: func(e bitrix24.PollEvent) {
-			logPoll(ctx, e)
-			if progress != nil {
-				progress.poll(e)
-			}
-		},
-		OnPollError: func(e bitrix24.PollErrorEvent) {
-			logPollError(ctx, e)
-			if progress != nil {
-				progress.pollFailed(e)
-			}
-		},
-	})
+// warn adds the warnings about a configured poll interval that only costs
+// requests: shorter than the portal's pace, or longer than the timeout at
+// timeoutAt, the bound of the wait. The wait about to run gives them, once,
+// and never validation: that runs on every plan, also for a resource
+// created long ago that will never poll again, and a warning that cannot
+// change anything teaches users to ignore warnings.
+func (s waitSettings) warn(timeout time.Duration, timeoutAt path.Path, diags *diag.Diagnostics) {
+	interval := s.configuredInterval
+	switch {
+	case interval == 0: // left out: the default is the portal's pace
+	case interval < defaultPollInterval:
+		diags.AddAttributeWarning(pollIntervalPath, "Polling more often than the portal changes",
+			fmt.Sprintf("wait.poll_interval is %s, shorter than %s: the portal's agent advances an import at most "+
+				"once a minute, so this wait only sends more requests against the portal's rate limit. Leave "+
+				"poll_interval out (it defaults to %s) unless the portal's agent really runs faster.",
+				interval, defaultPollInterval, defaultPollInterval))
+	case interval > timeout:
+		diags.AddAttributeWarning(pollIntervalPath, "Poll interval longer than the timeout",
+			fmt.Sprintf("wait.poll_interval (%s) is longer than %s (%s), so this wait polls only at its start and "+
+				"once more just before its deadline. Shorten wait.poll_interval or raise %s.",
+				interval, timeoutAt, timeout, timeoutAt))
+	}
 }

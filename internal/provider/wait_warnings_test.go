@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -33,7 +34,7 @@ func TestWaitSettingsWarn_intervals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var diags diag.Diagnostics
-			waitSettings{pollInterval: time.Millisecond, configuredInterval: tt.interval}.warn(tt.timeout, "timeouts.read", &diags)
+			waitSettings{pollInterval: time.Millisecond, configuredInterval: tt.interval}.warn(tt.timeout, path.Root("timeouts").AtName("read"), &diags)
 			if diags.HasError() || len(diags) > 1 {
 				t.Fatalf("want at most one warning: %v", diags)
 			}

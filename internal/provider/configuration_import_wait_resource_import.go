@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -21,10 +22,10 @@ import (
 // an import that is still running, because Read never polls: a record must
 // hold an import that cannot change any more.
 func (r *configurationImportWaitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !r.configured(&resp.Diagnostics) {
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = maskSecrets(ctx, r.provider.secrets)
 
 	processID, err := parseProcessID(req.ID)
 	if err != nil {
@@ -33,9 +34,8 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 				"returned as processId, such as 42: %s.", err))
 		return
 	}
-	status, err := r.provider.client.ConfigurationImport.Get(ctx, processID)
-	if err != nil {
-		addClientError(&resp.Diagnostics, processID, err, "timeouts.create")
+	status := r.provider.readImport(ctx, processID, path.Root("timeouts").AtName("create"), &resp.Diagnostics)
+	if status == nil {
 		return
 	}
 
@@ -63,11 +63,13 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 	}
 
 	imported := configurationImportWaitModel{
-		ProcessID: types.StringValue(strconv.FormatInt(processID, 10)),
-		Wait:      types.ObjectNull(waitAttrTypes),
-		Timeouts:  timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
+		importWaitModel: importWaitModel{
+			ProcessID: types.StringValue(strconv.FormatInt(processID, 10)),
+			Wait:      types.ObjectNull(waitAttrTypes),
+		},
+		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
 	}
-	resp.Diagnostics.Append(imported.record(ctx, processID, status)...)
+	resp.Diagnostics.Append(r.provider.record(ctx, &imported, status)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

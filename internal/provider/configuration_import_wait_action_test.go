@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
-	actionschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -97,56 +96,6 @@ func runsBeforePoll(portal *testPortal, id int64, runs map[int]int) {
 	}
 }
 
-// The action says where the import is at the first poll and at every
-// change, says it is still alive after five quiet minutes, and ends with a
-// summary; one request per poll. The clock is fake: 26 polls on the wait's
-// schedule (a minute apart, and closer while it follows the agent's rhythm)
-// take no real time, and every elapsed time is exact.
-func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
-	t.Parallel()
-	clock := newAutoClock()
-	// The portal's clock is the wait's, as on a real portal, whose answers
-	// say its time: the rhythm reads it.
-	portal := newTestPortal(t, emulator.Config{Now: clock.Now})
-	id := portal.CreateProcess(emulator.Script{
-		Sections:     []string{"CRM_STATUS"},
-		Messages:     []emulator.ScriptedMessage{{AtRun: 5, Type: "notice", Message: "Pipeline renamed"}},
-		CreatedItems: []any{"pipeline", "stage"},
-	})
-	// S for 7 polls, then one step a poll through load, quiet for 12 polls
-	// (more than five minutes), then finish (with a notice), the step after
-	// the last, and F.
-	runsBeforePoll(portal, id, map[int]int{8: 1, 9: 1, 10: 1, 11: 1, 24: 1, 25: 1, 26: 1})
-
-	d := newDirectAction(t, portal, clock)
-	resp := d.invoke(context.Background(), processIDValue(id), nil, true)
-	if resp.Diagnostics.HasError() {
-		t.Fatalf("invoke failed: %v", resp.Diagnostics)
-	}
-
-	want := []string{
-		"import %d: registered, not started yet (0s elapsed, 1 poll)",
-		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
-		"import %d: running - preparing files CRM_STATUS, step 0 (7m elapsed, 8 polls)",
-		"import %d: running - reading the manifest CRM_STATUS, step 0 (8m elapsed, 9 polls)",
-		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
-		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
-		"import %d: running - finishing, step 0, 1 notice (19m elapsed, 24 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (20m elapsed, 25 polls)",
-		"import %d finished after 21m and 26 polls: 2 items created, 1 notice",
-	}
-	for i := range want {
-		want[i] = fmt.Sprintf(want[i], id)
-	}
-	if got := strings.Join(d.messages, "\n"); got != strings.Join(want, "\n") {
-		t.Errorf("progress messages:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
-	}
-	if got := getRequests(portal); got != 26 {
-		t.Errorf("the portal answered %d gets; want 26, one per poll", got)
-	}
-}
-
 // Without a SendProgress (as a framework older than actions' progress
 // would call it) the action still waits and ends well.
 func TestConfigurationImportWaitAction_nilSendProgress(t *testing.T) {
@@ -204,59 +153,6 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 	}
 }
 
-// A poll that fails in a way worth another try is said once, without the
-// webhook's code, and the next good poll says the import is still there.
-func TestConfigurationImportWaitAction_failedPollSaidWithoutSecret(t *testing.T) {
-	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	// Poll 2 fails, with its one retry: the gets the portal sees are poll 1,
-	// poll 2 twice, poll 3, poll 4.
-	portal.mu.Lock()
-	portal.beforePoll = func(get int) {
-		switch get {
-		case 2:
-			portal.InjectFault("configuration.import.get", emulator.Fault{HTTPStatus: 503, Body: "<html>busy</html>", Count: 2})
-		case 5:
-			portal.RunToEnd(id)
-		}
-	}
-	portal.mu.Unlock()
-
-	d := newDirectAction(t, portal, newAutoClock())
-	webhook, _ := bitrix24.ParseWebhookURL(portal.webhookURL())
-	cfg := bitrix24.Config{Auth: webhook, Logger: tflogLogger{}, MaxRetries: 1}
-	fastRetries(&cfg)
-	client, err := bitrix24.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.action.provider.client = client
-	resp := d.invoke(context.Background(), processIDValue(id), nil, true)
-	if resp.Diagnostics.HasError() {
-		t.Fatalf("invoke failed: %v", resp.Diagnostics)
-	}
-
-	all := strings.Join(d.messages, "\n")
-	if strings.Contains(all, testWebhookCode) {
-		t.Errorf("a progress message shows the webhook code:\n%s", all)
-	}
-	want := []string{
-		fmt.Sprintf("import %d: registered, not started yet (0s elapsed, 1 poll)", id),
-		fmt.Sprintf("import %d: poll 2 failed, trying again at the next poll: ", id),
-		fmt.Sprintf("import %d: still registered, not started yet (2m elapsed, 3 polls; no change for 2m)", id),
-		fmt.Sprintf("import %d finished after 3m and 4 polls: 0 items created, 0 notices", id),
-	}
-	if len(d.messages) != len(want) {
-		t.Fatalf("progress messages:\n%s\nwant %d", all, len(want))
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(d.messages[i], w) {
-			t.Errorf("message %d is %q; want it to start with %q", i+1, d.messages[i], w)
-		}
-	}
-}
-
 // Ctrl-C makes Terraform cancel the context of the invocation. A wait at
 // the default one-minute interval must end within a second of that, and
 // say it was cancelled.
@@ -276,44 +172,6 @@ func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	}
 	if len(d.messages) != 1 {
 		t.Errorf("progress messages %q; want the first poll's only", d.messages)
-	}
-}
-
-// The action's wait block is the data source's, converted: the same
-// settings and validators, and the same descriptions but for what false
-// does (an action records nothing); timeout has the project's duration
-// validator.
-func TestActionBlock_sharesWaitSettings(t *testing.T) {
-	var resp action.SchemaResponse
-	newConfigurationImportWaitAction().Schema(context.Background(), action.SchemaRequest{}, &resp)
-	wait, ok := resp.Schema.Blocks["wait"].(actionschema.SingleNestedBlock)
-	if !ok {
-		t.Fatalf("wait is %T; want a single nested block", resp.Schema.Blocks["wait"])
-	}
-	want := waitBlock("")
-	if len(wait.Attributes) != len(want.Attributes) {
-		t.Fatalf("wait has %d settings; want %d", len(wait.Attributes), len(want.Attributes))
-	}
-	for name, w := range want.Attributes {
-		got, ok := wait.Attributes[name]
-		if !ok {
-			t.Errorf("wait.%s is missing", name)
-			continue
-		}
-		sameText := got.GetMarkdownDescription() == w.GetMarkdownDescription()
-		if strings.HasPrefix(name, "fail_on_") {
-			sameText = !strings.Contains(got.GetMarkdownDescription(), "record") &&
-				strings.Contains(got.GetMarkdownDescription(), "end with a warning")
-		}
-		if !sameText || !got.IsOptional() {
-			t.Errorf("wait.%s differs from the data source's: %#v", name, got)
-		}
-	}
-	if got := wait.Attributes["poll_interval"].(actionschema.StringAttribute).Validators; len(got) != 1 {
-		t.Errorf("wait.poll_interval has %d validators; want the duration validator", len(got))
-	}
-	if got := resp.Schema.Attributes["timeout"].(actionschema.StringAttribute).Validators; len(got) != 1 {
-		t.Errorf("timeout has %d validators; want the duration validator", len(got))
 	}
 }
 

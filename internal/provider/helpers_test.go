@@ -20,8 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
@@ -200,35 +198,6 @@ func (p *testPortal) webhookURL() string {
 // providerConfig is the provider block pointing at the portal.
 func (p *testPortal) providerConfig() string {
 	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", p.webhookURL())
-}
-
-func TestAccProvider_webhookURLFromEnvironment(t *testing.T) {
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(envWebhookURL, portal.webhookURL())
-	unitTest(t, resource.TestStep{
-		Config: fmt.Sprintf(`
-data "bitrix24_configuration_import" "test" {
-  process_id = %d
-}
-`, id),
-		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
-	})
-}
-
-// An explicit webhook_url wins over the environment, even a malformed one.
-func TestAccProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(envWebhookURL, "not a url")
-	unitTest(t, resource.TestStep{
-		Config: portal.providerConfig() + fmt.Sprintf(`
-data "bitrix24_configuration_import" "test" {
-  process_id = %d
-}
-`, id),
-		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
-	})
 }
 
 // testConfig reads testdata/name, a configuration with fmt verbs, and fills

@@ -56,3 +56,32 @@ func TestAccProvider_internalCAFromEnvironment(t *testing.T) {
 		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
 	})
 }
+
+func TestAccProvider_webhookURLFromEnvironment(t *testing.T) {
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	t.Setenv(envWebhookURL, portal.webhookURL())
+	unitTest(t, resource.TestStep{
+		Config: fmt.Sprintf(`
+data "bitrix24_configuration_import" "test" {
+  process_id = %d
+}
+`, id),
+		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
+	})
+}
+
+// An explicit webhook_url wins over the environment, even a malformed one.
+func TestAccProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	t.Setenv(envWebhookURL, "not a url")
+	unitTest(t, resource.TestStep{
+		Config: portal.providerConfig() + fmt.Sprintf(`
+data "bitrix24_configuration_import" "test" {
+  process_id = %d
+}
+`, id),
+		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
+	})
+}

@@ -25,7 +25,8 @@ const progressHeartbeat = 5 * time.Minute
 type importProgress struct {
 	processID int64
 	send      func(string)
-	heartbeat time.Duration
+	clock     bitrix24.Clock
+	started   time.Time
 
 	mu         sync.Mutex
 	last       *bitrix24.ImportStatus // nil until a poll succeeded
@@ -36,8 +37,13 @@ type importProgress struct {
 	lastChange time.Duration
 }
 
-func newImportProgress(processID int64, send func(string)) *importProgress {
-	return &importProgress{processID: processID, send: send, heartbeat: progressHeartbeat}
+// newImportProgress tells send about a wait that starts now on clock; a nil
+// send discards what it would tell.
+func newImportProgress(processID int64, clock bitrix24.Clock, send func(string)) *importProgress {
+	if send == nil {
+		send = func(string) {}
+	}
+	return &importProgress{processID: processID, send: send, clock: clock, started: clock.Now()}
 }
 
 // poll takes a successful poll: it says so when something changed, or when
@@ -74,12 +80,12 @@ func (p *importProgress) pollFailed(e bitrix24.PollErrorEvent) {
 		p.processID, e.Poll, e.Err, p.countsLocked()))
 }
 
-// summary is the last message: how the import ended, how long it took and
-// what it left.
-func (p *importProgress) summary(status *bitrix24.ImportStatus, elapsed time.Duration) string {
+// sendSummary sends the last message: how the import ended, how long it
+// took and what it left.
+func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.elapsed = elapsed
+	p.elapsed = p.clock.Now().Sub(p.started)
 	parts := []string{}
 	if n, ok := countJSONItems(status.CreatedItems); ok {
 		parts = append(parts, plural(n, "item")+" created")
@@ -88,12 +94,12 @@ func (p *importProgress) summary(status *bitrix24.ImportStatus, elapsed time.Dur
 	if len(status.Errors) > 0 {
 		parts = append(parts, plural(len(status.Errors), "error"))
 	}
-	return fmt.Sprintf("import %d %s after %s and %s: %s", p.processID, statusWords(status),
-		roughDuration(elapsed), plural(p.polls, "poll"), strings.Join(parts, ", "))
+	p.sendLocked(fmt.Sprintf("import %d %s after %s and %s: %s", p.processID, statusWords(status),
+		roughDuration(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
 }
 
 func (p *importProgress) heartbeatDueLocked() bool {
-	return p.elapsed-p.lastSent >= p.heartbeat
+	return p.elapsed-p.lastSent >= progressHeartbeat
 }
 
 func (p *importProgress) sendLocked(msg string) {

@@ -58,34 +58,24 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	}
 
 	settings.warn(timeout, w.timeout.at, diags)
-	var progress *importProgress
-	if w.progress != nil {
-		progress = newImportProgress(processID, w.progress)
-	}
-	started := p.clock.Now()
+	progress := newImportProgress(processID, p.clock, w.progress)
 	status, err := p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
 		PollInterval: settings.pollInterval,
 		Clock:        p.clock,
 		OnPoll: func(e bitrix24.PollEvent) {
 			logPoll(ctx, e)
-			if progress != nil {
-				progress.poll(e)
-			}
+			progress.poll(e)
 		},
 		OnPollError: func(e bitrix24.PollErrorEvent) {
 			logPollError(ctx, e)
-			if progress != nil {
-				progress.pollFailed(e)
-			}
+			progress.pollFailed(e)
 		},
 	})
 	if err != nil {
 		addClientError(diags, processID, err, w.timeout.at.String())
 		return nil
 	}
-	if progress != nil {
-		w.progress(progress.summary(status, p.clock.Now().Sub(started)))
-	}
+	progress.sendSummary(status)
 	if settings.reportImportFailure(diags, status, w.instead) {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
@@ -86,17 +87,8 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 		s.caCertPEM = []byte(env)
 	}
 
-	if !config.MaxRetries.IsNull() {
-		s.maxRetries = int(config.MaxRetries.ValueInt64())
-	} else if env := strings.TrimSpace(getenv(envMaxRetries)); env != "" {
-		n, err := strconv.Atoi(env)
-		if err != nil || n < minMaxRetries || n > maxMaxRetries {
-			diags.AddAttributeError(path.Root("max_retries"), maxRetriesSetting.summary,
-				fmt.Sprintf("The %s environment variable (used because max_retries is not set) %s; got %q.",
-					envMaxRetries, maxRetriesSetting.rule(), env))
-		}
-		s.maxRetries = n
-	}
+	s.maxRetries = maxRetriesSetting.resolve(config.MaxRetries, getenv, s.maxRetries, &diags)
+	s.rateBurst = rateBurstSetting.resolve(config.RateBurst, getenv, s.rateBurst, &diags)
 
 	if !config.RateLimit.IsNull() {
 		s.rateLimit = config.RateLimit.ValueFloat64()
@@ -107,18 +99,6 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 				fmt.Sprintf("The %s environment variable (used because rate_limit is not set) %s; got %q.", envRateLimit, rateLimitRule, env))
 		}
 		s.rateLimit = f
-	}
-
-	if !config.RateBurst.IsNull() {
-		s.rateBurst = int(config.RateBurst.ValueInt64())
-	} else if env := strings.TrimSpace(getenv(envRateBurst)); env != "" {
-		n, err := strconv.Atoi(env)
-		if err != nil || n < 1 || n > maxRateBurst {
-			diags.AddAttributeError(path.Root("rate_burst"), rateBurstSetting.summary,
-				fmt.Sprintf("The %s environment variable (used because rate_burst is not set) %s; got %q.",
-					envRateBurst, rateBurstSetting.rule(), env))
-		}
-		s.rateBurst = n
 	}
 
 	if !config.BatchReads.IsNull() {
@@ -144,6 +124,24 @@ var envVarOf = map[string]string{
 	"rate_limit":  envRateLimit,
 	"rate_burst":  envRateBurst,
 	"batch_reads": envBatchReads,
+}
+
+// resolve is the setting's value: the attribute's, else its environment
+// variable's, else def.
+func (r wholeNumberSetting) resolve(value types.Int64, getenv func(string) string, def int, diags *diag.Diagnostics) int {
+	if !value.IsNull() {
+		return int(value.ValueInt64())
+	}
+	env := strings.TrimSpace(getenv(envVarOf[r.name]))
+	if env == "" {
+		return def
+	}
+	n, err := strconv.Atoi(env)
+	if err != nil || int64(n) < r.min || int64(n) > r.max {
+		diags.AddAttributeError(path.Root(r.name), r.summary, fmt.Sprintf("The %s environment variable (used because %s is not set) %s; got %q.",
+			envVarOf[r.name], r.name, r.rule(), env))
+	}
+	return n
 }
 
 // resolveWebhook reads webhook_url or its environment variable. Errors never

@@ -199,6 +199,7 @@ func (rateLimitValidator) ValidateFloat64(_ context.Context, req validator.Float
 // wholeNumberSetting is the rule of a whole-number provider setting, stated
 // in the same words for the attribute and for its environment variable.
 type wholeNumberSetting struct {
+	name     string // "max_retries"
 	summary  string // "Invalid retry count"
 	min, max int64
 	example  string // "such as 5"
@@ -209,8 +210,8 @@ func (r wholeNumberSetting) rule() string {
 }
 
 var (
-	maxRetriesSetting = wholeNumberSetting{summary: "Invalid retry count", min: minMaxRetries, max: maxMaxRetries, example: "such as 5"}
-	rateBurstSetting  = wholeNumberSetting{summary: "Invalid rate burst", min: 1, max: maxRateBurst,
+	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: minMaxRetries, max: maxMaxRetries, example: "such as 5"}
+	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: maxRateBurst,
 		example: "such as 50 (standard plans) or 250 (Enterprise)"}
 )
 

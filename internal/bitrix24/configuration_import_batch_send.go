@@ -249,11 +249,7 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 		if json.Unmarshal(raw, &list) != nil {
 			return nil
 		}
-		members := make(map[string]json.RawMessage, len(list))
-		for i, v := range list {
-			members[strconv.Itoa(i)] = v
-		}
-		return members
+		return byIndex(list)
 	}
 	return nil
 }

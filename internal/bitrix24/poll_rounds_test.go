@@ -11,13 +11,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // roundsFixture runs waits on one client against an importsPortal, on a
 // fake clock that moves only when the test says so.
 type roundsFixture struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	portal *importsPortal
 	client *Client
 	ctx    context.Context
@@ -28,7 +30,8 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 	t.Helper()
 	p := newImportsPortal(t)
 	p.defaultResult = resultLoad // every wait goes on until the test ends
-	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p, client: p.batchingClient(modify...)}
+	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p}
+	f.client = p.batchingClient(append(modify, func(cfg *Config) { cfg.Clock = f.clock })...)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
 	t.Cleanup(func() {
@@ -41,7 +44,7 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 // startWait starts a wait for id with a one-minute poll interval.
 func (f *roundsFixture) startWait(id int64) {
 	f.waits.Go(func() {
-		_, err := f.client.ConfigurationImport.Wait(f.ctx, id, WaitOptions{PollInterval: time.Minute, Clock: f.clock})
+		_, err := f.client.ConfigurationImport.Wait(f.ctx, id, WaitOptions{PollInterval: time.Minute})
 		var waitErr *WaitError
 		if !errors.As(err, &waitErr) || !waitErr.Cancelled {
 			f.t.Errorf("wait for %d: %v", id, err)
@@ -155,7 +158,7 @@ func TestWait_CancelledWaitLeavesItsRound(t *testing.T) {
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.client.ConfigurationImport.Wait(ctx, 2, WaitOptions{PollInterval: time.Minute, Clock: f.clock})
+		_, err := f.client.ConfigurationImport.Wait(ctx, 2, WaitOptions{PollInterval: time.Minute})
 		done <- err
 	}()
 	f.awaitTimers(2)

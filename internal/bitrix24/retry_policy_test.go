@@ -96,7 +96,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 			})
 			var pollErrors []error
 			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock,
+			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute,
 				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
 			if err != nil || !status.Finished() {
 				t.Fatalf("status %+v, error %v", status, err)
@@ -113,7 +113,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
 			})
 			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock})
+			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
 				t.Fatalf("error %v, want the connection problem before the deadline", err)
 			}

@@ -22,7 +22,6 @@ type WaitOptions struct {
 	// more often tells nothing new.
 	PollInterval time.Duration
 
-	Clock       Clock                // nil -> RealClock()
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
 	OnPollError func(PollErrorEvent) // after each transient failure (provider logs at WARN)
 }
@@ -82,10 +81,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = RealClock()
-	}
+	clock := s.client.clock
 
 	started := clock.Now()
 	w := &WaitError{ProcessID: processID}
@@ -240,7 +236,7 @@ func (e *WaitError) Error() string {
 	}
 	if e.Last != nil {
 		b.WriteString("last status ")
-		b.WriteString(e.Last.describe())
+		b.WriteString(e.Last.Describe())
 	} else {
 		b.WriteString("no poll succeeded")
 	}

@@ -12,12 +12,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // waitFixture runs Wait against a scripted portal on a fake clock.
 type waitFixture struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	portal *testPortal
 	client *Client
 
@@ -41,7 +43,6 @@ func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitF
 		}
 	}
 	f.portal = newTestPortal(t, timed...)
-	// The client backs off on the wait's clock.
 	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock = f.clock })
 	return f
 }
@@ -49,7 +50,6 @@ func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitF
 func (f *waitFixture) options(interval time.Duration) WaitOptions {
 	return WaitOptions{
 		PollInterval: interval,
-		Clock:        f.clock,
 		OnPoll:       func(e PollEvent) { f.polls = append(f.polls, e) },
 		OnPollError:  func(e PollErrorEvent) { f.pollErrors = append(f.pollErrors, e) },
 	}
@@ -66,7 +66,7 @@ func (f *waitFixture) PollTimes() []time.Duration {
 }
 
 // advancing makes a reply that takes d of fake time.
-func advancing(clock **fakeClock, d time.Duration, h http.HandlerFunc) http.HandlerFunc {
+func advancing(clock **fakeclock.Clock, d time.Duration, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		(*clock).Advance(d)
 		h(w, r)
@@ -334,7 +334,7 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 
 	// The first poll is done and Wait sleeps on its timer; 12 s pass.
 	select {
-	case <-f.clock.timerCreated:
+	case <-f.clock.TimerMade():
 	case <-time.After(5 * time.Second):
 		t.Fatal("Wait did not start its timer")
 	}
@@ -424,7 +424,7 @@ func TestWait_ContextAlreadyDone(t *testing.T) {
 }
 
 func TestWait_IntervalCountsFromThePollStart(t *testing.T) {
-	var clock *fakeClock
+	var clock *fakeclock.Clock
 	slow := advancing(&clock, 20*time.Second, ok(resultLoad))
 	f := newWaitFixture(t, true, slow, slow, advancing(&clock, 20*time.Second, ok(resultFinishedEmpty)))
 	clock = f.clock
@@ -441,7 +441,7 @@ func TestWait_IntervalCountsFromThePollStart(t *testing.T) {
 }
 
 func TestWait_PollSlowerThanTheInterval(t *testing.T) {
-	var clock *fakeClock
+	var clock *fakeclock.Clock
 	f := newWaitFixture(t, true, advancing(&clock, 90*time.Second, ok(resultLoad)), ok(resultFinishedEmpty))
 	clock = f.clock
 
@@ -511,12 +511,11 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 		go portal.server.Close() // nothing listens from now on
 	})
 	clock := newFakeClock(true)
-	client := portal.Client()
+	client := portal.Client(func(cfg *Config) { cfg.Clock = clock })
 	ctx := clock.WithDeadline(context.Background(), 150*time.Second)
 	var pollErrors []PollErrorEvent
 	_, err := client.ConfigurationImport.Wait(ctx, 42, WaitOptions{
 		PollInterval: time.Minute,
-		Clock:        clock,
 		OnPollError:  func(e PollErrorEvent) { pollErrors = append(pollErrors, e) },
 	})
 	var waitErr *WaitError

@@ -14,7 +14,8 @@ import (
 )
 
 // The sending half of importGetBatcher: one request for the reads gathered,
-// a plain get or a batch, and handing each read its answer or its error.
+// a plain get or a batch, handing each read its answer or its error, and
+// the retries of a command that failed inside a batch (see the package doc).
 
 // sendRequest sends one request for groups: a plain configuration.import.get
 // for a single process id, a batch for several.
@@ -139,7 +140,10 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 			b.finish(ctx, g, status, nil)
 		} else if raw, ok := answer.errors[key]; ok {
 			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
-			if needsPlainRead(cmdErr) {
+			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
+				// A plain read judges it as a plain request would: a
+				// batch answer has no reset time for a failed command,
+				// and a command has no HTTP status of its own.
 				alone = append(alone, g)
 				continue
 			}
@@ -255,14 +259,80 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 }
 
 // commandError is a result_error entry: {"error": ..., "error_description":
-// ...}, the description possibly empty.
+// ...}, the description possibly empty, or a bare code.
 func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
-	e := &Error{Method: methodConfigurationImportGet, HTTPStatus: httpStatus}
+	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
 	if members, ok := jsonObject(raw); ok {
-		e.Code = redact(jsonText(members["error"]))
-		e.Description = redact(jsonText(members["error_description"]))
-	} else {
-		e.Code = redact(jsonText(raw))
+		e.Code, e.Description = jsonText(members["error"]), jsonText(members["error_description"])
 	}
-	return e
+	return portalError(e, httpStatus, redact)
+}
+
+// commandFailed handles a command's error for each read of its group: each
+// read retries it, or fails with it, as the retry policy says for its own
+// context.
+func (b *importGetBatcher) commandFailed(g readGroup, err error) {
+	client := b.service.client
+	client.noteFailure(err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
+	for _, r := range g.reads {
+		b.mu.Lock()
+		r.request = nil
+		abandoned := r.abandoned
+		b.mu.Unlock()
+		if abandoned {
+			continue
+		}
+		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, err, client.answered.Load())
+		if finalErr != nil {
+			b.finishRead(r, nil, finalErr, false) // the batch was answered
+			continue
+		}
+		go b.retryLater(r, delay)
+	}
+}
+
+// retryLater puts r back at the head of the queue after delay, unless its
+// caller gives up first (then Get has returned already).
+func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
+	if sleep(r.ctx, b.service.client.clock, delay) != nil {
+		return
+	}
+	now := time.Now()
+	b.mu.Lock()
+	if r.abandoned {
+		b.mu.Unlock()
+		return
+	}
+	r.queued, r.idle = now, !b.dispatching
+	b.queue = append([]*importRead{r}, b.queue...)
+	b.wakeLocked()
+	b.mu.Unlock()
+}
+
+// sendAlone reads each group with a plain request of its own, with the
+// plain request's retries, all at once; it returns when all are answered.
+func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
+	done := make(chan struct{}, len(groups))
+	for _, g := range groups {
+		go func() {
+			status, err := b.service.getOne(ctx, g.processID)
+			b.finish(ctx, g, status, err)
+			done <- struct{}{}
+		}()
+	}
+	for range groups {
+		<-done
+	}
+}
+
+// tries is what the group's reads have spent on their command so far: the
+// most any of them has.
+func (g readGroup) tries() retryState {
+	var st retryState
+	for _, r := range g.reads {
+		if r.retry.attempts > st.attempts {
+			st = r.retry
+		}
+	}
+	return st
 }

@@ -103,10 +103,7 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 		}
 		var apiErr *Error
 		if errors.As(err, &apiErr) {
-			apiErr.HTTPStatus = httpStatus
-			// As the envelope's errors are: the text is the portal's.
-			apiErr.Code = s.client.auth.Redact(apiErr.Code)
-			apiErr.Description = s.client.auth.Redact(apiErr.Description)
+			portalError(apiErr, httpStatus, s.client.auth.Redact)
 		}
 		return nil, err
 	}

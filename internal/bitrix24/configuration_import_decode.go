@@ -32,13 +32,8 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		status = jsonText(raw)
 	}
 	if strings.TrimSpace(status) == "" {
-		if raw, ok := members["error"]; ok && (jsonKind(raw) == '"' || jsonKind(raw) == '0') {
-			return nil, &Error{
-				Method:      methodConfigurationImportGet,
-				Code:        jsonText(raw),
-				Description: jsonText(members["error_description"]),
-				InResult:    true,
-			}
+		if apiErr := resultError(methodConfigurationImportGet, members); apiErr != nil {
+			return nil, apiErr
 		}
 		return nil, importDecodeError(result, `the result has no "status"`)
 	}

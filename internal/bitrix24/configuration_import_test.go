@@ -185,7 +185,7 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 		if !errors.As(err, &respErr) {
 			t.Fatalf("error is %T (%v)", err, err)
 		}
-		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || IsTransient(err) {
+		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || transient(err) {
 			t.Errorf("error = %+v", respErr)
 		}
 	})

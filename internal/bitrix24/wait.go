@@ -136,7 +136,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 			<-ctx.Done() // at the deadline, or a moment after it
 			return nil, gaveUp()
-		case s.client.pollMayGoOn(err):
+		case pollGoesOn(err, s.client.answered.Load()):
 			w.LastErr = err
 			if opts.OnPollError != nil {
 				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})
@@ -186,6 +186,21 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		case <-timer.C():
 		}
 	}
+}
+
+// pollGoesOn reports whether a wait goes on to its next poll after a poll
+// failed with err, its retries spent: after a fault or the rate limit, and
+// after a connection problem once the portal has answered (before that it
+// means a wrong address, or a firewall in the way, which the next poll will
+// not get past either).
+func pollGoesOn(err error, answered bool) bool {
+	switch classify(err) {
+	case failFault, failNoAnswer, failSlowDown:
+		return true
+	case failNoReply, failUnreachable:
+		return answered
+	}
+	return false
 }
 
 // poll reads the import, as part of slot's round when it has one.

@@ -257,7 +257,7 @@ func TestWait_Timeout(t *testing.T) {
 	if !errors.As(err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", err, err)
 	}
-	if waitErr.Cancelled || !waitErr.TimedOut() || !errors.Is(err, context.DeadlineExceeded) {
+	if waitErr.Cancelled || !errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %+v", waitErr)
 	}
 	if waitErr.ProcessID != 42 || waitErr.Polls != 4 || waitErr.Waited != 150*time.Second || waitErr.LastErr != nil {
@@ -275,8 +275,8 @@ func TestWait_Timeout(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}
-	if IsTransient(err) {
-		t.Error("IsTransient = true for a WaitError")
+	if transient(err) {
+		t.Error("transient = true for a WaitError")
 	}
 }
 
@@ -351,7 +351,7 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 	if !errors.As(got.err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", got.err, got.err)
 	}
-	if !waitErr.Cancelled || waitErr.TimedOut() || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
+	if !waitErr.Cancelled || errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
 		t.Errorf("error = %+v", waitErr)
 	}
 	want := "waiting for configuration import 42 was cancelled after 12s and 1 poll; last status P (processing), " +
@@ -519,7 +519,7 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 		OnPollError:  func(e PollErrorEvent) { pollErrors = append(pollErrors, e) },
 	})
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || !IsUnreachable(waitErr.LastErr) {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || !(classify(waitErr.LastErr) == failUnreachable) {
 		t.Fatalf("error = %v, want a timeout whose last poll found nothing listening", err)
 	}
 	if len(pollErrors) != 3 {
@@ -539,7 +539,7 @@ func TestWait_RateLimitedPastTheDeadline(t *testing.T) {
 	ctx := f.clock.WithDeadline(context.Background(), 5*time.Minute)
 	_, err := f.wait(ctx, time.Minute)
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || waitErr.Polls != 1 || waitErr.Last == nil {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || waitErr.Polls != 1 || waitErr.Last == nil {
 		t.Fatalf("error = %v, want a timeout after 1 poll with its status", err)
 	}
 }

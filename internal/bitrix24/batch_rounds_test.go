@@ -32,6 +32,11 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 	p.defaultResult = resultLoad // every wait goes on until the test ends
 	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p}
 	f.client = p.batchingClient(append(modify, func(cfg *Config) { cfg.Clock = f.clock })...)
+	if b := f.client.ConfigurationImport.batcher; b != nil {
+		// The clock moves only when the test says so: a quiet period
+		// after a burst of reads would never end.
+		b.quietPeriod, b.burstLimit = 0, 0
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
 	t.Cleanup(func() {

@@ -22,12 +22,14 @@ import (
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	ctx, groups, cancel := b.startRequest(groups)
 	if len(groups) == 0 {
+		b.requestAnswered(0)
 		return
 	}
 	defer cancel()
 
 	if len(groups) == 1 {
 		status, err := b.service.getOneAfter(ctx, groups[0].processID, groups[0].tries())
+		b.requestAnswered(0)
 		b.finish(ctx, groups[0], status, err)
 		return
 	}
@@ -102,13 +104,18 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 	})
 
 	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
+	answer, ok := batchAnswer{}, false
+	if err == nil {
+		answer, ok = decodeBatchAnswer(resp.Result)
+	}
+	alone := answer.readAlone(groups, client.auth.Redact)
+	b.requestAnswered(len(alone))
 	if err != nil {
 		for _, g := range groups {
 			b.finish(ctx, g, nil, err)
 		}
 		return
 	}
-	answer, ok := decodeBatchAnswer(resp.Result)
 	if !ok {
 		err := &ResponseError{
 			Method:     methodBatch,
@@ -122,7 +129,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 		return
 	}
 
-	var notRun, alone []readGroup
+	var notRun []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
@@ -139,15 +146,9 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 			}
 			b.finish(ctx, g, status, nil)
 		} else if raw, ok := answer.errors[key]; ok {
-			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
-			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
-				// A plain read judges it as a plain request would: a
-				// batch answer has no reset time for a failed command,
-				// and a command has no HTTP status of its own.
-				alone = append(alone, g)
-				continue
+			if !slices.ContainsFunc(alone, func(a readGroup) bool { return a.processID == g.processID }) {
+				b.commandFailed(g, commandError(raw, resp.HTTPStatus, client.auth.Redact))
 			}
-			b.commandFailed(g, cmdErr)
 		} else {
 			notRun = append(notRun, g)
 		}
@@ -177,7 +178,10 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 			again = append(again, r)
 		}
 	}
-	b.queue = append(again, b.queue...)
+	if len(again) > 0 {
+		b.queue = append(again, b.queue...)
+		b.wakeLocked()
+	}
 	b.mu.Unlock()
 
 	for _, r := range failed {
@@ -208,6 +212,26 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	}
 	r.err, r.expired = err, expired
 	close(r.done)
+}
+
+// readAlone returns the groups whose command failed with an error that a
+// plain read must judge, as a plain request would: a batch answer has no
+// reset time for a failed command (OPERATION_TIME_LIMIT), and a command has
+// no HTTP status of its own (a code whose status decides).
+func (a batchAnswer) readAlone(groups []readGroup, redact func(string) string) []readGroup {
+	var alone []readGroup
+	for _, g := range groups {
+		key := batchKey(g.processID)
+		if _, ok := a.results[key]; ok {
+			continue
+		}
+		if raw, ok := a.errors[key]; ok {
+			if f, known := codeFailure(commandError(raw, 0, redact).Code); !known || f == failAtReset {
+				alone = append(alone, g)
+			}
+		}
+	}
+	return alone
 }
 
 // batchKey is the command key of a process id. It is not numeric: the
@@ -294,28 +318,25 @@ func (b *importGetBatcher) commandFailed(g readGroup, err error) {
 // retryLater puts r back at the head of the queue after delay, unless its
 // caller gives up first (then Get has returned already).
 func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
-	if sleep(r.ctx, b.service.client.clock, delay) != nil {
+	if sleep(r.ctx, b.clock, delay) != nil {
 		return
 	}
-	now := time.Now()
 	b.mu.Lock()
-	if r.abandoned {
-		b.mu.Unlock()
-		return
+	if !r.abandoned {
+		b.queueLocked(r, true)
 	}
-	r.queued, r.idle = now, !b.dispatching
-	b.queue = append([]*importRead{r}, b.queue...)
-	b.wakeLocked()
 	b.mu.Unlock()
 }
 
 // sendAlone reads each group with a plain request of its own, with the
 // plain request's retries, all at once; it returns when all are answered.
+// The requests are counted in flight already (see sendBatch).
 func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
 	done := make(chan struct{}, len(groups))
 	for _, g := range groups {
 		go func() {
 			status, err := b.service.getOne(ctx, g.processID)
+			b.requestAnswered(0)
 			b.finish(ctx, g, status, err)
 			done <- struct{}{}
 		}()

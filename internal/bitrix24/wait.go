@@ -94,10 +94,10 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 	var round, moments *pollRound // nil: the wait polls on its own schedule
 	if s.batcher != nil {
-		round = s.batcher.joinRounds(opts.PollInterval, started)
-		defer s.batcher.leaveRounds(round)
-		moments = s.batcher.joinMoments()
-		defer s.batcher.leaveRounds(moments)
+		round = s.batcher.rounds.join(opts.PollInterval, started)
+		defer s.batcher.rounds.leave(round)
+		moments = s.batcher.rounds.joinMoments()
+		defer s.batcher.rounds.leave(moments)
 	}
 	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
@@ -155,7 +155,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				next, slot = moments.momentSlot(at)
 			}
 		} else if round != nil {
-			next, slot = s.batcher.nextRound(round, pollStarted)
+			next, slot = s.batcher.rounds.next(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			// A poll that would come at or after the deadline is moved to
@@ -171,7 +171,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 		}
 		if slot.round != nil {
-			s.batcher.book(slot)
+			s.batcher.rounds.book(slot)
 		}
 		delay := next.Sub(clock.Now())
 		if delay <= 0 {

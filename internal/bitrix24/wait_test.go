@@ -444,6 +444,9 @@ func TestWait_PollSlowerThanTheInterval(t *testing.T) {
 	var clock *fakeclock.Clock
 	f := newWaitFixture(t, true, advancing(&clock, 90*time.Second, ok(resultLoad)), ok(resultFinishedEmpty))
 	clock = f.clock
+	// Batched, the poll that follows an answer at once would be held for
+	// the batcher's quiet period (5 ms on the same clock).
+	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock, cfg.PlainReads = f.clock, true })
 
 	if _, err := f.wait(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)

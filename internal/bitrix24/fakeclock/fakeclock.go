@@ -28,7 +28,6 @@ type Clock struct {
 	now       time.Time
 	jumping   bool
 	timers    []*timer
-	made      []time.Duration
 	deadlines []*deadlineCtx
 	madeCh    chan time.Duration
 }
@@ -53,9 +52,8 @@ func (c *Clock) Now() time.Time {
 
 func (c *Clock) NewTimer(d time.Duration) Timer {
 	c.mu.Lock()
-	t := &timer{clock: c, c: make(chan time.Time, 1), at: c.now.Add(d)}
+	t := &timer{clock: c, c: make(chan time.Time, 1), d: d, at: c.now.Add(d)}
 	c.timers = append(c.timers, t)
-	c.made = append(c.made, d)
 	if c.jumping {
 		if dl := c.earliestDeadlineLocked(); dl != nil && !dl.at.After(t.at) {
 			c.now = dl.at
@@ -81,11 +79,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.advanceLocked(c.now.Add(d))
 }
 
-// Timers returns the durations of the timers made so far, in order.
+// Timers returns the durations of the timers made so far, in order, but
+// for those stopped before they fired: the sleeps that ran or are running,
+// not a hold that something else ended (as the batcher's are).
 func (c *Clock) Timers() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.made...)
+	var ds []time.Duration
+	for _, t := range c.timers {
+		if t.fired || !t.stopped {
+			ds = append(ds, t.d)
+		}
+	}
+	return ds
 }
 
 // TimerMade receives the duration of each timer as it is made (the first
@@ -138,6 +144,7 @@ func (c *Clock) expireDeadlinesLocked() {
 type timer struct {
 	clock   *Clock
 	c       chan time.Time
+	d       time.Duration
 	at      time.Time
 	fired   bool
 	stopped bool

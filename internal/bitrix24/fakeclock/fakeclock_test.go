@@ -58,7 +58,9 @@ func TestManual_movesOnlyWhenAdvanced(t *testing.T) {
 	if at := <-timer.C(); !at.Equal(start.Add(time.Minute)) {
 		t.Errorf("fired at %v", at)
 	}
+	stopped := c.NewTimer(time.Second)
+	stopped.Stop()
 	if got := c.Timers(); len(got) != 1 || got[0] != time.Minute {
-		t.Errorf("Timers = %v", got)
+		t.Errorf("Timers = %v; want the minute only, not the timer stopped before it fired", got)
 	}
 }

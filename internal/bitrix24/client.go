@@ -212,16 +212,12 @@ type Response struct {
 	HTTPStatus int
 }
 
-// Time is the envelope's timing block. Operating and OperatingResetAt come
-// only from cloud portals: they feed the per-method time limit.
+// Time is what the client reads of the envelope's timing block: when the
+// portal finished the answer (the wait maps the portal's clock from it),
+// and, from cloud portals with OPERATION_TIME_LIMIT, when the method's
+// window resets. Both are unix seconds.
 type Time struct {
-	Start            float64 // unix seconds
 	Finish           float64
-	Duration         float64 // seconds
-	Processing       float64
-	DateStart        string // ISO-8601 with offset
-	DateFinish       string
-	Operating        *float64
 	OperatingResetAt *float64
 }
 

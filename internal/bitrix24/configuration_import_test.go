@@ -156,7 +156,7 @@ func TestConfigurationImportGet_answers(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
-			if got.Time == nil || got.Time.DateStart != "2021-08-18T18:10:00+02:00" {
+			if got.Time == nil || got.Time.Finish != 1629303001.0443 {
 				t.Errorf("Time = %+v", got.Time)
 			}
 			got.Time = nil

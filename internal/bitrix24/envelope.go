@@ -123,17 +123,8 @@ func decodeTime(raw json.RawMessage) (*Time, bool) {
 	if !ok {
 		return nil, false
 	}
-	t := &Time{
-		DateStart:  jsonText(members["date_start"]),
-		DateFinish: jsonText(members["date_finish"]),
-	}
-	t.Start, _ = jsonFloat(members["start"])
+	t := &Time{}
 	t.Finish, _ = jsonFloat(members["finish"])
-	t.Duration, _ = jsonFloat(members["duration"])
-	t.Processing, _ = jsonFloat(members["processing"])
-	if f, ok := jsonFloat(members["operating"]); ok {
-		t.Operating = &f
-	}
 	if f, ok := jsonFloat(members["operating_reset_at"]); ok {
 		t.OperatingResetAt = &f
 	}

@@ -235,11 +235,6 @@ type WaitError struct {
 	Err       error         // ctx.Err()
 }
 
-// TimedOut reports whether the context's deadline passed.
-func (e *WaitError) TimedOut() bool {
-	return errors.Is(e.Err, context.DeadlineExceeded)
-}
-
 func (e *WaitError) Error() string {
 	var b strings.Builder
 	if e.Cancelled {

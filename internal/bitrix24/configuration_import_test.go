@@ -87,7 +87,7 @@ func TestConfigurationImportGet_answers(t *testing.T) {
 		{
 			name:     "finished, empty lists",
 			answer:   envelope(resultFinishedEmpty),
-			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`[]`), CreatedItems: json.RawMessage(`[]`)},
+			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`{}`), CreatedItems: json.RawMessage(`[]`)},
 			state:    "finished",
 			terminal: true,
 		},
@@ -156,11 +156,11 @@ func TestConfigurationImportGet_answers(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
-			if got.Time == nil || got.Time.DateStart != "2021-08-18T18:10:00+02:00" {
+			if got.Time == nil || got.Time.Finish != 1629303001.0443 {
 				t.Errorf("Time = %+v", got.Time)
 			}
 			got.Time = nil
-			want := tt.want
+			want := withEmptyShapes(tt.want)
 			want.ProcessID = 42
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Get =\n%+v\nwant\n%+v", *got, want)
@@ -185,7 +185,7 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 		if !errors.As(err, &respErr) {
 			t.Fatalf("error is %T (%v)", err, err)
 		}
-		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || IsTransient(err) {
+		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || transient(err) {
 			t.Errorf("error = %+v", respErr)
 		}
 	})
@@ -289,7 +289,7 @@ func TestDecodeImportStatus_Shapes(t *testing.T) {
 		{
 			name:   "additional and createItemList of any shape",
 			result: `{"status":"F","additional":"done","createItemList":{ "a" : [ 1, 2 ] }}`,
-			want:   ImportStatus{Status: "F", Additional: json.RawMessage(`"done"`), CreatedItems: json.RawMessage(`{"a":[1,2]}`)},
+			want:   ImportStatus{Status: "F", Additional: json.RawMessage(`{"value":"done"}`), CreatedItems: json.RawMessage(`[[1,2]]`)},
 		},
 		{
 			name:   "processId as a numeric string",
@@ -338,10 +338,67 @@ func TestDecodeImportStatus_Shapes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DecodeImportStatus: %v", err)
 			}
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("got\n%+v\nwant\n%+v", *got, tt.want)
+			if want := withEmptyShapes(tt.want); !reflect.DeepEqual(*got, want) {
+				t.Errorf("got\n%+v\nwant\n%+v", *got, want)
 			}
 		})
+	}
+}
+
+// withEmptyShapes fills in the Additional and CreatedItems that a status
+// without them decodes to.
+func withEmptyShapes(want ImportStatus) ImportStatus {
+	if want.Additional == nil {
+		want.Additional = json.RawMessage(`{}`)
+	}
+	if want.CreatedItems == nil {
+		want.CreatedItems = json.RawMessage(`[]`)
+	}
+	return want
+}
+
+// additional is always an object and createItemList always a list,
+// whichever shape PHP's json_encode gave them.
+func TestDecodeImportStatus_PHPShapes(t *testing.T) {
+	additional := map[string]string{
+		"":                             `{}`, // absent
+		`null`:                         `{}`,
+		`[]`:                           `{}`, // PHP's empty array
+		`{}`:                           `{}`,
+		`{"b": [1, 2], "a": {"x": 1}}`: `{"b":[1,2],"a":{"x":1}}`, // the portal's key order
+		`["x", {"ID": 5}]`:             `{"0":"x","1":{"ID":5}}`,  // PHP keys 0..n-1
+		`12345678901234567890`:         `{"value":12345678901234567890}`,
+	}
+	createdItems := map[string]string{
+		"":                                `[]`,
+		`null`:                            `[]`,
+		`[]`:                              `[]`,
+		`{}`:                              `[]`,
+		`[{"ENTITY": "CRM_STATUS"}]`:      `[{"ENTITY":"CRM_STATUS"}]`,
+		`{"10": "c", "2": "b", "1": "a"}`: `["a","b","c"]`, // keys by number, as PHP kept them
+		`{"x": "last", "0": "first"}`:     `["first","last"]`,
+		`"one"`:                           `["one"]`,
+	}
+	result := func(key, value string) string {
+		if value == "" {
+			return `{"status":"F"}`
+		}
+		return `{"status":"F","` + key + `":` + value + `}`
+	}
+	for in, want := range additional {
+		got, err := DecodeImportStatus(json.RawMessage(result("additional", in)))
+		if err != nil || string(got.Additional) != want {
+			t.Errorf("additional %s: got %s, %v; want %s", in, got.Additional, err, want)
+		}
+	}
+	for in, want := range createdItems {
+		got, err := DecodeImportStatus(json.RawMessage(result("createItemList", in)))
+		if err != nil || string(got.CreatedItems) != want {
+			t.Errorf("createItemList %s: got %s, %v; want %s", in, got.CreatedItems, err, want)
+		}
+	}
+	if _, err := DecodeImportStatus(json.RawMessage(`{"status":"F","additional":{`)); err == nil {
+		t.Error("DecodeImportStatus accepted broken JSON in additional")
 	}
 }
 
@@ -368,24 +425,94 @@ func TestDecodeImportStatus_Invalid(t *testing.T) {
 
 func TestImportStatus_States(t *testing.T) {
 	tests := []struct {
-		status, state      string
-		terminal, finished bool
+		status, state, words string
+		terminal, finished   bool
 	}{
-		{"S", "started", false, false},
-		{"P", "processing", false, false},
-		{"F", "finished", true, true},
-		{"E", "failed", true, false},
-		{"U", "unknown", true, false},
-		{"X", "unknown", false, false},
-		{"", "unknown", false, false},
-		{"f", "unknown", false, false}, // letters compare exactly
-		{" F", "unknown", false, false},
+		{"S", "started", "registered, not started yet", false, false},
+		{"P", "processing", "running", false, false},
+		{"F", "finished", "finished", true, true},
+		{"E", "failed", "failed", true, false},
+		{"U", "unknown", "unknown to the portal", true, false},
+		{"X", "unknown", `in status "X"`, false, false},
+		{"", "unknown", `in status ""`, false, false},
+		{"f", "unknown", `in status "f"`, false, false}, // letters compare exactly
+		{" F", "unknown", `in status " F"`, false, false},
 	}
 	for _, tt := range tests {
 		s := &ImportStatus{Status: tt.status}
-		if s.State() != tt.state || s.Terminal() != tt.terminal || s.Finished() != tt.finished {
-			t.Errorf("%q: State %q, Terminal %v, Finished %v", tt.status, s.State(), s.Terminal(), s.Finished())
+		if s.State() != tt.state || s.Words() != tt.words || s.Terminal() != tt.terminal || s.Finished() != tt.finished {
+			t.Errorf("%q: State %q, Words %q, Terminal %v, Finished %v", tt.status, s.State(), s.Words(), s.Terminal(), s.Finished())
 		}
+	}
+}
+
+func TestImportStatus_Describe(t *testing.T) {
+	s := &ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}}
+	if got, want := s.Describe(), "P (processing), action load, step 3, section CRM_STATUS"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if got, want := (&ImportStatus{Status: "X"}).Describe(), "X (unknown)"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+}
+
+// Sections are said only for the actions that run section by section.
+func TestImportProgress_Words(t *testing.T) {
+	tests := map[ImportProgress]string{
+		{Action: "start", Step: 0}:                           "starting, step 0",
+		{Action: "init_background", Section: "CRM_STATUS"}:   "preparing files, step 0",
+		{Action: "manifest", Step: 1, Section: "CRM_STATUS"}: "reading the manifest, step 1",
+		{Action: "clean", Step: 2, Section: "TASKS"}:         "clearing TASKS, step 2",
+		{Action: "load", Step: 3, Section: "CRM_STATUS"}:     "loading CRM_STATUS, step 3",
+		{Action: "load", Step: 4}:                            "loading, step 4",
+		{Action: "finish", Step: 9, Section: "CRM_STATUS"}:   "finishing, step 9",
+		{Action: "", Step: 9, Section: "CRM_STATUS"}:         "all steps done, about to be marked finished",
+		{Action: "rebuild", Step: 5, Section: "CRM_STATUS"}:  "at rebuild CRM_STATUS, step 5",
+		{Action: "rebuild", Step: 5}:                         "at rebuild, step 5",
+	}
+	for p, want := range tests {
+		if got := p.Words(); got != want {
+			t.Errorf("%+v: Words = %q, want %q", p, got, want)
+		}
+	}
+	if got := (*ImportProgress)(nil).Words(); got != "" {
+		t.Errorf("no progress: Words = %q", got)
+	}
+}
+
+// A change is what the portal's agent changes: status, action, step,
+// section, and the number of notices, errors and exceptions.
+func TestImportStatus_ChangedFrom(t *testing.T) {
+	base := func() *ImportStatus {
+		return &ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"},
+			Notices: []ImportMessage{{Message: "n"}}, Errors: []ImportMessage{{Message: "e"}}}
+	}
+	message := []ImportMessage{{Message: "x"}}
+	changes := map[string]func(*ImportStatus){
+		"status":    func(s *ImportStatus) { s.Status = "E" },
+		"action":    func(s *ImportStatus) { s.Progress.Action = "finish" },
+		"step":      func(s *ImportStatus) { s.Progress.Step++ },
+		"section":   func(s *ImportStatus) { s.Progress.Section = "TASKS" },
+		"progress":  func(s *ImportStatus) { s.Progress = nil },
+		"notice":    func(s *ImportStatus) { s.Notices = append(s.Notices, message...) },
+		"error":     func(s *ImportStatus) { s.Errors = nil },
+		"exception": func(s *ImportStatus) { s.Exceptions = message },
+	}
+	for name, change := range changes {
+		s := base()
+		change(s)
+		if !s.ChangedFrom(base()) || !base().ChangedFrom(s) {
+			t.Errorf("a new %s is not a change", name)
+		}
+	}
+	same := base()
+	same.Notices = []ImportMessage{{Message: "another text"}}
+	same.Additional, same.Time = json.RawMessage(`{"a":1}`), &Time{Finish: 1}
+	if same.ChangedFrom(base()) {
+		t.Error("the same counts and progress are a change")
+	}
+	if !base().ChangedFrom(nil) {
+		t.Error("the first status is not a change")
 	}
 }
 

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // retryingClient is a client of portal with retries on, on a fake clock.
-func retryingClient(portal *testPortal, clock *fakeClock, maxRetries int) *Client {
+func retryingClient(portal *testPortal, clock *fakeclock.Clock, maxRetries int) *Client {
 	return portal.Client(func(cfg *Config) {
 		cfg.MaxRetries = maxRetries
 		cfg.Clock = clock
@@ -166,7 +168,7 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 		_, err := client.Call(ctx, "configuration.import.get", nil)
 		done <- err
 	}()
-	<-clock.timerCreated // the first backoff has begun
+	<-clock.TimerMade() // the first backoff has begun
 	cancel()
 	select {
 	case err := <-done:
@@ -226,7 +228,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 	}
 
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !IsUnreachable(err) {
+	if !(classify(err) == failUnreachable) {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 0 {
@@ -235,7 +237,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 
 	client.answered.Store(true)
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !IsUnreachable(err) {
+	if !(classify(err) == failUnreachable) {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 3 {

@@ -129,23 +129,6 @@ func isTLSAlert(err error) bool {
 		strings.HasPrefix(opErr.Err.Error(), "tls: ")
 }
 
-// CertificateProblem reports whether the portal's TLS certificate was
-// refused: no retry fixes that, trusting the right CA does.
-func (e *TransportError) CertificateProblem() bool {
-	return e.Problem() == ProblemCertificate
-}
-
-// Unreachable reports whether nothing could be reached at the portal's
-// address: its name does not resolve, or nothing listens there. Before any
-// answer that means a wrong URL; once the portal has answered, a blip.
-func (e *TransportError) Unreachable() bool {
-	switch e.Problem() {
-	case ProblemUnknownHost, ProblemConnectionRefused:
-		return true
-	}
-	return false
-}
-
 // TransportProblemOf returns the problem of a *TransportError in err's
 // chain; ok is false when there is none.
 func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
@@ -154,18 +137,4 @@ func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
 		return 0, false
 	}
 	return transportErr.Problem(), true
-}
-
-// IsCertificateError reports whether err is the portal's TLS certificate
-// being refused, so that callers can point the user at the CA to trust.
-func IsCertificateError(err error) bool {
-	problem, ok := TransportProblemOf(err)
-	return ok && problem == ProblemCertificate
-}
-
-// IsUnreachable reports whether err is nothing answering at the portal's
-// address (see TransportError.Unreachable).
-func IsUnreachable(err error) bool {
-	var transportErr *TransportError
-	return errors.As(err, &transportErr) && transportErr.Unreachable()
 }

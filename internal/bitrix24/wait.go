@@ -22,7 +22,6 @@ type WaitOptions struct {
 	// more often tells nothing new.
 	PollInterval time.Duration
 
-	Clock       Clock                // nil -> RealClock()
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
 	OnPollError func(PollErrorEvent) // after each transient failure (provider logs at WARN)
 }
@@ -82,10 +81,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = RealClock()
-	}
+	clock := s.client.clock
 
 	started := clock.Now()
 	w := &WaitError{ProcessID: processID}
@@ -98,10 +94,10 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 	var round, moments *pollRound // nil: the wait polls on its own schedule
 	if s.batcher != nil {
-		round = s.batcher.joinRounds(opts.PollInterval, started)
-		defer s.batcher.leaveRounds(round)
-		moments = s.batcher.joinMoments()
-		defer s.batcher.leaveRounds(moments)
+		round = s.batcher.rounds.join(opts.PollInterval, started)
+		defer s.batcher.rounds.leave(round)
+		moments = s.batcher.rounds.joinMoments()
+		defer s.batcher.rounds.leave(moments)
 	}
 	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
@@ -140,7 +136,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 			<-ctx.Done() // at the deadline, or a moment after it
 			return nil, gaveUp()
-		case s.client.pollMayGoOn(err):
+		case pollGoesOn(err, s.client.answered.Load()):
 			w.LastErr = err
 			if opts.OnPollError != nil {
 				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})
@@ -159,7 +155,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				next, slot = moments.momentSlot(at)
 			}
 		} else if round != nil {
-			next, slot = s.batcher.nextRound(round, pollStarted)
+			next, slot = s.batcher.rounds.next(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			// A poll that would come at or after the deadline is moved to
@@ -175,7 +171,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 		}
 		if slot.round != nil {
-			s.batcher.book(slot)
+			s.batcher.rounds.book(slot)
 		}
 		delay := next.Sub(clock.Now())
 		if delay <= 0 {
@@ -190,6 +186,21 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		case <-timer.C():
 		}
 	}
+}
+
+// pollGoesOn reports whether a wait goes on to its next poll after a poll
+// failed with err, its retries spent: after a fault or the rate limit, and
+// after a connection problem once the portal has answered (before that it
+// means a wrong address, or a firewall in the way, which the next poll will
+// not get past either).
+func pollGoesOn(err error, answered bool) bool {
+	switch classify(err) {
+	case failFault, failNoAnswer, failSlowDown:
+		return true
+	case failNoReply, failUnreachable:
+		return answered
+	}
+	return false
 }
 
 // poll reads the import, as part of slot's round when it has one.
@@ -224,11 +235,6 @@ type WaitError struct {
 	Err       error         // ctx.Err()
 }
 
-// TimedOut reports whether the context's deadline passed.
-func (e *WaitError) TimedOut() bool {
-	return errors.Is(e.Err, context.DeadlineExceeded)
-}
-
 func (e *WaitError) Error() string {
 	var b strings.Builder
 	if e.Cancelled {
@@ -240,7 +246,7 @@ func (e *WaitError) Error() string {
 	}
 	if e.Last != nil {
 		b.WriteString("last status ")
-		b.WriteString(e.Last.describe())
+		b.WriteString(e.Last.Describe())
 	} else {
 		b.WriteString("no poll succeeded")
 	}

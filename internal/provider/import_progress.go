@@ -87,7 +87,8 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 	defer p.mu.Unlock()
 	p.elapsed = p.clock.Now().Sub(p.started)
 	parts := []string{}
-	if n, ok := countJSONItems(status.CreatedItems); ok {
+	// CreatedItems is [] when absent; the portal sends it with F only.
+	if n, ok := countJSONItems(status.CreatedItems); ok && status.Finished() {
 		parts = append(parts, plural(n, "item")+" created")
 	}
 	parts = append(parts, plural(len(status.Notices), "notice"))

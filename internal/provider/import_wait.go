@@ -61,7 +61,6 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	progress := newImportProgress(processID, p.clock, w.progress)
 	status, err := p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
 		PollInterval: settings.pollInterval,
-		Clock:        p.clock,
 		OnPoll: func(e bitrix24.PollEvent) {
 			logPoll(ctx, e)
 			progress.poll(e)

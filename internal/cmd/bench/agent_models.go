@@ -116,7 +116,7 @@ func waitForModelImport(model emulator.AgentModel, grid bool, seed uint64, fail 
 	if err != nil {
 		return importOutcome{}, err
 	}
-	client, err := bitrix24.NewClient(bitrix24.Config{Auth: hook, HTTPClient: server.Client(), RateLimit: 0})
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: hook, HTTPClient: server.Client(), RateLimit: 0, Clock: clock})
 	if err != nil {
 		return importOutcome{}, err
 	}
@@ -124,7 +124,7 @@ func waitForModelImport(model emulator.AgentModel, grid bool, seed uint64, fail 
 	if grid {
 		err = waitOnGrid(client, id, clock)
 	} else {
-		_, err = client.ConfigurationImport.Wait(context.Background(), id, bitrix24.WaitOptions{PollInterval: time.Minute, Clock: clock})
+		_, err = client.ConfigurationImport.Wait(context.Background(), id, bitrix24.WaitOptions{PollInterval: time.Minute})
 	}
 	if err != nil {
 		return importOutcome{}, err

@@ -48,7 +48,7 @@ func FuzzDecodeImportStatus(f *testing.F) {
 			t.Fatal("decoded without a status")
 		}
 		_ = status.State()
-		_ = status.describe()
+		_ = status.Describe()
 		if err := ImportFailure(status); err != nil {
 			_ = err.Error()
 		}

@@ -534,7 +534,7 @@ func TestGet_SharedRequestDeadlineIsTheCallersTimeout(t *testing.T) {
 
 	_, err := portal.Client().ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want a WaitError that timed out", err)
 	}
 }

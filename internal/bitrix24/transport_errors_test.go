@@ -96,7 +96,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 			})
 			var pollErrors []error
 			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock,
+			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute,
 				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
 			if err != nil || !status.Finished() {
 				t.Fatalf("status %+v, error %v", status, err)
@@ -113,7 +113,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
 			})
 			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock})
+			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
 				t.Fatalf("error %v, want the connection problem before the deadline", err)
 			}
@@ -189,7 +189,7 @@ func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
 	if !errors.As(err, &retryErr) || retryErr.Attempts != 6 || !strings.HasSuffix(err.Error(), "gave up after 6 attempts (max_retries = 5)") {
 		t.Errorf("error = %v, want the gateway page after 6 attempts", err)
 	}
-	if !IsTransient(err) {
+	if !transient(err) {
 		t.Error("the RetryError hides that the failure is transient")
 	}
 }
@@ -200,7 +200,8 @@ func TestCall_RateLimitWithoutADeadlineCountsAsAFault(t *testing.T) {
 	clock := newFakeClock(true)
 	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit))
 	_, err := retryingClient(portal, clock, 2).Call(context.Background(), "configuration.import.get", nil)
-	if !isQueryLimit(err) || len(portal.Requests()) != 3 {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) || len(portal.Requests()) != 3 {
 		t.Errorf("%d requests, error %v; want 3 and the last QUERY_LIMIT_EXCEEDED", len(portal.Requests()), err)
 	}
 }
@@ -238,8 +239,8 @@ func TestCall_PermanentTransportErrors(t *testing.T) {
 			if problem, ok := TransportProblemOf(err); !ok || problem != tt.problem {
 				t.Fatalf("error = %v, want problem %d", err, tt.problem)
 			}
-			if !strings.Contains(err.Error(), tt.text) || IsTransient(err) {
-				t.Errorf("error %q (transient %v)", err, IsTransient(err))
+			if !strings.Contains(err.Error(), tt.text) || transient(err) {
+				t.Errorf("error %q (transient %v)", err, transient(err))
 			}
 			if timers := clock.Timers(); len(timers) != 0 {
 				t.Errorf("backed off %v before failing", timers)

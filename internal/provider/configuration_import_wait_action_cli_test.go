@@ -93,8 +93,8 @@ func TestAccConfigurationImportWaitAction_invokeShowsProgress(t *testing.T) {
 	// Between "import N: " and " (Ns elapsed, K polls)".
 	want := []string{
 		"registered, not started yet",
-		"running - preparing files CRM_STATUS, step 0",
-		"running - reading the manifest CRM_STATUS, step 0",
+		"running - preparing files, step 0",
+		"running - reading the manifest, step 0",
 		"running - clearing CRM_STATUS, step 0",
 		"running - clearing REST_APPLICATION, step 0",
 		"running - loading CRM_STATUS, step 0, 1 notice",

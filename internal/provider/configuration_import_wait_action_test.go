@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,40 +15,18 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
-// autoClock is a fake bitrix24.Clock whose timers fire at once, moving the
+// newJumpingClock is a fake clock whose timers fire at once, moving the
 // time to their end: a wait at one poll a minute runs at full speed while
 // every elapsed time it reports is exact. It starts at the real time, so
 // that a real deadline lies where it would, on a whole minute, so that a
 // schedule that aligns to the portal's clock sees the same phases every run.
-type autoClock struct {
-	mu  sync.Mutex
-	now time.Time
+func newJumpingClock() *fakeclock.Clock {
+	return fakeclock.NewJumping(time.Now().Truncate(time.Minute))
 }
-
-func newAutoClock() *autoClock { return &autoClock{now: time.Now().Truncate(time.Minute)} }
-
-func (c *autoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *autoClock) NewTimer(d time.Duration) bitrix24.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	fired := make(chan time.Time, 1)
-	fired <- c.now
-	return firedTimer(fired)
-}
-
-type firedTimer chan time.Time
-
-func (t firedTimer) C() <-chan time.Time { return t }
-func (t firedTimer) Stop() bool          { return false }
 
 // directAction invokes the action without Terraform, on a fake clock, and
 // keeps the progress messages it sent.
@@ -104,7 +81,7 @@ func TestConfigurationImportWaitAction_nilSendProgress(t *testing.T) {
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	runsBeforePoll(portal, id, map[int]int{2: 3, 3: 100})
 
-	resp := newDirectAction(t, portal, newAutoClock()).invoke(context.Background(), processIDValue(id), nil, false)
+	resp := newDirectAction(t, portal, newJumpingClock()).invoke(context.Background(), processIDValue(id), nil, false)
 	if resp.Diagnostics.HasError() {
 		t.Fatalf("invoke failed: %v", resp.Diagnostics)
 	}
@@ -124,7 +101,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			id := portal.CreateProcess(failingScript())
 			runsBeforePoll(portal, id, map[int]int{2: 2, 3: 2})
 
-			d := newDirectAction(t, portal, newAutoClock())
+			d := newDirectAction(t, portal, newJumpingClock())
 			var wait map[string]tftypes.Value
 			if !failOnError {
 				wait = map[string]tftypes.Value{"fail_on_error": tftypes.NewValue(tftypes.Bool, false)}

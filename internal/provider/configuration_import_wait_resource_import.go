@@ -58,7 +58,7 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 			fmt.Sprintf("Configuration import %d is %s: it has not finished or failed yet. The resource records only an "+
 				"import that has ended, because it never reads it again. Import it once it has ended, or leave out "+
 				"terraform import and let terraform apply create the resource: create waits for the import.",
-				processID, describeStatus(status)))
+				processID, status.Describe()))
 		return
 	}
 
@@ -74,14 +74,4 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &imported)...)
-}
-
-// describeStatus writes a status for a diagnostic: "P (processing), action
-// load, step 3, section CRM_STATUS".
-func describeStatus(s *bitrix24.ImportStatus) string {
-	text := fmt.Sprintf("%s (%s)", s.Status, s.State())
-	if s.Progress != nil {
-		text += ", " + s.Progress.String()
-	}
-	return text
 }

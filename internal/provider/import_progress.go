@@ -52,7 +52,7 @@ func (p *importProgress) poll(e bitrix24.PollEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.polls, p.elapsed = e.Poll, e.Elapsed
-	changed := p.last == nil || progressKey(p.last) != progressKey(e.Status)
+	changed := e.Status.ChangedFrom(p.last)
 	recovered := p.failing
 	p.last, p.failing = e.Status, false
 	switch {
@@ -87,15 +87,15 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 	defer p.mu.Unlock()
 	p.elapsed = p.clock.Now().Sub(p.started)
 	parts := []string{}
-	// CreatedItems is [] when absent; the portal sends it with F only.
-	if n, ok := countJSONItems(status.CreatedItems); ok && status.Finished() {
-		parts = append(parts, plural(n, "item")+" created")
+	var created []json.RawMessage // a JSON list, [] when absent: the portal sends it with F only
+	if json.Unmarshal(status.CreatedItems, &created) == nil && status.Finished() {
+		parts = append(parts, plural(len(created), "item")+" created")
 	}
 	parts = append(parts, plural(len(status.Notices), "notice"))
 	if len(status.Errors) > 0 {
 		parts = append(parts, plural(len(status.Errors), "error"))
 	}
-	p.sendLocked(fmt.Sprintf("import %d %s after %s and %s: %s", p.processID, statusWords(status),
+	p.sendLocked(fmt.Sprintf("import %d %s after %s and %s: %s", p.processID, status.Words(),
 		roughDuration(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
 }
 
@@ -111,8 +111,8 @@ func (p *importProgress) sendLocked(msg string) {
 // describeLocked writes "import 42: running - loading CRM_STATUS, step 3
 // (4m elapsed, 5 polls)"; still is "" or "still ".
 func (p *importProgress) describeLocked(still string) string {
-	text := fmt.Sprintf("import %d: %s%s", p.processID, still, statusWords(p.last))
-	if where := progressWords(p.last.Progress); where != "" && !p.last.Terminal() {
+	text := fmt.Sprintf("import %d: %s%s", p.processID, still, p.last.Words())
+	if where := p.last.Progress.Words(); where != "" && !p.last.Terminal() {
 		text += " - " + where
 	}
 	if n := len(p.last.Notices); n > 0 {
@@ -130,75 +130,6 @@ func (p *importProgress) describeLocked(still string) string {
 
 func (p *importProgress) countsLocked() string {
 	return roughDuration(p.elapsed) + " elapsed, " + plural(p.polls, "poll")
-}
-
-// progressKey is what a change is: status, action, step, section and the
-// number of notices and errors.
-func progressKey(s *bitrix24.ImportStatus) string {
-	key := fmt.Sprintf("%s|%d|%d", s.Status, len(s.Notices), len(s.Errors))
-	if pr := s.Progress; pr != nil {
-		key += fmt.Sprintf("|%s|%d|%s", pr.Action, pr.Step, pr.Section)
-	}
-	return key
-}
-
-// statusWords says a status letter in words.
-func statusWords(s *bitrix24.ImportStatus) string {
-	switch s.Status {
-	case bitrix24.StatusStarted:
-		return "registered, not started yet"
-	case bitrix24.StatusProcessing:
-		return "running"
-	case bitrix24.StatusFinished:
-		return "finished"
-	case bitrix24.StatusFailed:
-		return "failed"
-	case bitrix24.StatusUnknown:
-		return "unknown to the portal"
-	default:
-		return fmt.Sprintf("in status %q", s.Status)
-	}
-}
-
-// progressWords says where an import is: "loading CRM_STATUS, step 3".
-func progressWords(pr *bitrix24.ImportProgress) string {
-	if pr == nil {
-		return ""
-	}
-	words := map[string]string{
-		"start":           "starting",
-		"init_background": "preparing files",
-		"manifest":        "reading the manifest",
-		"clean":           "clearing",
-		"load":            "loading",
-		"finish":          "finishing",
-		"":                "all steps done, about to be marked finished",
-	}
-	text, ok := words[pr.Action]
-	if !ok {
-		text = "at " + pr.Action
-	}
-	if pr.Section != "" {
-		text += " " + pr.Section
-	}
-	if pr.Action != "" {
-		text += fmt.Sprintf(", step %d", pr.Step)
-	}
-	return text
-}
-
-// countJSONItems counts the entries of a JSON list or object; ok is false
-// for anything else, which the portal does not send for createItemList.
-func countJSONItems(raw json.RawMessage) (n int, ok bool) {
-	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) == nil && raw != nil {
-		return len(list), true
-	}
-	var object map[string]json.RawMessage
-	if json.Unmarshal(raw, &object) == nil && object != nil {
-		return len(object), true
-	}
-	return 0, false
 }
 
 // roughDuration rounds for a progress line: seconds under a minute, then

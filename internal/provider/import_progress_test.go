@@ -20,7 +20,7 @@ import (
 // take no real time, and every elapsed time is exact.
 func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 	t.Parallel()
-	clock := newAutoClock()
+	clock := newJumpingClock()
 	// The portal's clock is the wait's, as on a real portal, whose answers
 	// say its time: the rhythm reads it.
 	portal := newTestPortal(t, emulator.Config{Now: clock.Now})
@@ -43,8 +43,8 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 	want := []string{
 		"import %d: registered, not started yet (0s elapsed, 1 poll)",
 		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
-		"import %d: running - preparing files CRM_STATUS, step 0 (7m elapsed, 8 polls)",
-		"import %d: running - reading the manifest CRM_STATUS, step 0 (8m elapsed, 9 polls)",
+		"import %d: running - preparing files, step 0 (7m elapsed, 8 polls)",
+		"import %d: running - reading the manifest, step 0 (8m elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
 		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
@@ -82,7 +82,7 @@ func TestImportProgress_failedPollSaidWithoutSecret(t *testing.T) {
 	}
 	portal.mu.Unlock()
 
-	clock := newAutoClock()
+	clock := newJumpingClock()
 	d := newDirectAction(t, portal, clock)
 	d.action.provider = testProviderData(t, portal, func(cfg *bitrix24.Config) {
 		cfg.Clock, cfg.MaxRetries = clock, 1

@@ -134,8 +134,7 @@ func importStatusAttributes() map[string]schema.Attribute {
 // setStatus fills m in from s.
 func (m *importStatusModel) setStatus(ctx context.Context, s *bitrix24.ImportStatus) diag.Diagnostics {
 	var diags diag.Diagnostics
-	processID := s.ProcessID
-	m.ID = types.StringValue(strconv.FormatInt(processID, 10))
+	m.ID = types.StringValue(strconv.FormatInt(s.ProcessID, 10))
 	m.Status = types.StringValue(s.Status)
 	m.State = types.StringValue(s.State())
 	m.Finished = types.BoolValue(s.Finished())
@@ -159,18 +158,8 @@ func (m *importStatusModel) setStatus(ctx context.Context, s *bitrix24.ImportSta
 	m.Exceptions, d = messageList(ctx, s.Exceptions)
 	diags.Append(d...)
 
-	additional, err := jsonObject(s.Additional)
-	if err != nil {
-		diags.AddError("Unreadable additional data", fmt.Sprintf("The portal's additional data of import %d is not JSON: %s. "+
-			"This is a bug in the provider or the portal; please report it.", processID, err))
-	}
-	createdItems, err := jsonList(s.CreatedItems)
-	if err != nil {
-		diags.AddError("Unreadable created items", fmt.Sprintf("The portal's createItemList of import %d is not JSON: %s. "+
-			"This is a bug in the provider or the portal; please report it.", processID, err))
-	}
-	m.Additional = jsontypes.NewNormalizedValue(additional)
-	m.CreatedItems = jsontypes.NewNormalizedValue(createdItems)
+	m.Additional = jsontypes.NewNormalizedValue(string(s.Additional))     // always an object
+	m.CreatedItems = jsontypes.NewNormalizedValue(string(s.CreatedItems)) // always a list
 	return diags
 }
 

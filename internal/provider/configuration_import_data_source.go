@@ -40,7 +40,7 @@ func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource
 	attributes["process_id"] = schema.StringAttribute{
 		MarkdownDescription: processIDDescription,
 		Required:            true,
-		Validators:          []validator.String{processIDValidator{}},
+		Validators:          []validator.String{processIDValidator},
 	}
 	blocks := map[string]schema.Block{}
 	blocks["wait"] = waitBlock("Wait until the import has finished. Without it the data source reads the status " +

@@ -60,7 +60,7 @@ func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.Schem
 			"process_id": schema.StringAttribute{
 				MarkdownDescription: processIDDescription,
 				Required:            true,
-				Validators:          []validator.String{processIDValidator{}},
+				Validators:          []validator.String{processIDValidator},
 			},
 			"timeout": schema.StringAttribute{
 				MarkdownDescription: "How long the action may wait for the import, a duration such as `30m` or " +

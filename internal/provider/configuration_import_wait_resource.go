@@ -60,7 +60,7 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 	attributes["process_id"] = schema.StringAttribute{
 		MarkdownDescription: processIDDescription + " Changing it replaces the resource: the new import is waited for and recorded.",
 		Required:            true,
-		Validators:          []validator.String{processIDValidator{}},
+		Validators:          []validator.String{processIDValidator},
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
 	blocks := map[string]schema.Block{}

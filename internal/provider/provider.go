@@ -75,14 +75,14 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"only for loopback hosts.",
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{webhookURLValidator{}},
+				Validators: []validator.String{webhookURLValidator},
 			},
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM certificates of a CA to trust besides the system's, for an on-premise " +
 					"portal with a certificate from an internal CA, such as `file(\"company-ca.pem\")`. Falls back to " +
 					"the `" + envCACertPEM + "` environment variable. TLS verification is never switched off.",
 				Optional:   true,
-				Validators: []validator.String{caCertPEMValidator{}},
+				Validators: []validator.String{caCertPEMValidator},
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times a failed or dropped request (a 5xx, a gateway page, a timeout, an "+

@@ -28,7 +28,7 @@ const minTimeout = time.Second
 
 // timeoutValidators replace framework-timeouts' own, whose errors do not
 // name the attribute while Terraform points at the block, not inside it.
-var timeoutValidators = []validator.String{durationValidator{min: minTimeout}}
+var timeoutValidators = []validator.String{durationValidator(minTimeout)}
 
 // readTimeoutBlock is the data source's `timeouts { read }`, a block so that
 // Terraform refuses a misspelt or misplaced key in it (`create` on a data

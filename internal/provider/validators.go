@@ -19,28 +19,34 @@ import (
 
 const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 
+// stringValidator is the validator of a string setting: description says
+// what a good value is, and check adds an error for a bad one, naming the
+// setting at (Terraform points at the first line of a block, not inside it).
+// Null and unknown values pass: an unknown one is checked where it is read.
+type stringValidator struct {
+	description string
+	check       func(at path.Path, value string, diags *diag.Diagnostics)
+}
+
+var _ validator.String = stringValidator{}
+
+func (v stringValidator) Description(context.Context) string         { return v.description }
+func (v stringValidator) MarkdownDescription(context.Context) string { return v.description }
+
+func (v stringValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if !req.ConfigValue.IsNull() && !req.ConfigValue.IsUnknown() {
+		v.check(req.Path, req.ConfigValue.ValueString(), &resp.Diagnostics)
+	}
+}
+
 // webhookURLValidator checks an explicit webhook_url at validate time. The
 // error never repeats the value: it holds the webhook's secret code.
-type webhookURLValidator struct{}
-
-var _ validator.String = webhookURLValidator{}
-
-func (webhookURLValidator) Description(context.Context) string {
-	return "value must be an incoming webhook URL like " + webhookURLExample
-}
-
-func (v webhookURLValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (webhookURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := bitrix24.ParseWebhookURL(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", err))
-	}
-}
+var webhookURLValidator = stringValidator{"value must be an incoming webhook URL like " + webhookURLExample,
+	func(at path.Path, value string, diags *diag.Diagnostics) {
+		if _, err := bitrix24.ParseWebhookURL(value); err != nil {
+			diags.AddAttributeError(at, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", err))
+		}
+	}}
 
 // invalidWebhookURLDetail says what is wrong with a webhook URL and what a
 // good one looks like, naming where the value came from but not the value.
@@ -76,26 +82,12 @@ func parseProcessID(s string) (int64, error) {
 	return id, nil
 }
 
-type processIDValidator struct{}
-
-var _ validator.String = processIDValidator{}
-
-func (processIDValidator) Description(context.Context) string {
-	return "value must be a positive whole number, the processId that configuration.import.register returned"
-}
-
-func (v processIDValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (processIDValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := parseProcessID(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid process id", processIDProblem(err))
-	}
-}
+var processIDValidator = stringValidator{"value must be a positive whole number, the processId that configuration.import.register returned",
+	func(at path.Path, value string, diags *diag.Diagnostics) {
+		if _, err := parseProcessID(value); err != nil {
+			diags.AddAttributeError(at, "Invalid process id", processIDProblem(err))
+		}
+	}}
 
 // processIDProblem says what a good process_id is and why the value is not.
 func processIDProblem(err error) string {
@@ -105,26 +97,12 @@ func processIDProblem(err error) string {
 // durationValidator checks a duration setting with parseDuration. Advice
 // about values that are valid but costly is not given here, at every
 // validation, but by the wait that uses them (waitSettings.warn).
-type durationValidator struct {
-	min time.Duration
-}
-
-var _ validator.String = durationValidator{}
-
-func (v durationValidator) Description(context.Context) string {
-	return fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", v.min)
-}
-
-func (v durationValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	_, diags := parseDuration(req.Path, req.ConfigValue.ValueString(), v.min)
-	resp.Diagnostics.Append(diags...)
+func durationValidator(min time.Duration) stringValidator {
+	return stringValidator{fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", min),
+		func(at path.Path, value string, diags *diag.Diagnostics) {
+			_, d := parseDuration(at, value, min)
+			diags.Append(d...)
+		}}
 }
 
 // parseDuration reads the duration setting at (wait.poll_interval,
@@ -147,28 +125,14 @@ func parseDuration(at path.Path, raw string, min time.Duration) (time.Duration, 
 
 // caCertPEMValidator checks that ca_cert_pem holds certificates, without
 // quoting it back.
-type caCertPEMValidator struct{}
-
-var _ validator.String = caCertPEMValidator{}
-
-func (caCertPEMValidator) Description(context.Context) string {
-	return "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)"
-}
-
-func (v caCertPEMValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (caCertPEMValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := bitrix24.ParseCACertPEM([]byte(req.ConfigValue.ValueString())); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid CA certificate",
-			fmt.Sprintf("%s is not a usable CA certificate: %s. Give the PEM text of the CA that signed the portal's "+
-				"certificate, such as file(\"company-ca.pem\").", req.Path, err))
-	}
-}
+var caCertPEMValidator = stringValidator{"value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
+	func(at path.Path, value string, diags *diag.Diagnostics) {
+		if _, err := bitrix24.ParseCACertPEM([]byte(value)); err != nil {
+			diags.AddAttributeError(at, "Invalid CA certificate",
+				fmt.Sprintf("%s is not a usable CA certificate: %s. Give the PEM text of the CA that signed the portal's "+
+					"certificate, such as file(\"company-ca.pem\").", at, err))
+		}
+	}}
 
 // rateLimitRule says what a good rate_limit is.
 const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +

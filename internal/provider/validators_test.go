@@ -43,7 +43,7 @@ func TestParseProcessID_values(t *testing.T) {
 }
 
 func TestDurationValidator_values(t *testing.T) {
-	v := durationValidator{min: time.Second}
+	v := durationValidator(time.Second)
 	tests := []struct {
 		in                     string
 		wantError, wantWarning string

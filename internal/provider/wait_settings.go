@@ -66,7 +66,7 @@ func waitBlock(description string) schema.SingleNestedBlock {
 					"follow-ups only look for a step that ends the import, and an agent that runs less often (cron " +
 					"every 5 minutes) gets fewer polls.",
 				Optional:   true,
-				Validators: []validator.String{durationValidator{min: minPollInterval}},
+				Validators: []validator.String{durationValidator(minPollInterval)},
 			},
 			"fail_on_error": schema.BoolAttribute{
 				MarkdownDescription: "When the import fails (status `E`), fail the run. Set to `false` to record " +

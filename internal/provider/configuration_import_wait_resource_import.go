@@ -26,7 +26,6 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 	if !ok {
 		return
 	}
-
 	processID, err := parseProcessID(req.ID)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import id",

@@ -18,9 +18,8 @@ import (
 )
 
 // The `wait` block is the same wherever an import is waited for: one
-// schema, one parser and one failure rule, here, so that the data source,
-// the bitrix24_configuration_import_wait resource and any later consumer
-// cannot drift apart.
+// schema and one reading of it, here, so that the data source, the resource
+// and the action cannot drift apart.
 //
 // It is a block, not a nested attribute, because Terraform checks the keys of
 // a block ("An argument named ... is not expected here") but silently drops

@@ -58,13 +58,9 @@ type ImportMessage struct {
 	Type    string // notice, error or exception; the list's type when the portal left it out
 }
 
-// Get reads the state of the import processID.
-//
-// Reads of one client that overlap are combined: a read sent while other
-// requests are in flight goes out with the reads that arrive meanwhile, in
-// one batch request, when those are done (see the package doc). Each read
-// still gets its own status or error, and ctx governs only its own wait.
-// With Config.PlainReads every read is its own request.
+// Get reads the state of the import processID. Overlapping reads of one
+// client share batch requests (see the package doc); each still gets its
+// own status or error, and ctx governs only its own wait.
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
 	if s.batcher == nil {
 		return s.getOne(ctx, processID)

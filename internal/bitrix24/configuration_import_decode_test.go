@@ -221,3 +221,207 @@ func TestDecodeImportStatus_failedWithMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeImportStatus_Shapes(t *testing.T) {
+	tests := []struct {
+		name   string
+		result string
+		want   ImportStatus
+	}{
+		{
+			name:   "null lists and progress",
+			result: `{"status":"P","progress":null,"notice":null,"errors":null,"exception":null,"additional":null,"createItemList":null}`,
+			want:   ImportStatus{Status: "P"},
+		},
+		{
+			name:   "empty lists, progress as []",
+			result: `{"status":"P","progress":[],"notice":[],"errors":{},"exception":false}`,
+			want:   ImportStatus{Status: "P"},
+		},
+		{
+			name:   "section absent, step a float",
+			result: `{"status":"P","progress":{"action":"load","step":2.0}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 2}},
+		},
+		{
+			name:   "step a float string, padded",
+			result: `{"status":"P","progress":{"action":"load","step":" 4.0 "}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 4}},
+		},
+		{
+			name:   "step unreadable",
+			result: `{"status":"P","progress":{"action":"load","step":"many","section":null}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load"}},
+		},
+		{
+			name:   "empty progress object",
+			result: `{"status":"P","progress":{}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{}},
+		},
+		{
+			name: "message fields that are not strings",
+			result: `{"status":"E","errors":[{"code":404,"message":12.5,"type":"error"},{"code":false,"message":true},` +
+				`{"code":"","message":{"text":"nested"}},null,"plain text",7]}`,
+			want: ImportStatus{Status: "E", Errors: []ImportMessage{
+				{Code: "404", Message: "12.5", Type: "error"},
+				{Message: "true", Type: "error"},
+				{Message: `{"text":"nested"}`, Type: "error"},
+				{Message: "plain text", Type: "error"},
+				{Message: "7", Type: "error"},
+			}},
+		},
+		{
+			name: "object keys: numeric order, then other keys",
+			result: `{"status":"E","exception":{"b":{"message":"b"},"10":{"message":"10"},"9":{"message":"9"},` +
+				`"a":{"message":"a"},"0":{"message":"0"},"100000000000000000000":{"message":"huge"}}}`,
+			want: ImportStatus{Status: "E", Exceptions: []ImportMessage{
+				{Message: "0", Type: "exception"}, {Message: "9", Type: "exception"}, {Message: "10", Type: "exception"},
+				{Message: "huge", Type: "exception"}, {Message: "a", Type: "exception"}, {Message: "b", Type: "exception"},
+			}},
+		},
+		{
+			name:   "a single message object instead of a list",
+			result: `{"status":"E","exception":{"code":"X","message":"one","type":"exception"}}`,
+			want:   ImportStatus{Status: "E", Exceptions: []ImportMessage{{Code: "X", Message: "one", Type: "exception"}}},
+		},
+		{
+			name:   "a string instead of a list",
+			result: `{"status":"E","errors":"disk full","notice":""}`,
+			want:   ImportStatus{Status: "E", Errors: []ImportMessage{{Message: "disk full", Type: "error"}}},
+		},
+		{
+			name:   "additional and createItemList of any shape",
+			result: `{"status":"F","additional":"done","createItemList":{ "a" : [ 1, 2 ] }}`,
+			want:   ImportStatus{Status: "F", Additional: json.RawMessage(`{"value":"done"}`), CreatedItems: json.RawMessage(`[[1,2]]`)},
+		},
+		{
+			name:   "processId as a numeric string",
+			result: `{"status":"S","processId":"17"}`,
+			want:   ImportStatus{Status: "S", ProcessID: 17},
+		},
+		{
+			name:   "status as a number",
+			result: `{"status":5}`,
+			want:   ImportStatus{Status: "5"},
+		},
+		{
+			name:   "lower-case letter",
+			result: `{"status":"f"}`,
+			want:   ImportStatus{Status: "F"},
+		},
+		{
+			name:   "letter with whitespace",
+			result: `{"status":" p\n","progress":{"action":"load","step":1}}`,
+			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 1}},
+		},
+		{
+			name:   "unrecognised letter kept as sent",
+			result: `{"status":" x"}`,
+			want:   ImportStatus{Status: " x"},
+		},
+		{
+			name:   "invalid UTF-8 in additional and createItemList",
+			result: "{\"status\":\"F\",\"additional\":{\"name\":\"Sales \xff\xfe\"},\"createItemList\":[\"\xc3\"]}",
+			want: ImportStatus{
+				Status:       "F",
+				Additional:   json.RawMessage("{\"name\":\"Sales \uFFFD\"}"),
+				CreatedItems: json.RawMessage("[\"\uFFFD\"]"),
+			},
+		},
+		{
+			name:   "unknown keys",
+			result: `{"status":"S","something":{"new":true}}`,
+			want:   ImportStatus{Status: "S"},
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeImportStatus(json.RawMessage(tt.result))
+			if err != nil {
+				t.Fatalf("DecodeImportStatus: %v", err)
+			}
+			if want := withEmptyShapes(tt.want); !reflect.DeepEqual(*got, want) {
+				t.Errorf("got\n%+v\nwant\n%+v", *got, want)
+			}
+		})
+	}
+}
+
+// withEmptyShapes fills in the Additional and CreatedItems that a status
+// without them decodes to.
+func withEmptyShapes(want ImportStatus) ImportStatus {
+	if want.Additional == nil {
+		want.Additional = json.RawMessage(`{}`)
+	}
+	if want.CreatedItems == nil {
+		want.CreatedItems = json.RawMessage(`[]`)
+	}
+	return want
+}
+
+// additional is always an object and createItemList always a list,
+// whichever shape PHP's json_encode gave them.
+func TestDecodeImportStatus_PHPShapes(t *testing.T) {
+	additional := map[string]string{
+		"":                             `{}`, // absent
+		`null`:                         `{}`,
+		`[]`:                           `{}`, // PHP's empty array
+		`{}`:                           `{}`,
+		`{"b": [1, 2], "a": {"x": 1}}`: `{"b":[1,2],"a":{"x":1}}`, // the portal's key order
+		`["x", {"ID": 5}]`:             `{"0":"x","1":{"ID":5}}`,  // PHP keys 0..n-1
+		`12345678901234567890`:         `{"value":12345678901234567890}`,
+	}
+	createdItems := map[string]string{
+		"":                                `[]`,
+		`null`:                            `[]`,
+		`[]`:                              `[]`,
+		`{}`:                              `[]`,
+		`[{"ENTITY": "CRM_STATUS"}]`:      `[{"ENTITY":"CRM_STATUS"}]`,
+		`{"10": "c", "2": "b", "1": "a"}`: `["a","b","c"]`, // keys by number, as PHP kept them
+		`{"x": "last", "0": "first"}`:     `["first","last"]`,
+		`"one"`:                           `["one"]`,
+	}
+	result := func(key, value string) string {
+		if value == "" {
+			return `{"status":"F"}`
+		}
+		return `{"status":"F","` + key + `":` + value + `}`
+	}
+	for in, want := range additional {
+		got, err := DecodeImportStatus(json.RawMessage(result("additional", in)))
+		if err != nil || string(got.Additional) != want {
+			t.Errorf("additional %s: got %s, %v; want %s", in, got.Additional, err, want)
+		}
+	}
+	for in, want := range createdItems {
+		got, err := DecodeImportStatus(json.RawMessage(result("createItemList", in)))
+		if err != nil || string(got.CreatedItems) != want {
+			t.Errorf("createItemList %s: got %s, %v; want %s", in, got.CreatedItems, err, want)
+		}
+	}
+	if _, err := DecodeImportStatus(json.RawMessage(`{"status":"F","additional":{`)); err == nil {
+		t.Error("DecodeImportStatus accepted broken JSON in additional")
+	}
+}
+
+func TestDecodeImportStatus_Invalid(t *testing.T) {
+	for _, result := range []string{``, `null`, `[]`, `"F"`, `42`, `{}`, `{"status":""}`, `{"status":null}`,
+		`{"status":{"a":1}}`, `{"status":["F"]}`, `{"status":"F"`, `not json`} {
+		got, err := DecodeImportStatus(json.RawMessage(result))
+		if err == nil {
+			t.Errorf("%s: got %+v, want an error", result, got)
+			continue
+		}
+		var respErr *ResponseError
+		if !errors.As(err, &respErr) || respErr.Method != "configuration.import.get" || respErr.Reason == "" {
+			t.Errorf("%s: error = %#v", result, err)
+		}
+	}
+
+	_, err := DecodeImportStatus(json.RawMessage(`{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`))
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.Code != "PROCESS_NOT_FOUND" || !apiErr.InResult {
+		t.Errorf("an error result: %#v", err)
+	}
+}

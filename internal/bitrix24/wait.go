@@ -14,12 +14,9 @@ import (
 // WaitOptions configures ConfigurationImportService.Wait.
 type WaitOptions struct {
 	// PollInterval is the nominal time from the start of one poll to the
-	// start of the next; required. Once the wait has learnt the rhythm of
-	// the portal's agent, a poll moves by a few seconds to come just after
-	// the agent's next run falls due, short follow-ups look for a run that
-	// ends the import, and a slower rhythm spaces the polls further (see
-	// Wait). The portal advances an import at most once a minute, so polling
-	// more often tells nothing new.
+	// start of the next; required. The agent's rhythm moves polls from it
+	// (see the package doc). The portal advances an import at most once a
+	// minute, so polling more often tells nothing new.
 	PollInterval time.Duration
 
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
@@ -42,41 +39,12 @@ type PollErrorEvent struct {
 	Err       error
 }
 
-// Wait polls Get until the import is finished (F), failed (E) or unknown (U),
-// and returns that status with a nil error: deciding whether E or U is fatal
-// is the caller's job (see ImportFailure). S, P (also with action false) and
-// an unrecognised letter keep it waiting.
-//
-// The first poll comes at once, then one per PollInterval, counted from the
-// start of the previous poll, until the wait sees the import change. From
-// then on it polls in step with the portal's agent, whose next run falls
-// due a minute after the previous one ended (see wait_rhythm.go): just
-// after that moment, so that on a quiet portal, where requests start due
-// runs, the poll starts the next run and sees the one before; with short
-// follow-ups (2 to 20 s) that learn how long runs take, look for a run that
-// ends the import (P with action false, or a recorded exception), and look
-// again when an awaited change does not show; on a busy portal a gap after
-// each change; on a cron-driven one just after the minute, skipping ticks
-// when changes come minutes apart. Changes faster than the agent makes them
-// (a test's emulator), or more follow-ups than a rhythm needs, keep the
-// plain interval. When ctx has a deadline, the poll that would come after
-// it comes just before it instead. Each poll is a Call, with its retries.
-// A failure that remains transient (IsTransient, or an unreachable portal
-// that has answered before; a connection attempt without a reply only once
-// the portal has answered) is reported through OnPollError and the
-// next poll comes on schedule; any other error ends the wait at once,
-// wrapped (errors.As still finds *Error).
-//
-// Waits of one client that poll at the same interval share poll rounds
-// (unless Config.PlainReads): rounds come one interval apart from the first
-// poll of the first of them, and after its first poll a wait polls at the
-// last round no later than its own interval would have it poll, so that the
-// waits' reads go out together, ceil(N/50) requests a round. A wait that
-// joins later thus polls once more, sooner, to fall into step. A poll the
-// rhythm moved comes at the next whole second, and waits whose moved polls
-// fall in the same second share a request the same way.
-//
-// When ctx ends, during a poll or between polls, Wait returns a *WaitError.
+// Wait polls the import until it is finished (F), failed (E) or unknown
+// (U), and returns that status with a nil error: whether E or U is fatal is
+// the caller's decision (see ImportFailure). The package doc says when it
+// polls, which failures it polls on after, and how waits share requests.
+// Any other failure ends the wait, wrapped (errors.As finds *Error); when
+// ctx ends, Wait returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")

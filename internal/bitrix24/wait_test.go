@@ -546,3 +546,46 @@ func TestWait_RateLimitedPastTheDeadline(t *testing.T) {
 		t.Fatalf("error = %v, want a timeout after 1 poll with its status", err)
 	}
 }
+
+// A wait whose connections time out for a while, and later ones succeed,
+// ends with the import's status, in both modes; one that never reached
+// the portal ends at once with the connection problem, not at its
+// deadline.
+func TestWait_ConnectTimeouts(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		mode := map[bool]string{false: "batched", true: "plain reads"}[plain]
+		t.Run(mode+", a blip", func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, ok(resultLoad), ok(resultFinishedEmpty))
+			// Poll 1 connects; poll 2 times out twice (its retry too);
+			// poll 3 times out once, then connects.
+			httpClient, _ := timingOutDialsWhen(func(dial int) bool { return dial >= 2 && dial <= 4 }, true)
+			c := portal.Client(func(cfg *Config) {
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
+			})
+			var pollErrors []error
+			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute,
+				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
+			if err != nil || !status.Finished() {
+				t.Fatalf("status %+v, error %v", status, err)
+			}
+			if len(pollErrors) != 1 {
+				t.Errorf("poll errors %v, want the one of poll 2", pollErrors)
+			}
+		})
+		t.Run(mode+", never reached", func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, ok(resultFinishedEmpty))
+			httpClient, _ := timingOutDials(1000)
+			c := portal.Client(func(cfg *Config) {
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
+			})
+			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
+			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
+				t.Fatalf("error %v, want the connection problem before the deadline", err)
+			}
+		})
+	}
+}

@@ -97,28 +97,28 @@ func processIDProblem(err error) string {
 // durationValidator checks a duration setting with parseDuration. Advice
 // about values that are valid but costly is not given here, at every
 // validation, but by the wait that uses them (waitSettings.warn).
-func durationValidator(min time.Duration) stringValidator {
-	return stringValidator{fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", min),
+func durationValidator(shortest time.Duration) stringValidator {
+	return stringValidator{fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
 		func(at path.Path, value string, diags *diag.Diagnostics) {
-			_, d := parseDuration(at, value, min)
+			_, d := parseDuration(at, value, shortest)
 			diags.Append(d...)
 		}}
 }
 
 // parseDuration reads the duration setting at (wait.poll_interval,
-// timeouts.read, ...) of at least min: the one parser, and the one message,
-// of validation and of a value that was unknown then. The message names the
-// setting itself: Terraform points at the first line of a block, not inside
-// it.
-func parseDuration(at path.Path, raw string, min time.Duration) (time.Duration, diag.Diagnostics) {
+// timeouts.read, ...), no shorter than shortest: the one parser, and the one
+// message, of validation and of a value that was unknown then. The message
+// names the setting itself: Terraform points at the first line of a block,
+// not inside it.
+func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Duration, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
 	switch {
 	case err != nil:
 		diags.AddAttributeError(at, "Invalid duration",
 			fmt.Sprintf("%s must be a duration: a number with a unit, such as \"1m\", \"90s\" or \"1h30m\"; got %q.", at, raw))
-	case d < min:
-		diags.AddAttributeError(at, "Duration too short", fmt.Sprintf("%s must be at least %s; got %q.", at, min, raw))
+	case d < shortest:
+		diags.AddAttributeError(at, "Duration too short", fmt.Sprintf("%s must be at least %s; got %q.", at, shortest, raw))
 	}
 	return d, diags
 }

@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -173,4 +174,34 @@ func TestRedactJSONStrings_stringsAsDecoded(t *testing.T) {
 	if got := redactJSONStrings(json.RawMessage(raw), hook.Redact); string(got) != want {
 		t.Errorf("redactJSONStrings(%s) = %s, want %s", raw, got, want)
 	}
+}
+
+// Valid JSON stays valid, and no string of it holds a start of the code.
+func FuzzRedactJSONStrings(f *testing.F) {
+	for _, seed := range []string{
+		`{"a":"/rest/1/` + testWebhookCode + `","b":[1,"x",null]}`,
+		`["\/rest\/1\/` + testWebhookCode[:7] + `\u00e9\"","` + testWebhookCode[:6] + testWebhookCode[:9] + `"]`,
+		`{"` + testWebhookCode[:8] + `":{"":"\\` + testWebhookCode[:6] + `\\"}}`,
+		`"\u006b7Xq2Se"`, `[]`, `1e6`,
+	} {
+		f.Add(seed)
+	}
+	hook, err := ParseWebhookURL("https://portal/rest/1/" + testWebhookCode)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) {
+			return
+		}
+		got := redactJSONStrings(json.RawMessage(raw), hook.Redact)
+		dec := json.NewDecoder(bytes.NewReader(got))
+		dec.UseNumber()
+		var value any
+		if err := dec.Decode(&value); err != nil {
+			t.Fatalf("redactJSONStrings(%s) = %s: %v", raw, got, err)
+		}
+		// Every string as decoded, keys included: %v writes them as they are.
+		assertNoCodeStart(t, "a string", fmt.Sprintf("%v", value))
+	})
 }

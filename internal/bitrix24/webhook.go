@@ -161,7 +161,8 @@ func (w *Webhook) MethodURL(method string) string {
 // string, so this costs nothing, and a URL echoed in an odd form is covered
 // too.
 func (w *Webhook) Redact(s string) string {
-	if w == nil || w.codePattern == nil {
+	// The regexp copies s even when nothing matches; most texts hold no code.
+	if w == nil || w.codePattern == nil || !w.codePattern.MatchString(s) {
 		return s
 	}
 	return w.codePattern.ReplaceAllLiteralString(s, redactedCode)

@@ -350,20 +350,15 @@ var errRequestTimeout = errors.New("bitrix24: request timeout")
 // errBodyTooLarge is returned by readBody for a body above the limit.
 var errBodyTooLarge = errors.New("body too large")
 
-// readBody reads at most maxResponseBytes; a larger body is errBodyTooLarge.
-// What was read is returned with a read error, for an excerpt.
+// readBody reads at most maxResponseBytes; a larger body is errBodyTooLarge,
+// refused unread when its Content-Length says so, else as soon as the limit
+// is passed, in memory bounded by the limit (see readLimited). What was read
+// is returned with a read error, for an excerpt.
 func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	if resp.ContentLength > c.maxResponseBytes {
 		return nil, errBodyTooLarge
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxResponseBytes+1))
-	if err != nil {
-		return data, err
-	}
-	if int64(len(data)) > c.maxResponseBytes {
-		return data[:c.maxResponseBytes], errBodyTooLarge
-	}
-	return data, nil
+	return readLimited(resp.Body, resp.ContentLength, c.maxResponseBytes)
 }
 
 // requestFailed describes a request that got no complete answer. ctx is the

@@ -106,14 +106,9 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 
 	status.ProcessID = processID
 	status.Time = t
-	// The import's messages end up in error texts (ImportFailedError) and
-	// in state: the webhook code never does.
-	for _, list := range [][]ImportMessage{status.Notices, status.Errors, status.Exceptions} {
-		for i := range list {
-			list[i].Code = s.client.auth.Redact(list[i].Code)
-			list[i].Message = s.client.auth.Redact(list[i].Message)
-		}
-	}
+	// The import's texts end up in error texts (ImportFailedError), logs
+	// and state: the webhook code never does.
+	redactImportStatus(status, s.client.auth.Redact)
 	return status, nil
 }
 

@@ -89,6 +89,8 @@
 // The package has no Terraform dependency: the provider adapts Logger to tflog
 // and turns errors into diagnostics.
 //
-// Secrets: a webhook URL carries its whole credential. Every URL and every
-// error text this package produces goes through Auth.Redact first.
+// Secrets: a webhook URL carries its whole credential. Every URL, every
+// error text this package produces and every text of an import status goes
+// through Auth.Redact first, which hides the code and any start of it six
+// characters or longer (SecretPattern).
 package bitrix24

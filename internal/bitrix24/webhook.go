@@ -43,6 +43,8 @@ type Webhook struct {
 	host   string
 	userID string
 	code   string
+	// codePattern is SecretPattern(code): the code and its starts.
+	codePattern *regexp.Regexp
 }
 
 var _ Auth = (*Webhook)(nil)
@@ -111,10 +113,11 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	}
 
 	return &Webhook{
-		scheme: u.Scheme,
-		host:   u.Host,
-		userID: m[1],
-		code:   m[2],
+		scheme:      u.Scheme,
+		host:        u.Host,
+		userID:      m[1],
+		code:        m[2],
+		codePattern: SecretPattern(m[2]),
 	}, nil
 }
 
@@ -152,19 +155,21 @@ func (w *Webhook) MethodURL(method string) string {
 	return w.baseURL(w.code) + url.PathEscape(method) + ".json"
 }
 
-// Redact replaces the webhook code in s with ***. Every occurrence goes,
-// wherever it appears: a real code is a long random string, so this costs
-// nothing, and a URL echoed in an odd form is covered too.
+// Redact replaces the webhook code in s with ***, and any start of it six
+// characters or longer, as a URL cut short leaves it (see SecretPattern).
+// Every occurrence goes, wherever it appears: a real code is a long random
+// string, so this costs nothing, and a URL echoed in an odd form is covered
+// too.
 func (w *Webhook) Redact(s string) string {
-	if w == nil || w.code == "" {
+	// The regexp copies s even when nothing matches; most texts hold no code.
+	if w == nil || w.codePattern == nil || !w.codePattern.MatchString(s) {
 		return s
 	}
-	return strings.ReplaceAll(s, w.code, redactedCode)
+	return w.codePattern.ReplaceAllLiteralString(s, redactedCode)
 }
 
 // Secrets returns the secret strings this webhook holds (its code), for log
-// masking such as tflog.MaskAllFieldValuesStrings and tflog.MaskLogStrings.
-// Never show them.
+// masking with SecretPattern and tflog.MaskLogRegexes. Never show them.
 func (w *Webhook) Secrets() []string {
 	return []string{w.code}
 }

@@ -5,6 +5,7 @@ package bitrix24
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -198,5 +199,54 @@ func TestWebhook_Secrets(t *testing.T) {
 	}
 	if got := hook.Secrets(); len(got) != 1 || got[0] != testWebhookCode {
 		t.Errorf("Secrets() = %q", got)
+	}
+}
+
+// A portal message may quote the webhook URL cut short: whatever is left of
+// the code, from six characters on, goes, in every form a URL takes in a
+// text (plain, with PHP's escaped slashes, percent-encoded) and on its own.
+func TestWebhook_Redact_codeCutShort(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := map[string]string{
+		"path":            "Cannot fetch https://portal.bitrix24.com/rest/1/%s… (cut)",
+		"escaped slashes": `{"url":"https:\/\/portal.bitrix24.com\/rest\/1\/%s"}`,
+		"percent-encoded": "see ?back=https%%3A%%2F%%2Fportal.bitrix24.com%%2Frest%%2F1%%2F%s end",
+		"another user id": "at /rest/17/%s",
+		"alone":           "webhook %s expired",
+	}
+	for n := minMaskedSecretPrefix; n < len(testWebhookCode); n++ {
+		cut := testWebhookCode[:n]
+		for name, form := range forms {
+			in := fmt.Sprintf(form, cut)
+			want := fmt.Sprintf(form, "***")
+			if got := hook.Redact(in); got != want {
+				t.Errorf("%s, %d characters: Redact(%q) = %q, want %q", name, n, in, got, want)
+			}
+		}
+	}
+}
+
+// Text that only resembles the code stays as it is: a start shorter than six
+// characters, the code's letters in another case or order, a run from its
+// middle, ordinary words it contains.
+func TestWebhook_Redact_keepsOrdinaryText(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{
+		"/rest/1/" + testWebhookCode[:minMaskedSecretPrefix-1] + "/",
+		testWebhookCode[:minMaskedSecretPrefix-1] + "-" + testWebhookCode[minMaskedSecretPrefix-1:minMaskedSecretPrefix+2],
+		strings.ToUpper(testWebhookCode),
+		strings.ToLower(testWebhookCode),
+		"/rest/1/" + testWebhookCode[1:] + "/",
+		"Secret Hook: the section CRM_STATUS was imported",
+	} {
+		if got := hook.Redact(text); got != text {
+			t.Errorf("Redact(%q) = %q, want it unchanged", text, got)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -30,14 +31,22 @@ func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) 
 	tflog.Warn(ctx, msg, fields)
 }
 
-// maskSecrets hides the credentials in every log line written with ctx. tflog
-// masks belong to a context, so each request sets them again.
+// maskSecrets hides the credentials in every log line written with ctx,
+// messages and field values, by the client's rule: a secret and any start of
+// it six characters or longer (bitrix24.SecretPattern), as the client
+// redacts its own texts. tflog masks belong to a context, so each request
+// sets them again.
 func maskSecrets(ctx context.Context, secrets []string) context.Context {
-	if len(secrets) == 0 {
+	patterns := make([]*regexp.Regexp, 0, len(secrets))
+	for _, secret := range secrets {
+		if p := bitrix24.SecretPattern(secret); p != nil {
+			patterns = append(patterns, p)
+		}
+	}
+	if len(patterns) == 0 {
 		return ctx
 	}
-	ctx = tflog.MaskMessageStrings(ctx, secrets...)
-	return tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+	return tflog.MaskLogRegexes(ctx, patterns...)
 }
 
 func logPoll(ctx context.Context, e bitrix24.PollEvent) {

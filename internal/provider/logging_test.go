@@ -37,6 +37,38 @@ func TestMaskSecrets_messagesAndFields(t *testing.T) {
 	}
 }
 
+// A line that quotes the webhook URL cut short is masked by the client's
+// rule as well: any start of the code six characters or longer, in the
+// message and in every field; a shorter start and ordinary words stay.
+func TestMaskSecrets_codeCutShort(t *testing.T) {
+	var out bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	ctx = maskSecrets(ctx, []string{testWebhookCode})
+
+	for n := 6; n < len(testWebhookCode); n++ {
+		cut := testWebhookCode[:n]
+		tflogLogger{}.Warn(ctx, "portal said: Cannot fetch http://127.0.0.1/rest/1/"+cut, map[string]any{
+			"error":   `{"url":"http:\/\/127.0.0.1\/rest\/1\/` + cut + `"}`,
+			"section": "%2Frest%2F1%2F" + cut,
+		})
+	}
+	short := "/rest/1/" + testWebhookCode[:5] + " secrets: " + strings.ToUpper(testWebhookCode)
+	tflogLogger{}.Info(ctx, short, map[string]any{"note": short})
+
+	logged := out.String()
+	for n := 6; n <= len(testWebhookCode); n++ {
+		if strings.Contains(logged, testWebhookCode[:n]) {
+			t.Fatalf("the log shows %d characters of the webhook code:\n%s", n, logged)
+		}
+	}
+	if n := strings.Count(logged, "/rest/1/***"); n < 10 {
+		t.Errorf("expected the cut code masked in 10 messages, found %d:\n%s", n, logged)
+	}
+	if n := strings.Count(logged, short); n != 2 {
+		t.Errorf("a 5-character start or the code in capitals was masked:\n%s", logged)
+	}
+}
+
 func TestLogPoll_fields(t *testing.T) {
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)

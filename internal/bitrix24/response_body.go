@@ -1,0 +1,86 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import "io"
+
+const (
+	// firstChunkBytes is the first buffer for a body of unknown length (a
+	// gzipped answer has none): a status fits in it whole, without a copy.
+	// It is also the smallest chunk.
+	firstChunkBytes = 4 << 10
+
+	// oversizeHeadBytes is how much of an oversize body is kept for its
+	// excerpt: what the excerpt looks at, and a margin so that a secret
+	// across its end is seen whole, and redacted, before it is cut.
+	oversizeHeadBytes = 2 * excerptScanBytes
+)
+
+// readLimited reads r to its end when it holds at most limit bytes;
+// sizeHint is its length when known (a Content-Length), else negative.
+//
+// A longer body is errBodyTooLarge as soon as the limit is passed, with
+// its first oversizeHeadBytes for an excerpt. Memory stays bounded by the
+// limit however large the body is: it is read into chunks whose sizes add
+// up to the limit and one byte at most, each half the size of all before it
+// (as io.ReadAll grows), and joined once at the end; a body of known length
+// is read into one buffer of its size. (io.ReadAll of a LimitReader cost
+// about three times the limit for an oversize body: the chunks, their final
+// copy, and the copy the excerpt made of it.)
+//
+// With any other read error, what was read comes back with it, for an
+// excerpt; io.EOF ends the body and is no error.
+func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
+	size := int64(firstChunkBytes)
+	if sizeHint >= 0 {
+		size = sizeHint + 1 // +1: the end is seen without a second chunk
+	}
+	buf := make([]byte, 0, min(size, limit+1))
+	var chunks [][]byte // full chunks before buf
+	var total int64
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		total += int64(n)
+		switch {
+		case total > limit:
+			return head(append(chunks, buf), oversizeHeadBytes), errBodyTooLarge
+		case err == io.EOF:
+			return join(append(chunks, buf), total), nil
+		case err != nil:
+			return join(append(chunks, buf), total), err
+		case len(buf) == cap(buf):
+			chunks = append(chunks, buf)
+			// total <= limit here, so the chunk is never empty.
+			buf = make([]byte, 0, min(max(total/2, firstChunkBytes), limit+1-total))
+		}
+	}
+}
+
+// join returns the chunks, total bytes long, as one slice.
+func join(chunks [][]byte, total int64) []byte {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
+	all := make([]byte, 0, total)
+	for _, c := range chunks {
+		all = append(all, c...)
+	}
+	return all
+}
+
+// head returns the first n bytes of the chunks (all of them if fewer).
+func head(chunks [][]byte, n int) []byte {
+	if len(chunks[0]) >= n {
+		return chunks[0][:n:n]
+	}
+	h := make([]byte, 0, n)
+	for _, c := range chunks {
+		h = append(h, c[:min(len(c), n-len(h))]...)
+		if len(h) == n {
+			break
+		}
+	}
+	return h
+}

@@ -1,0 +1,133 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// chunkedBody answers 200 with size bytes of JSON-looking text and no
+// Content-Length, written from one small block so that the server side
+// allocates next to nothing.
+func chunkedBody(size int) http.HandlerFunc {
+	block := []byte(`{"result":"` + strings.Repeat("a", 64<<10-11))
+	filler := []byte(strings.Repeat("a", 64<<10))
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.(http.Flusher).Flush() // headers out now: no Content-Length
+		for written := 0; written < size; written += len(block) {
+			if _, err := w.Write(block); err != nil {
+				return // the client hung up, as it should
+			}
+			block = filler
+		}
+	}
+}
+
+// bytesAllocated is how many bytes of heap f allocates (the whole process
+// counts: run nothing else meanwhile).
+func bytesAllocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// An answer larger than the limit is refused once the limit is passed, and
+// costs about the limit in memory, however large it is: 64 MiB without a
+// Content-Length against the default 16 MiB.
+func TestCall_oversizeBodyCostsAtMostTheLimit(t *testing.T) {
+	portal := newTestPortal(t, chunkedBody(64<<20))
+	client := portal.Client()
+
+	var err error
+	allocated := bytesAllocated(func() {
+		_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	})
+	var respErr *ResponseError
+	if !errors.As(err, &respErr) || !strings.Contains(respErr.Reason, "larger than the limit of 16 MiB") {
+		t.Fatalf("error = %v, want the body refused as larger than the limit", err)
+	}
+	t.Logf("reading a 64 MiB answer allocated %.1f MiB", float64(allocated)/(1<<20))
+	if limit := uint64(DefaultMaxResponseBytes) * 5 / 4; allocated > limit {
+		t.Errorf("reading a 64 MiB answer allocated %.1f MiB, want at most %.0f MiB (the 16 MiB limit and a margin)",
+			float64(allocated)/(1<<20), float64(limit)/(1<<20))
+	}
+}
+
+// Whatever the size, the hint and the reads' sizes, a body within the limit
+// comes back whole and one above it is refused with its first bytes.
+func TestReadLimited(t *testing.T) {
+	const limit = 100 << 10
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole reads":    func(r io.Reader) io.Reader { return r },
+		"one byte reads": iotest.OneByteReader,
+		"half reads":     iotest.HalfReader,
+	}
+	for _, size := range []int{0, 1, firstChunkBytes - 1, firstChunkBytes, firstChunkBytes + 1, 3*firstChunkBytes + 5, limit - 1, limit, limit + 1, 3 * limit} {
+		body := make([]byte, size)
+		for i := range body {
+			body[i] = byte('a' + i%26)
+		}
+		for _, hint := range []int64{-1, int64(size)} {
+			for name, wrap := range readers {
+				what := fmt.Sprintf("%d bytes, hint %d, %s", size, hint, name)
+				got, err := readLimited(wrap(bytes.NewReader(body)), hint, limit)
+				if size > limit {
+					if !errors.Is(err, errBodyTooLarge) || !bytes.Equal(got, body[:oversizeHeadBytes]) {
+						t.Errorf("%s: got %d bytes, %v; want the first %d and errBodyTooLarge", what, len(got), err, oversizeHeadBytes)
+					}
+					continue
+				}
+				if err != nil || !bytes.Equal(got, body) {
+					t.Errorf("%s: got %d bytes, %v; want the body whole", what, len(got), err)
+				}
+			}
+		}
+	}
+}
+
+// A read error comes back with what was read before it.
+func TestReadLimited_readError(t *testing.T) {
+	body := strings.Repeat("x", 3*firstChunkBytes)
+	got, err := readLimited(io.MultiReader(strings.NewReader(body), iotest.ErrReader(io.ErrUnexpectedEOF)), -1, 1<<20)
+	if !errors.Is(err, io.ErrUnexpectedEOF) || string(got) != body {
+		t.Errorf("got %d bytes, %v; want %d bytes and the read error", len(got), err, len(body))
+	}
+}
+
+// Reading an answer within the limit, and refusing one four times the
+// limit (16 MiB: the default), both without a Content-Length.
+func BenchmarkReadLimited(b *testing.B) {
+	for _, size := range []int64{2 << 10, 1 << 20, 4 * DefaultMaxResponseBytes} {
+		b.Run(formatBytes(size), func(b *testing.B) {
+			b.SetBytes(min(size, DefaultMaxResponseBytes+1))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = readLimited(io.LimitReader(endlessText{}, size), -1, DefaultMaxResponseBytes)
+			}
+		})
+	}
+}
+
+// endlessText reads as an endless run of letters.
+type endlessText struct{}
+
+func (endlessText) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}

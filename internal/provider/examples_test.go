@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +34,11 @@ const examplesDir = "../../examples/"
 
 // exampleFiles records which files below examples/ a test has used, so that
 // TestAccExamples_applyWithoutWarnings can tell a file no test applies.
+// Parallel subtests mark files: writes hold exampleFilesMu; reads come
+// after the subtests have ended.
 type exampleFiles map[string]bool
+
+var exampleFilesMu sync.Mutex
 
 // exampleConfig reads an example of the docs, below examples/, with its
 // placeholder process id set to one of the test portal's.
@@ -51,7 +56,9 @@ func exampleWith(t *testing.T, used exampleFiles, file, placeholder, replacement
 		t.Fatal(err)
 	}
 	if used != nil {
+		exampleFilesMu.Lock()
 		used[file] = true
+		exampleFilesMu.Unlock()
 	}
 	if placeholder == "" {
 		return string(example)

@@ -79,10 +79,9 @@ type Failure struct {
 	Message string
 }
 
-// scriptFailure scripts f's exception for the run that executes the step f
-// names, the first one that matches; it reports whether the import has
-// such a step.
-func (pr *process) scriptFailure(f Failure) bool {
+// scriptFailure scripts f's exception for the run that executes the first
+// step f names; an import without such a step is left as it is.
+func (pr *process) scriptFailure(f Failure) {
 	for i, c := range pr.plan {
 		if c.action != f.At.Action || (f.At.Step >= 0 && c.step != f.At.Step) {
 			continue
@@ -91,7 +90,6 @@ func (pr *process) scriptFailure(f Failure) bool {
 			continue
 		}
 		pr.scripted = append(pr.scripted, ScriptedMessage{AtRun: i + 1, Type: typeException, Code: f.Code, Message: f.Message})
-		return true
+		return
 	}
-	return false
 }

@@ -396,7 +396,8 @@ func (w *exampleWorkDir) run(args ...string) string {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var exit *exec.ExitError
-	if err != nil && !(args[0] == "plan" && errors.As(err, &exit) && exit.ExitCode() == 2) {
+	planHasChanges := args[0] == "plan" && errors.As(err, &exit) && exit.ExitCode() == 2 // -detailed-exitcode
+	if err != nil && !planHasChanges {
 		w.t.Fatalf("terraform %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	if out := stdout.String() + stderr.String(); strings.Contains(out, "Warning") {

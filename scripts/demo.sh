@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# make demo: builds the provider and the portal emulator, starts the emulator
-# on loopback with a fast agent and one import, and applies examples/demo, in
-# which a bitrix24_configuration_import_wait resource waits for that import and
-# a dependent resource comes after it. Needs Go and Terraform, no network.
-# Fails if Terraform prints a warning: the demo shows the recommended path.
+# make demo: installs the provider as make install does and builds the portal
+# emulator, starts the emulator on loopback with a fast agent and one import,
+# and applies examples/demo, in which a bitrix24_configuration_import_wait
+# resource waits for that import and a dependent resource comes after it.
+# Needs Go and Terraform, no network. Fails if the apply prints a warning: the
+# demo shows the recommended path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,12 +22,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A local mirror, not dev_overrides, which make Terraform print a warning on
-# every command: the demo shows the path a user takes, without one.
-demo_version=0.0.1
-plugin_dir="$work/mirror/registry.terraform.io/b24-terraform/bitrix24/$demo_version/$(go env GOOS)_$(go env GOARCH)"
-echo "==> Building the provider and the emulator"
-go build -ldflags "-X main.version=$demo_version-demo" -o "$plugin_dir/terraform-provider-bitrix24_v$demo_version" .
+# The user's install (README.md, "Install from source"): make install into
+# Terraform's implied local mirror, here of a HOME of the demo's own, so that
+# Terraform finds it with no CLI configuration and no dev_overrides, which
+# would print a warning on every command.
+demo_home="$work/home"
+echo "==> Installing the provider (make install) and building the emulator"
+make -s install PLUGIN_DIR="$demo_home/.terraform.d/plugins"
 go build -o "$work/emulator" ./internal/cmd/bitrix24-emulator
 
 echo "==> Starting the portal emulator (agent every 2s instead of every minute; one import of 3 sections and 2 files)"
@@ -46,24 +48,20 @@ webhook_url=$(sed -n 's/.*"webhook_url": *"\([^"]*\)".*/\1/p' "$work/ready.json"
 process_id=$(sed -n 's/.*"process_id": *\([0-9]*\).*/\1/p' "$work/ready.json")
 echo "    webhook $(echo "$webhook_url" | sed -E 's#(/rest/[0-9]+/)[^/]+/#\1***/#'), import $process_id"
 
-# Terraform installs the provider just built from the mirror: no registry.
-cat >"$work/terraformrc" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["registry.terraform.io/b24-terraform/bitrix24"]
-  }
+# terraform with the demo's HOME and no CLI configuration file: it installs
+# the provider from the implied mirror there, as a user's terraform init does.
+demo_terraform() {
+	env -u TF_CLI_CONFIG_FILE HOME="$demo_home" CHECKPOINT_DISABLE=1 terraform "$@"
 }
-RC
 mkdir "$work/tf"
 cp examples/demo/main.tf "$work/tf/"
-TF_CLI_CONFIG_FILE="$work/terraformrc" terraform -chdir="$work/tf" init -input=false >"$work/init.out" 2>&1 ||
+demo_terraform -chdir="$work/tf" init -input=false >"$work/init.out" 2>&1 ||
 	{ cat "$work/init.out" >&2; exit 1; }
 
 echo "==> terraform apply (the resource waits for the import, polling once a minute; the dependent comes after it)"
 start=$(date +%s)
-TF_CLI_CONFIG_FILE="$work/terraformrc" BITRIX24_WEBHOOK_URL="$webhook_url" TF_IN_AUTOMATION=1 \
-	terraform -chdir="$work/tf" apply -auto-approve -input=false -var "process_id=$process_id" 2>&1 | tee "$work/apply.out"
+BITRIX24_WEBHOOK_URL="$webhook_url" TF_IN_AUTOMATION=1 \
+	demo_terraform -chdir="$work/tf" apply -auto-approve -input=false -var "process_id=$process_id" 2>&1 | tee "$work/apply.out"
 end=$(date +%s)
 echo "==> Done in $(( end - begin ))s: build and start $(( start - begin ))s, apply $(( end - start ))s; the emulator answered $(grep -c 'configuration.import.get' "$work/emulator.log" || true) configuration.import.get calls"
 if grep -q 'Warning:' "$work/apply.out"; then

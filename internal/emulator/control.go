@@ -22,6 +22,9 @@ type Script struct {
 	Messages     []ScriptedMessage
 	Additional   any // value of `additional` once F; nil -> []
 	CreatedItems any // value of `createItemList` once F; nil -> []
+	// FailAt makes the import fail at a step (CreateProcess only); an import
+	// without that step runs as scripted.
+	FailAt *Failure
 }
 
 // ScriptedMessage is a message the agent records during one run.
@@ -62,6 +65,9 @@ func (p *Portal) CreateProcess(s Script) int64 {
 	pr.manifestCode = "emulator"
 	pr.scripted = append([]ScriptedMessage(nil), s.Messages...)
 	pr.additional, pr.createdItems = s.Additional, s.CreatedItems
+	if s.FailAt != nil {
+		pr.scriptFailure(*s.FailAt)
+	}
 	return pr.id
 }
 

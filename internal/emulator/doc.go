@@ -31,7 +31,15 @@
 // NO_AUTH_FOUND; an unknown method is 404 ERROR_METHOD_NOT_FOUND (checked
 // after authentication); with Config.RequireHTTPS a call without TLS is 400
 // INVALID_REQUEST. Methods: configuration.import.register, .unregister and
-// .get, batch, server.time and scope.
+// .get, batch, server.time and scope (the webhook's scopes).
+//
+// The configuration.import methods need the webhook's configuration.import
+// scope (Config.Scopes; the configured webhook has it unless Scopes says
+// otherwise). Without it they answer HTTP 401 {"error":
+// "insufficient_scope", "error_description": "The request requires higher
+// privileges than provided by the webhook token"}, and inside a batch the
+// same code with an empty description; batch, server.time and scope need no
+// scope.
 //
 // # Rate limit
 //
@@ -92,7 +100,8 @@
 //
 // configuration.import.register returns {"processId": N}, or inside result
 // ERROR_MANIFEST_IS_NOT_AVAILABLE when data.MANIFEST.CODE is missing, empty
-// or not in Config.Manifests. Sections are the keys of data.STRUCTURE (in
+// or not in Config.Manifests (RESTImportManifests lists the codes a portal
+// accepts). Sections are the keys of data.STRUCTURE (in
 // order, without "files" and "small_files"), files the entries of
 // data.FILES. unregister takes a process off the agent: its status stays
 // readable, frozen; the portal unregisters a process itself at F and E, so
@@ -141,6 +150,11 @@
 //	after run 8    P  finish           0
 //	after run 9    P  false            0
 //	after run 10   F  (additional and createItemList, [] when empty)
+//
+// A Failure (Config.FailRegistered for imports registered over HTTP,
+// Script.FailAt for CreateProcess) scripts an exception for the run that
+// executes a step named by a StepRef, such as load:CRM_STATUS:1: that run
+// ends the import with E, progress naming the step, as an exception does.
 //
 // notice, errors and exception are the one combined message list filtered
 // by type with the original indexes kept, as PHP does: a JSON list when the

@@ -34,7 +34,19 @@ var (
 	errBatchTooLong       = &apiError{http.StatusBadRequest, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded"}
 	errHTTPSRequired      = &apiError{http.StatusBadRequest, "INVALID_REQUEST", "Https required"}
 	errQueryLimit         = &apiError{http.StatusServiceUnavailable, "QUERY_LIMIT_EXCEEDED", "Too many requests"}
+	// errInsufficientScope is a call of a method whose scope the webhook
+	// lacks. Older documentation gives it HTTP 403; inside a batch its
+	// description is empty (see batchLocked).
+	errInsufficientScope = &apiError{http.StatusUnauthorized, "insufficient_scope", "The request requires higher privileges than provided by the webhook token"}
 )
+
+// methodScopes are the scopes of the methods that need one; batch,
+// server.time and scope need none.
+var methodScopes = map[string]string{
+	"configuration.import.register":   importScope,
+	"configuration.import.unregister": importScope,
+	"configuration.import.get":        importScope,
+}
 
 // route is what the URL says about a call.
 type route struct {
@@ -134,7 +146,7 @@ func (p *Portal) record(req Request) {
 func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS bool) answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	authErr := p.authorizeLocked(rt)
+	hook, authErr := p.authorizeLocked(rt)
 	if p.httpsOnly && !overTLS {
 		authErr = errHTTPSRequired
 	}
@@ -146,7 +158,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 
 	var ans answer
 	if !faulted || fault.reachesPortal() {
-		ans = p.portalAnswerLocked(rt.method, params, start, authErr, &req)
+		ans = p.portalAnswerLocked(rt.method, params, start, hook, authErr, &req)
 	}
 	if faulted {
 		ans = fault.apply(ans, p.now())
@@ -166,7 +178,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 // limit's refusal, an authentication error, or whatever the method gives.
 // It notes in req what happened. The rate limit comes first: the portal
 // counts every request it gets, a batch as one.
-func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, authErr *apiError, req *Request) answer {
+func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, hook *webhook, authErr *apiError, req *Request) answer {
 	defer p.hitLocked() // due agent runs start after the answer
 	if !p.bucket.admit(time.Now()) {
 		req.RateLimited = true
@@ -177,7 +189,7 @@ func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.
 	}
 	callStart := p.now()
 	p.commandFaultsServed = 0
-	result, resultStatus, err := p.callLocked(method, params)
+	result, resultStatus, err := p.callLocked(method, params, hook)
 	req.CommandFaults = p.commandFaultsServed
 	if err != nil {
 		return errorAnswer(err)
@@ -187,15 +199,16 @@ func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.
 	return p.successAnswerLocked(method, result, start, callStart)
 }
 
-func (p *Portal) authorizeLocked(rt route) *apiError {
+// authorizeLocked finds the webhook a call came with.
+func (p *Portal) authorizeLocked(rt route) (*webhook, *apiError) {
 	if !rt.webhook {
-		return errNoAuth // OAuth applications are not emulated
+		return nil, errNoAuth // OAuth applications are not emulated
 	}
 	hook, ok := p.webhooks[rt.code]
 	if !ok || hook.userID != rt.userID || hook.expired {
-		return errInvalidCredentials
+		return nil, errInvalidCredentials
 	}
-	return nil
+	return hook, nil
 }
 
 func errorAnswer(e *apiError) answer {
@@ -246,9 +259,12 @@ func unixSeconds(t time.Time) phpFloat {
 	return phpFloat(float64(t.UnixMicro()) / 1e6)
 }
 
-// callLocked runs a method. resultStatus is the status letter of a
-// configuration.import.get answer, else "".
-func (p *Portal) callLocked(method string, params *phpArray) (result any, resultStatus string, err *apiError) {
+// callLocked runs a method for a webhook. resultStatus is the status letter
+// of a configuration.import.get answer, else "".
+func (p *Portal) callLocked(method string, params *phpArray, hook *webhook) (result any, resultStatus string, err *apiError) {
+	if scope, ok := methodScopes[method]; ok && !hook.hasScope(scope) {
+		return nil, "", errInsufficientScope
+	}
 	switch method {
 	case "configuration.import.register":
 		return p.importRegisterLocked(params), "", nil
@@ -259,11 +275,15 @@ func (p *Portal) callLocked(method string, params *phpArray) (result any, result
 		status, _ := res.get("status").(string)
 		return res, status, nil
 	case "batch":
-		return p.batchLocked(params), "", nil
+		return p.batchLocked(params, hook), "", nil
 	case "server.time":
 		return p.now().Format(isoLayout), "", nil
 	case "scope":
-		return obj("0", "configuration.import"), "", nil
+		scopes := newPHPArray()
+		for _, s := range hook.scopes {
+			scopes.push(s)
+		}
+		return scopes, "", nil
 	default:
 		return nil, "", errMethodNotFound
 	}
@@ -299,6 +319,9 @@ func (p *Portal) importRegisterLocked(params *phpArray) *phpArray {
 		s := p.nextScript[0]
 		p.nextScript = p.nextScript[1:]
 		pr.scripted, pr.additional, pr.createdItems = s.Messages, s.Additional, s.CreatedItems
+	}
+	if p.failure != nil {
+		pr.scriptFailure(*p.failure)
 	}
 	return obj("processId", pr.id)
 }
@@ -338,7 +361,7 @@ func (p *Portal) importGetLocked(params *phpArray) *phpArray {
 // batchLocked is batch(halt, cmd): every command "method?query" runs in
 // order; errors go to result_error; with halt the first error stops it.
 // Empty parts are [] as on the portal.
-func (p *Portal) batchLocked(params *phpArray) *phpArray {
+func (p *Portal) batchLocked(params *phpArray, hook *webhook) *phpArray {
 	haltValue := params.get("halt")
 	halt := phpInt(haltValue) != 0
 	results, errs, times := newPHPArray(), newPHPArray(), newPHPArray()
@@ -363,7 +386,11 @@ func (p *Portal) batchLocked(params *phpArray) *phpArray {
 				faultErr = f.commandError()
 				break
 			}
-			result, _, callErr = p.callLocked(method, cmdParams)
+			result, _, callErr = p.callLocked(method, cmdParams, hook)
+		}
+		if callErr == errInsufficientScope {
+			// The rest module's batch passes this one on without its text.
+			faultErr = obj("error", callErr.code, "error_description", "")
 		}
 		if callErr != nil || faultErr != nil {
 			if faultErr == nil {

@@ -94,6 +94,65 @@ func TestServeHTTP_authAndRouting(t *testing.T) {
 	})
 }
 
+// A webhook without the configuration.import scope gets the portal's
+// insufficient_scope for the import methods, with its text at the top level
+// and without it inside a batch; the methods that need no scope still work,
+// and scope lists what the webhook has.
+func TestServeHTTP_scopes(t *testing.T) {
+	h := newHarness(t, Config{Scopes: []string{"crm", "user"}})
+	insufficient := `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the webhook token"}`
+	for _, method := range []string{"configuration.import.get?processId=1", "configuration.import.register", "configuration.import.unregister?processId=1", "Configuration.Import.Get.json"} {
+		resp := h.get(h.portal.WebhookPath() + method)
+		if resp.status != http.StatusUnauthorized {
+			t.Errorf("%s: HTTP %d, want 401", method, resp.status)
+		}
+		assertJSON(t, method, string(resp.body), insufficient)
+	}
+	if resp := h.get(h.portal.WebhookPath() + "no.such.method"); resp.status != http.StatusNotFound {
+		t.Errorf("an unknown method: HTTP %d, want 404 whatever the scopes", resp.status)
+	}
+	if got := string(h.get(h.portal.WebhookPath() + "scope").envelope(t).Result); got != `["crm","user"]` {
+		t.Errorf("scope = %s", got)
+	}
+
+	resp := h.postJSON("batch", map[string]any{"cmd": map[string]any{"t": "server.time", "g": "configuration.import.get?processId=1"}})
+	if resp.status != http.StatusOK {
+		t.Fatalf("batch: HTTP %d: %s", resp.status, resp.body)
+	}
+	var res struct {
+		Result      map[string]json.RawMessage
+		ResultError map[string]json.RawMessage `json:"result_error"`
+	}
+	if err := json.Unmarshal(resp.envelope(t).Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "the batch's command", string(res.ResultError["g"]), `{"error":"insufficient_scope","error_description":""}`)
+	if len(res.Result["t"]) == 0 {
+		t.Errorf("server.time inside the batch did not run: %s", resp.body)
+	}
+
+	t.Run("the default webhook and added ones have the scope", func(t *testing.T) {
+		h := newHarness(t, Config{})
+		h.portal.AddWebhook("2", "other")
+		for _, path := range []string{h.portal.WebhookPath(), "/rest/2/other/"} {
+			if resp := h.get(path + "configuration.import.get?processId=1"); resp.status != http.StatusOK {
+				t.Errorf("%s: HTTP %d", path, resp.status)
+			}
+		}
+		if got := string(h.get(h.portal.WebhookPath() + "scope").envelope(t).Result); got != `["configuration.import"]` {
+			t.Errorf("scope = %s", got)
+		}
+	})
+
+	t.Run("no scope at all", func(t *testing.T) {
+		h := newHarness(t, Config{Scopes: []string{}})
+		assertJSON(t, "get", string(h.get(h.portal.WebhookPath()+"configuration.import.get?processId=1").body), insufficient)
+		if got := string(h.get(h.portal.WebhookPath() + "scope").envelope(t).Result); got != `[]` {
+			t.Errorf("scope = %s", got)
+		}
+	})
+}
+
 func TestNew_defaults(t *testing.T) {
 	p := New(Config{})
 	defer p.Close()

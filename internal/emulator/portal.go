@@ -4,6 +4,7 @@
 package emulator
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,6 +21,13 @@ type Config struct {
 	// Manifests lists the manifest codes that allow REST import; nil accepts
 	// any non-empty code.
 	Manifests []string
+	// Scopes are the configured webhook's scopes; nil gives it
+	// configuration.import, the one the import methods need. Without it
+	// they answer insufficient_scope, as the portal does.
+	Scopes []string
+	// FailRegistered makes every import registered over HTTP fail at a
+	// step; an import without that step runs as registered.
+	FailRegistered *Failure
 	// RequireHTTPS refuses calls that did not arrive over TLS, as the portal
 	// does (INVALID_REQUEST "Https required"); serve with httptest.NewTLSServer.
 	RequireHTTPS bool
@@ -58,6 +66,7 @@ type Portal struct {
 	manifests   map[string]bool
 	httpsOnly   bool
 	model       *agentModel // nil: the background agent
+	failure     *Failure    // of imports registered over HTTP
 
 	mu            sync.Mutex
 	webhooks      map[string]*webhook // by code
@@ -83,6 +92,14 @@ type Portal struct {
 type webhook struct {
 	userID  string
 	expired bool
+	scopes  []string
+}
+
+// importScope is the scope the configuration.import methods need.
+const importScope = "configuration.import"
+
+func (w *webhook) hasScope(scope string) bool {
+	return slices.Contains(w.scopes, scope)
 }
 
 // operatingTime sums the execution time of one method over a window, for
@@ -102,6 +119,7 @@ func New(cfg Config) *Portal {
 		now:         cfg.Now,
 		cloud:       cfg.Cloud,
 		httpsOnly:   cfg.RequireHTTPS,
+		failure:     cfg.FailRegistered,
 		webhooks:    map[string]*webhook{},
 		processes:   map[int64]*process{},
 		nextID:      firstProcessID,
@@ -133,7 +151,11 @@ func New(cfg Config) *Portal {
 			p.manifests[m] = true
 		}
 	}
-	p.webhooks[p.code] = &webhook{userID: p.userID}
+	scopes := []string{importScope}
+	if cfg.Scopes != nil {
+		scopes = slices.Clone(cfg.Scopes)
+	}
+	p.webhooks[p.code] = &webhook{userID: p.userID, scopes: scopes}
 	return p
 }
 
@@ -142,11 +164,12 @@ func (p *Portal) WebhookPath() string {
 	return "/rest/" + p.userID + "/" + p.code + "/"
 }
 
-// AddWebhook makes another webhook valid, for user userID.
+// AddWebhook makes another webhook valid, for user userID, with the
+// configuration.import scope.
 func (p *Portal) AddWebhook(userID, code string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.webhooks[code] = &webhook{userID: userID}
+	p.webhooks[code] = &webhook{userID: userID, scopes: []string{importScope}}
 }
 
 // RemoveWebhook deletes a webhook, the configured one included.

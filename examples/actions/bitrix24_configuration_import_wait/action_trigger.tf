@@ -14,9 +14,12 @@ resource "terraform_data" "crm_import" {
   }
 }
 
+# The action takes the id from the variable, as the trigger does: Terraform
+# 1.16 warns when an action refers to the resource that triggers it (there
+# that resource is `caller`, which Terraform 1.14 does not know).
 action "bitrix24_configuration_import_wait" "crm" {
   config {
-    process_id = terraform_data.crm_import.output
+    process_id = var.crm_import_process_id
   }
 }
 

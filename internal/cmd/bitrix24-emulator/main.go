@@ -1,7 +1,8 @@
 // Copyright (c) b24-terraform
 // SPDX-License-Identifier: MPL-2.0
 
-// Command bitrix24-emulator serves an emulated Bitrix24 portal for demos.
+// Command bitrix24-emulator serves an emulated Bitrix24 portal, to try the
+// provider against and for demos; -help is a user's guide (help.go).
 //
 //	bitrix24-emulator [-listen 127.0.0.1:0] [-agent-period 60s] [-user 1] [-code CODE]
 //	                  [-agent background|hits|busy|cron] [-step-duration 2s]
@@ -9,6 +10,8 @@
 //	                  [-scenario none|demo|failing|finished] [-ready-file PATH] [-cloud]
 //	                  [-rate-limit off|standard|enterprise] [-tls -ca-file PATH]
 //	                  [-fault METHOD=KIND[*COUNT|@DURATION]]...
+//	                  [-manifests CODES|*] [-scopes SCOPES]
+//	                  [-fail-at ACTION[:SECTION][:STEP] [-fail-message TEXT]]
 //
 // When it listens it prints the webhook URL and the scenario's process id
 // on stdout and, with -ready-file, writes them atomically as JSON
@@ -25,6 +28,12 @@
 // another visitor's every -traffic-every) or by a cron tick every
 // -cron-every. With a model a recorded exception leaves P and the next run
 // marks E.
+//
+// -manifests lists the manifest codes register accepts (by default those
+// the portal lets import over REST); -scopes gives the webhook its scopes,
+// and without configuration.import the import methods answer
+// insufficient_scope; -fail-at makes the scenario's import and every one
+// registered fail at a step (see emulator.Failure).
 //
 // -rate-limit puts the portal's leaky bucket in front of every call (2 per
 // second and 50, or 5 and 250). -tls serves HTTPS with a certificate for
@@ -60,6 +69,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -87,12 +97,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	portal := emulator.New(emulator.Config{
-		UserID: opts.user, WebhookCode: opts.code, AgentPeriod: opts.agentPeriod, Cloud: opts.cloud,
-		Agent:     opts.agent,
-		RateLimit: opts.rateLimit,
-	})
-	processID, err := setUp(portal, opts.scenario)
+	portal := emulator.New(opts.portalConfig())
+	processID, err := setUp(portal, opts.scenario, opts.failure)
 	if err != nil {
 		return err
 	}
@@ -153,6 +159,12 @@ func run(args []string) error {
 	}
 	logger.Printf("listening on %s (scenario %s, agent %s, agent period %v, rate limit %s, %d scripted faults)",
 		listener.Addr(), opts.scenario, opts.agentName, opts.agentPeriod, opts.rateLimitName, len(opts.faults))
+	if !slices.Contains(opts.scopes, importScope) {
+		logger.Printf("the webhook has the scopes %q, not %s: the import methods answer insufficient_scope", opts.scopes, importScope)
+	}
+	if opts.failure != nil {
+		logger.Printf("imports fail at %s with the exception %q", opts.failure.At, opts.failure.Message)
+	}
 
 	select {
 	case err := <-served:
@@ -168,50 +180,58 @@ func run(args []string) error {
 	return nil
 }
 
-// setUp creates the scenario's import and returns its process id (0 for none).
-func setUp(portal *emulator.Portal, scenario string) (int64, error) {
-	switch scenario {
-	case "none":
-		return 0, nil
-	case "demo":
-		return portal.CreateProcess(emulator.Script{
-			Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"},
-			Files:    2,
-			Messages: []emulator.ScriptedMessage{
-				{AtRun: 7, Type: "notice", Message: "Stage \"New\" already exists and was kept."},
-				{AtRun: 9, Type: "notice", Message: "Pipeline \"Partners\" was added with 4 stages."},
-			},
-			Additional: map[string]any{"CRM_DEAL_CATEGORY": map[string]any{"0": 3}},
-			CreatedItems: []map[string]any{
-				{"ENTITY": "CRM_DEAL_CATEGORY", "ID": 3, "TITLE": "Partners"},
-				{"ENTITY": "CRM_STATUS", "ID": "C3:NEW", "TITLE": "New lead"},
-				{"ENTITY": "REST_APPLICATION", "ID": 12, "TITLE": "Partner portal"},
-			},
-		}), nil
-	case "failing":
-		return portal.CreateProcess(emulator.Script{
-			Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY"},
-			Files:    1,
-			Messages: []emulator.ScriptedMessage{
-				{AtRun: 4, Type: "error", Message: "Could not add stage \"Won\": the name is taken."},
-				{AtRun: 6, Type: "exception", Code: "ERROR_CONTENT_CRM_STATUS_0", Message: "Import stopped: file 0 could not be read."},
-			},
-		}), nil
-	case "finished":
-		id := portal.CreateProcess(emulator.Script{
-			Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY"},
-			Files:    1,
-			Messages: []emulator.ScriptedMessage{
-				{AtRun: 6, Type: "notice", Message: "Pipeline \"Sales\" already exists and was kept."},
-			},
-			Additional:   map[string]any{"CRM_DEAL_CATEGORY": map[string]any{"0": 5}},
-			CreatedItems: []map[string]any{{"ENTITY": "CRM_DEAL_CATEGORY", "ID": 5, "TITLE": "Sales"}},
-		})
-		portal.RunToEnd(id)
-		return id, nil
-	default:
+// setUp creates the scenario's import, failing as failure says when it is
+// not nil, and returns its process id (0 for none).
+func setUp(portal *emulator.Portal, scenario string, failure *emulator.Failure) (int64, error) {
+	script, ok := scenarios[scenario]
+	if !ok {
 		return 0, fmt.Errorf("unknown -scenario %q (none, demo, failing, finished)", scenario)
 	}
+	if scenario == "none" {
+		return 0, nil
+	}
+	script.FailAt = failure
+	id := portal.CreateProcess(script)
+	if scenario == "finished" {
+		portal.RunToEnd(id)
+	}
+	return id, nil
+}
+
+// scenarios are the imports of -scenario; -help describes them.
+var scenarios = map[string]emulator.Script{
+	"none": {},
+	"demo": {
+		Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"},
+		Files:    2,
+		Messages: []emulator.ScriptedMessage{
+			{AtRun: 7, Type: "notice", Message: "Stage \"New\" already exists and was kept."},
+			{AtRun: 9, Type: "notice", Message: "Pipeline \"Partners\" was added with 4 stages."},
+		},
+		Additional: map[string]any{"CRM_DEAL_CATEGORY": map[string]any{"0": 3}},
+		CreatedItems: []map[string]any{
+			{"ENTITY": "CRM_DEAL_CATEGORY", "ID": 3, "TITLE": "Partners"},
+			{"ENTITY": "CRM_STATUS", "ID": "C3:NEW", "TITLE": "New lead"},
+			{"ENTITY": "REST_APPLICATION", "ID": 12, "TITLE": "Partner portal"},
+		},
+	},
+	"failing": {
+		Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY"},
+		Files:    1,
+		Messages: []emulator.ScriptedMessage{
+			{AtRun: 4, Type: "error", Message: "Could not add stage \"Won\": the name is taken."},
+			{AtRun: 6, Type: "exception", Code: "ERROR_CONTENT_CRM_STATUS_0", Message: "Import stopped: file 0 could not be read."},
+		},
+	},
+	"finished": { // run to its end at start
+		Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY"},
+		Files:    1,
+		Messages: []emulator.ScriptedMessage{
+			{AtRun: 6, Type: "notice", Message: "Pipeline \"Sales\" already exists and was kept."},
+		},
+		Additional:   map[string]any{"CRM_DEAL_CATEGORY": map[string]any{"0": 5}},
+		CreatedItems: []map[string]any{{"ENTITY": "CRM_DEAL_CATEGORY", "ID": 5, "TITLE": "Sales"}},
+	},
 }
 
 // writeReadyFile writes the ready file's JSON whole or not at all.

@@ -60,7 +60,7 @@ func TestSetUp_scenarios(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			p := emulator.New(emulator.Config{AgentPeriod: -1})
-			id, err := setUp(p, tt.scenario)
+			id, err := setUp(p, tt.scenario, nil)
 			if err != nil || id == 0 {
 				t.Fatalf("setUp: %d, %v", id, err)
 			}
@@ -70,12 +70,22 @@ func TestSetUp_scenarios(t *testing.T) {
 			}
 		})
 	}
-	if id, err := setUp(emulator.New(emulator.Config{}), "none"); id != 0 || err != nil {
+	if id, err := setUp(emulator.New(emulator.Config{}), "none", nil); id != 0 || err != nil {
 		t.Errorf("none: %d, %v", id, err)
 	}
-	if _, err := setUp(emulator.New(emulator.Config{}), "bogus"); err == nil {
+	if _, err := setUp(emulator.New(emulator.Config{}), "bogus", nil); err == nil {
 		t.Errorf("bogus scenario accepted")
 	}
+	t.Run("-fail-at fails the scenario's import at that step", func(t *testing.T) {
+		for _, scenario := range []string{"demo", "finished"} {
+			p := emulator.New(emulator.Config{AgentPeriod: -1})
+			id, _ := setUp(p, scenario, &emulator.Failure{At: emulator.StepRef{Action: "clean", Section: "CRM_DEAL_CATEGORY", Step: -1}, Message: "x"})
+			p.RunToEnd(id)
+			if info, _ := p.Process(id); info.Status != "E" || info.Action != "clean" || info.Section != "CRM_DEAL_CATEGORY" {
+				t.Errorf("%s: %+v, want E at clean CRM_DEAL_CATEGORY", scenario, info)
+			}
+		}
+	})
 }
 
 // readyInfo is the ready file's JSON.
@@ -238,5 +248,68 @@ func TestRun_endToEndTLS(t *testing.T) {
 	}
 	if _, err := os.Stat(caFile); err != nil {
 		t.Errorf("the CA file is gone: %v", err)
+	}
+}
+
+// register calls configuration.import.register with a JSON body and
+// returns the status and body.
+func register(t *testing.T, webhookURL, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(webhookURL+"configuration.import.register.json", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, answer
+}
+
+// An import registered with the registry pages' call fails at the step
+// -fail-at names, as a failed import does on the portal, and the command
+// says at start which step fails.
+func TestRun_failAt(t *testing.T) {
+	c, info := startCommand(t, "-agent-period 5ms -fail-at load:LANDING:0")
+	status, body := register(t, info.WebhookURL, docsRegisterBody(t))
+	var registered struct{ Result struct{ ProcessID int64 } }
+	if err := json.Unmarshal(body, &registered); status != http.StatusOK || err != nil || registered.Result.ProcessID == 0 {
+		t.Fatalf("register: HTTP %d %s", status, body)
+	}
+	url := info.WebhookURL + "configuration.import.get.json?processId=" + strconv.FormatInt(registered.Result.ProcessID, 10)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = getBody(t, http.DefaultClient, url)
+		if bytes.Contains(body, []byte(`"status":"E"`)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := `{"status":"E","exception":[{"code":"","message":"The import stopped at load:LANDING:0: bitrix24-emulator -fail-at made this step fail.","type":"exception"}],` +
+		`"progress":{"action":"load","step":0,"section":"LANDING"}}`
+	var got struct{ Result json.RawMessage }
+	if err := json.Unmarshal(body, &got); err != nil || string(got.Result) != want {
+		t.Errorf("get: %s\nwant result %s", body, want)
+	}
+	if _, logs := c.stop(); !strings.Contains(logs, `imports fail at load:LANDING:0 with the exception "The import stopped at load:LANDING:0`) {
+		t.Errorf("stderr:\n%s", logs)
+	}
+}
+
+// A webhook without the configuration.import scope gets the portal's
+// insufficient_scope for the import methods.
+func TestRun_scopes(t *testing.T) {
+	c, info := startCommand(t, "-scopes crm,user -scenario finished")
+	status, body := getBody(t, http.DefaultClient, info.WebhookURL+"configuration.import.get.json?processId="+strconv.FormatInt(info.ProcessID, 10))
+	want := `{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the webhook token"}`
+	if status != http.StatusUnauthorized || string(body) != want {
+		t.Errorf("get: HTTP %d %s, want 401 %s", status, body, want)
+	}
+	if status, body := register(t, info.WebhookURL, docsRegisterBody(t)); status != http.StatusUnauthorized {
+		t.Errorf("register: HTTP %d %s, want 401", status, body)
+	}
+	if _, logs := c.stop(); !strings.Contains(logs, `the webhook has the scopes ["crm" "user"], not configuration.import`) {
+		t.Errorf("stderr:\n%s", logs)
 	}
 }

@@ -33,6 +33,9 @@ type options struct {
 	tls           bool
 	caFile        string // absolute
 	faults        []faultSpec
+	manifests     []string // nil: any non-empty code
+	scopes        []string
+	failure       *emulator.Failure // of the scenario's import and every registered one
 }
 
 // usageError is a flag the flag package refused; it has already printed
@@ -59,9 +62,13 @@ var agentKinds = map[string]emulator.AgentKind{
 // parseOptions reads the command line; the flag package writes its
 // complaints and the usage to output.
 func parseOptions(args []string, output io.Writer) (options, error) {
-	opts := options{rateLimitName: "off", agentName: "background"}
+	opts := options{rateLimitName: "off", agentName: "background",
+		manifests: emulator.RESTImportManifests, scopes: []string{importScope}}
+	var failMessage string
 	fs := flag.NewFlagSet("bitrix24-emulator", flag.ContinueOnError)
 	fs.SetOutput(output)
+	// -help shows the guide; a flag it refuses, only how to get it.
+	fs.Usage = func() {}
 	fs.StringVar(&opts.listen, "listen", "127.0.0.1:0", "address to listen on")
 	fs.DurationVar(&opts.agentPeriod, "agent-period", 60*time.Second, "how often the import agent runs one step of each process (negative: never)")
 	fs.Func("agent", "what runs the import agent, `MODEL`: background (every -agent-period, runs take no time), "+
@@ -99,8 +106,41 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 		}
 		return err
 	})
+	fs.Func("manifests", "the manifest `CODES` that register accepts, comma-separated, or * for any non-empty code (default "+
+		strings.Join(emulator.RESTImportManifests, ",")+")", func(s string) error {
+		opts.manifests = nil
+		if s != "*" {
+			opts.manifests = splitList(s)
+		}
+		return nil
+	})
+	fs.Func("scopes", "the webhook's `SCOPES`, comma-separated; without "+importScope+
+		" the import methods answer HTTP 401 insufficient_scope (default "+importScope+")", func(s string) error {
+		opts.scopes = splitList(s)
+		return nil
+	})
+	fs.Func("fail-at", "make the scenario's import and every one registered fail at `STEP`: ACTION[:SECTION][:STEP], "+
+		"e.g. load, manifest, clean:CRM_STATUS or load:LANDING:0", func(s string) error {
+		at, err := emulator.ParseStepRef(s)
+		if err == nil {
+			opts.failure = &emulator.Failure{At: at}
+		}
+		return err
+	})
+	fs.StringVar(&failMessage, "fail-message", "", "with -fail-at, the exception's `TEXT` (default: one that names the step)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(output, fs)
+			return options{}, err
+		}
+		fmt.Fprintln(output, "Run bitrix24-emulator -help for its flags and how to try the provider with it.")
 		return options{}, usageError{err}
+	}
+	if opts.failure != nil {
+		opts.failure.Message = failMessage
+		if failMessage == "" {
+			opts.failure.Message = "The import stopped at " + opts.failure.At.String() + ": bitrix24-emulator -fail-at made this step fail."
+		}
 	}
 
 	if opts.agentName != "busy" {
@@ -119,6 +159,10 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 		return options{}, errors.New("-tls needs -ca-file PATH: clients must be given the generated CA")
 	case !opts.tls && opts.caFile != "":
 		return options{}, errors.New("-ca-file is only used with -tls")
+	case opts.failure == nil && failMessage != "":
+		return options{}, errors.New("-fail-message is only used with -fail-at")
+	case opts.manifests != nil && len(opts.manifests) == 0:
+		return options{}, errors.New("-manifests must name a code, or * for any")
 	}
 	if opts.caFile != "" {
 		abs, err := filepath.Abs(opts.caFile)
@@ -128,6 +172,33 @@ func parseOptions(args []string, output io.Writer) (options, error) {
 		opts.caFile = abs
 	}
 	return opts, nil
+}
+
+// portalConfig is the emulator's configuration the options give.
+func (o options) portalConfig() emulator.Config {
+	return emulator.Config{
+		UserID: o.user, WebhookCode: o.code, AgentPeriod: o.agentPeriod, Cloud: o.cloud,
+		Agent:          o.agent,
+		RateLimit:      o.rateLimit,
+		Manifests:      o.manifests,
+		Scopes:         o.scopes,
+		FailRegistered: o.failure,
+	}
+}
+
+// importScope is the scope the configuration.import methods need.
+const importScope = "configuration.import"
+
+// splitList reads a comma-separated list, without empty entries; "" is an
+// empty list, not nil.
+func splitList(s string) []string {
+	list := []string{}
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			list = append(list, item)
+		}
+	}
+	return list
 }
 
 // faultSpec is one -fault: which method, how many calls, and what fault.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,30 @@ func TestParseOptions_Good(t *testing.T) {
 		{"faults accumulate in order", []string{"-fault", "a=502", "-fault", "b=bom*2"}, func(o options) bool {
 			return len(o.faults) == 2 && o.faults[0].method == "a" && o.faults[1].method == "b" && o.faults[1].count == 2
 		}},
+		{"the manifests a portal lets import over REST, the import scope, no failure", nil, func(o options) bool {
+			return slices.Equal(o.manifests, []string{"landing_page", "landing_store", "landing_knowledge", "ui_masks"}) &&
+				slices.Equal(o.scopes, []string{"configuration.import"}) && o.failure == nil
+		}},
+		{"any manifest", []string{"-manifests", "*"}, func(o options) bool { return o.manifests == nil }},
+		{"listed manifests", []string{"-manifests", "vertical_crm, landing_page"}, func(o options) bool {
+			return slices.Equal(o.manifests, []string{"vertical_crm", "landing_page"})
+		}},
+		{"scopes without the import scope", []string{"-scopes", "crm,user"}, func(o options) bool {
+			return slices.Equal(o.scopes, []string{"crm", "user"})
+		}},
+		{"no scope at all", []string{"-scopes", ""}, func(o options) bool { return o.scopes != nil && len(o.scopes) == 0 }},
+		{"fail at a step, with a message that names it", []string{"-fail-at", "load:LANDING:0"}, func(o options) bool {
+			return o.failure != nil && o.failure.At == emulator.StepRef{Action: "load", Section: "LANDING", Step: 0} &&
+				o.failure.Message == "The import stopped at load:LANDING:0: bitrix24-emulator -fail-at made this step fail."
+		}},
+		{"fail with a message of one's own", []string{"-fail-message", "File 3 is broken.", "-fail-at", "manifest"}, func(o options) bool {
+			return o.failure.At == emulator.StepRef{Action: "manifest", Step: -1} && o.failure.Message == "File 3 is broken."
+		}},
+		{"the portal's configuration", []string{"-scopes", "crm", "-fail-at", "load", "-manifests", "x", "-code", "c"}, func(o options) bool {
+			cfg := o.portalConfig()
+			return slices.Equal(cfg.Scopes, []string{"crm"}) && cfg.FailRegistered == o.failure && slices.Equal(cfg.Manifests, []string{"x"}) &&
+				cfg.WebhookCode == "c" && cfg.Agent == o.agent
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +176,9 @@ func TestParseOptions_Bad(t *testing.T) {
 		{"zero agent period", []string{"-agent-period", "0s"}, "-agent-period must not be 0", false},
 		{"slash in code", []string{"-code", "a/b"}, "-user and -code must be non-empty", false},
 		{"arguments", []string{"extra"}, "unexpected arguments: [extra]", false},
+		{"unknown step", []string{"-fail-at", "loading"}, `invalid value "loading" for flag -fail-at: unknown action "loading"`, true},
+		{"fail message without a step", []string{"-fail-message", "x"}, "-fail-message is only used with -fail-at", false},
+		{"no manifest", []string{"-manifests", ","}, "-manifests must name a code, or * for any", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,8 +188,12 @@ func TestParseOptions_Bad(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
 			}
 			var usage usageError
-			if errors.As(err, &usage) != tt.wantUsage || strings.Contains(output.String(), "Usage of") != tt.wantUsage {
-				t.Errorf("usage error %v, printed usage %v; want %v", errors.As(err, &usage), strings.Contains(output.String(), "Usage of"), tt.wantUsage)
+			printedHint := strings.Contains(output.String(), "Run bitrix24-emulator -help")
+			if errors.As(err, &usage) != tt.wantUsage || printedHint != tt.wantUsage {
+				t.Errorf("usage error %v, printed the hint to -help %v; want %v", errors.As(err, &usage), printedHint, tt.wantUsage)
+			}
+			if strings.Contains(output.String(), "REHEARSE A FAILURE") {
+				t.Errorf("a refused flag printed the whole guide:\n%s", output.String())
 			}
 		})
 	}

@@ -4,14 +4,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	runtimedebug "runtime/debug"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/provider"
 )
@@ -43,10 +42,11 @@ func main() {
 		runtimedebug.SetMemoryLimit(softMemoryLimit)
 	}
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/b24-terraform/bitrix24",
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err := tf6server.Serve("registry.terraform.io/b24-terraform/bitrix24", provider.NewProtocol6Server(version), opts...)
 	if err != nil {
 		log.Fatal(err.Error())
 	}

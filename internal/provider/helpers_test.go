@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
@@ -63,7 +62,7 @@ func testProviderFactoriesWith(setUp func(*bitrix24Provider)) map[string]func() 
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"bitrix24": func() (tfprotov6.ProviderServer, error) {
 			provider := *p // a fresh provider per Terraform run, as the CLI starts one
-			return providerserver.NewProtocol6WithError(&provider)()
+			return newProtocolServer(&provider), nil
 		},
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -26,7 +25,7 @@ func TestAccLive_configurationImport(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-			"bitrix24": providerserver.NewProtocol6WithError(New("acc")()),
+			"bitrix24": func() (tfprotov6.ProviderServer, error) { return NewProtocol6Server("acc")(), nil },
 		},
 		Steps: []resource.TestStep{{
 			Config: `

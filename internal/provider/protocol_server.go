@@ -1,0 +1,106 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package provider
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// stopGrace bounds how long StopProvider waits for actions in flight to
+// deliver their last event. A cancelled wait returns at once, so this is
+// only reached if an action hangs.
+const stopGrace = 10 * time.Second
+
+// NewProtocol6Server serves the provider as providerserver.NewProtocol6
+// does, except that an action cancelled by Ctrl-C still reports how it
+// ended.
+//
+// Why: on StopProvider, terraform-plugin-go first asks the framework to stop
+// (which cancels the action's context, so the wait returns its "cancelled"
+// error) and then cancels the contexts of the RPCs in flight; its
+// InvokeAction loop ends the event stream without sending any event that
+// comes after that, and Terraform then takes an action whose stream ended
+// without a completed event as one that succeeded ("Apply complete!", exit
+// 0). Holding StopProvider until every action in flight has sent its
+// completed event, error and all, closes that race.
+func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
+	return func() tfprotov6.ProviderServer {
+		return newProtocolServer(New(version)())
+	}
+}
+
+// newProtocolServer serves p; the acceptance tests serve their providers
+// through it too, so that they run what Terraform runs.
+func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
+	framework := providerserver.NewProtocol6(p)()
+	return &protocolServer{ProviderServerWithActions: framework.(tfprotov6.ProviderServerWithActions)}
+}
+
+// protocolServer is the framework's server with the action streams tracked.
+type protocolServer struct {
+	tfprotov6.ProviderServerWithActions
+
+	mu      sync.Mutex
+	streams map[chan struct{}]struct{} // closed once a stream's last event is sent
+}
+
+// InvokeAction tracks the stream until its iterator returns, which it does
+// only after the last event it pushed has been sent to Terraform.
+func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.InvokeActionRequest) (*tfprotov6.InvokeActionServerStream, error) {
+	stream, err := s.ProviderServerWithActions.InvokeAction(ctx, req)
+	if err != nil || stream == nil || stream.Events == nil {
+		return stream, err
+	}
+	sent := make(chan struct{})
+	s.mu.Lock()
+	if s.streams == nil {
+		s.streams = map[chan struct{}]struct{}{}
+	}
+	s.streams[sent] = struct{}{}
+	s.mu.Unlock()
+
+	events := stream.Events
+	stream.Events = func(push func(tfprotov6.InvokeActionEvent) bool) {
+		defer func() {
+			s.mu.Lock()
+			delete(s.streams, sent)
+			s.mu.Unlock()
+			close(sent)
+		}()
+		events(push)
+	}
+	return stream, nil
+}
+
+// StopProvider cancels the waits in flight, then returns only once their
+// actions have sent their last event (or after stopGrace).
+func (s *protocolServer) StopProvider(ctx context.Context, req *tfprotov6.StopProviderRequest) (*tfprotov6.StopProviderResponse, error) {
+	resp, err := s.ProviderServerWithActions.StopProvider(ctx, req)
+
+	s.mu.Lock()
+	pending := make([]chan struct{}, 0, len(s.streams))
+	for sent := range s.streams {
+		pending = append(pending, sent)
+	}
+	s.mu.Unlock()
+
+	grace := time.NewTimer(stopGrace)
+	defer grace.Stop()
+	for _, sent := range pending {
+		select {
+		case <-sent:
+		case <-grace.C:
+			return resp, err
+		case <-ctx.Done():
+			return resp, err
+		}
+	}
+	return resp, err
+}

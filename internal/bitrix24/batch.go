@@ -11,40 +11,26 @@ import (
 	"time"
 )
 
-// How concurrent reads become batch requests (the package doc has the
-// scheme in prose).
+// The numbers of the scheme in the package doc.
 const (
 	methodBatch = "batch"
 
-	// maxBatchCommands is how many commands the portal runs in one batch;
-	// it answers each one past it with ERROR_BATCH_LENGTH_EXCEEDED.
+	// maxBatchCommands is the portal's limit: it answers each command past
+	// it with ERROR_BATCH_LENGTH_EXCEEDED.
 	maxBatchCommands = 50
 
 	// maxNotRunTries is how many batch answers in a row may leave a read
-	// out (neither a result nor an error: the portal did not run it)
-	// before the read fails rather than going into yet another batch.
+	// out (the portal did not run it) before the read fails.
 	maxNotRunTries = 3
 
-	// roundGatherLimit bounds how long a poll round's reads are held for
-	// waits that booked the round and have not sent their read yet. They
-	// wake at the same instant, so they normally arrive within a
-	// millisecond; the limit only keeps a stalled one from holding the rest.
-	roundGatherLimit = 100 * time.Millisecond
-
-	// inFlightWaitLimit bounds how long a read waits for requests it is not
-	// part of. A portal answers in well under a second, so normally the
-	// gathered reads go out when the requests in flight are answered; a
-	// request that hangs or backs off before a retry holds them no longer
-	// than this.
+	// Booked waits wake at one instant and a portal answers in well under a
+	// second: these limits only keep a stalled wait, or a request that hangs
+	// or backs off, from holding the other reads.
+	roundGatherLimit  = 100 * time.Millisecond
 	inFlightWaitLimit = time.Second
 
-	// burstQuietPeriod and burstGatherLimit gather a burst of reads that
-	// trickle in: Terraform starts its reads one by one, about a
-	// millisecond apart, each after evaluating its configuration, while the
-	// emulator (or a portal close by) answers a read in less. Reads that
-	// follow other reads closely are gathered until none has arrived for
-	// burstQuietPeriod, at most burstGatherLimit after the first of them.
-	// A read that comes when the client is idle is never held.
+	// A burst is gathered until no read has arrived for burstQuietPeriod,
+	// at most burstGatherLimit after its first read.
 	burstQuietPeriod = 5 * time.Millisecond
 	burstGatherLimit = 250 * time.Millisecond
 )

@@ -28,7 +28,7 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	defer cancel()
 
 	if len(groups) == 1 {
-		status, err := b.service.getOneAfter(ctx, groups[0].processID, groups[0].tries())
+		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries())
 		b.requestAnswered(0)
 		b.finish(ctx, groups[0], status, err)
 		return
@@ -104,32 +104,29 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 	})
 
 	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
-	answer, ok := batchAnswer{}, false
+	var answer batchAnswer
 	if err == nil {
-		answer, ok = decodeBatchAnswer(resp.Result)
+		var ok bool
+		if answer, ok = decodeBatchAnswer(resp.Result); !ok {
+			err = &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
+				Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, client.auth.Redact)}
+		}
 	}
-	alone := answer.readAlone(groups, client.auth.Redact)
-	b.requestAnswered(len(alone))
 	if err != nil {
-		for _, g := range groups {
-			b.finish(ctx, g, nil, err)
-		}
-		return
-	}
-	if !ok {
-		err := &ResponseError{
-			Method:     methodBatch,
-			HTTPStatus: resp.HTTPStatus,
-			Reason:     "the result is neither a JSON object nor a list",
-			Excerpt:    excerpt(resp.Result, client.auth.Redact),
-		}
+		b.requestAnswered(0)
 		for _, g := range groups {
 			b.finish(ctx, g, nil, err)
 		}
 		return
 	}
 
-	var notRun []readGroup
+	type commandAnswer struct {
+		g      readGroup
+		status *ImportStatus
+		err    error
+	}
+	var answers []commandAnswer
+	var notRun, alone []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
@@ -137,20 +134,30 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 			if commandTime, ok := decodeTime(answer.times[key]); ok {
 				t = commandTime
 			}
+			// An error inside the result came with HTTP 200 as it would
+			// have in a plain request: judged alike.
 			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
-			if err != nil {
-				// Inside the result, the error came with HTTP 200 as
-				// it would have in a plain request: judged alike.
-				b.commandFailed(g, err)
+			answers = append(answers, commandAnswer{g, status, err})
+		} else if raw, ok := answer.errors[key]; ok {
+			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
+			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
+				// A plain read judges it as a plain request would: a batch
+				// answer has no reset time for a failed command, and a
+				// command no HTTP status of its own.
+				alone = append(alone, g)
 				continue
 			}
-			b.finish(ctx, g, status, nil)
-		} else if raw, ok := answer.errors[key]; ok {
-			if !slices.ContainsFunc(alone, func(a readGroup) bool { return a.processID == g.processID }) {
-				b.commandFailed(g, commandError(raw, resp.HTTPStatus, client.auth.Redact))
-			}
+			answers = append(answers, commandAnswer{g, nil, cmdErr})
 		} else {
 			notRun = append(notRun, g)
+		}
+	}
+	b.requestAnswered(len(alone))
+	for _, a := range answers {
+		if a.err != nil {
+			b.commandFailed(a.g, a.err)
+		} else {
+			b.finish(ctx, a.g, a.status, nil)
 		}
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
@@ -212,26 +219,6 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	}
 	r.err, r.expired = err, expired
 	close(r.done)
-}
-
-// readAlone returns the groups whose command failed with an error that a
-// plain read must judge, as a plain request would: a batch answer has no
-// reset time for a failed command (OPERATION_TIME_LIMIT), and a command has
-// no HTTP status of its own (a code whose status decides).
-func (a batchAnswer) readAlone(groups []readGroup, redact func(string) string) []readGroup {
-	var alone []readGroup
-	for _, g := range groups {
-		key := batchKey(g.processID)
-		if _, ok := a.results[key]; ok {
-			continue
-		}
-		if raw, ok := a.errors[key]; ok {
-			if f, known := codeFailure(commandError(raw, 0, redact).Code); !known || f == failAtReset {
-				alone = append(alone, g)
-			}
-		}
-	}
-	return alone
 }
 
 // batchKey is the command key of a process id. It is not numeric: the
@@ -335,7 +322,7 @@ func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
 	done := make(chan struct{}, len(groups))
 	for _, g := range groups {
 		go func() {
-			status, err := b.service.getOne(ctx, g.processID)
+			status, err := b.service.getOne(ctx, g.processID, retryState{})
 			b.requestAnswered(0)
 			b.finish(ctx, g, status, err)
 			done <- struct{}{}

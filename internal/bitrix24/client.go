@@ -5,6 +5,7 @@ package bitrix24
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -163,36 +164,15 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		auth:             cfg.Auth,
 		httpClient:       &httpClient,
-		userAgent:        cfg.UserAgent,
-		requestTimeout:   cfg.RequestTimeout,
-		maxResponseBytes: cfg.MaxResponseBytes,
-		logger:           cfg.Logger,
+		userAgent:        cmp.Or(cfg.UserAgent, DefaultUserAgent),
+		requestTimeout:   cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		maxResponseBytes: cmp.Or(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+		logger:           cmp.Or(cfg.Logger, Logger(nopLogger{})),
+		clock:            cmp.Or(cfg.Clock, RealClock()),
 	}
-	if c.userAgent == "" {
-		c.userAgent = DefaultUserAgent
-	}
-	if c.requestTimeout == 0 {
-		c.requestTimeout = DefaultRequestTimeout
-	}
-	if c.maxResponseBytes == 0 {
-		c.maxResponseBytes = DefaultMaxResponseBytes
-	}
-	if c.logger == nil {
-		c.logger = nopLogger{}
-	}
-	c.clock = cfg.Clock
-	if c.clock == nil {
-		c.clock = RealClock()
-	}
-	c.retry = retryPolicy{maxRetries: cfg.MaxRetries, waitMin: cfg.RetryWaitMin, waitMax: cfg.RetryWaitMax,
-		clock: c.clock, logger: c.logger}
-	if c.retry.waitMin == 0 {
-		c.retry.waitMin = defaultRetryWaitMin
-	}
-	if c.retry.waitMax == 0 {
-		c.retry.waitMax = defaultRetryWaitMax
-	}
-	c.retry.waitMax = max(c.retry.waitMax, c.retry.waitMin)
+	waitMin := cmp.Or(cfg.RetryWaitMin, defaultRetryWaitMin)
+	c.retry = retryPolicy{maxRetries: cfg.MaxRetries, waitMin: waitMin,
+		waitMax: max(cmp.Or(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin), clock: c.clock, logger: c.logger}
 	if cfg.RateLimit > 0 {
 		c.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, c.clock, c.logger)
 	}

@@ -62,20 +62,22 @@ type ImportMessage struct {
 // client share batch requests (see the package doc); each still gets its
 // own status or error, and ctx governs only its own wait.
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
+	return s.read(ctx, processID, roundSlot{})
+}
+
+// read reads the import, in the batcher as part of slot's round when it
+// has one, or with a plain request.
+func (s *ConfigurationImportService) read(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if s.batcher == nil {
-		return s.getOne(ctx, processID)
+		return s.getOne(ctx, processID, retryState{})
 	}
-	return s.batcher.get(ctx, processID, roundSlot{})
+	return s.batcher.get(ctx, processID, slot)
 }
 
-// getOne reads one import with a plain configuration.import.get request.
-func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64) (*ImportStatus, error) {
-	return s.getOneAfter(ctx, processID, retryState{})
-}
-
-// getOneAfter is getOne for a read that has been tried st times already
-// (as a command in batches): its retries go on counting from there.
-func (s *ConfigurationImportService) getOneAfter(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
+// getOne reads one import with a plain configuration.import.get request;
+// st is the tries it had as a command in batches, which its retries go on
+// counting from.
+func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
 	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
 	if err != nil {
 		return nil, err

@@ -32,7 +32,6 @@ const (
 	ErrorCodeMethodConfirmWaiting = "METHOD_CONFIRM_WAITING"
 	ErrorCodeMethodConfirmDenied  = "METHOD_CONFIRM_DENIED"
 	ErrorCodeInvalidRequest       = "INVALID_REQUEST"
-	ErrorCodeProcessNotFound      = "PROCESS_NOT_FOUND"
 )
 
 // Error is any error the portal answered with: an error envelope
@@ -123,3 +122,11 @@ type requestTimeoutError struct {
 func (e *requestTimeoutError) Error() string   { return "no answer within " + e.timeout }
 func (e *requestTimeoutError) Timeout() bool   { return true }
 func (e *requestTimeoutError) Temporary() bool { return true }
+
+// count writes "1 poll", "2 polls".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

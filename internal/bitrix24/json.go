@@ -236,19 +236,16 @@ func inIndexOrder[V any](members map[string]V) []V {
 // under "value"; an object stays as sent.
 func objectShaped(raw json.RawMessage) json.RawMessage {
 	raw = anyJSON(raw)
-	switch jsonKind(raw) {
-	case 0, 'n':
+	switch v := decodeKeepingNumbers(raw).(type) {
+	case nil:
 		return json.RawMessage("{}")
-	case '{':
+	case map[string]any:
 		return raw
-	case '[':
-		var list []any
-		decodeKeepingNumbers(raw, &list)
-		return marshalJSON(byIndex(list))
+	case []any:
+		return marshalJSON(byIndex(v))
+	default:
+		return marshalJSON(map[string]any{"value": v})
 	}
-	var v any
-	decodeKeepingNumbers(raw, &v)
-	return marshalJSON(map[string]any{"value": v})
 }
 
 // listShaped returns raw as a compact JSON list: [] for nothing (absent,
@@ -256,27 +253,26 @@ func objectShaped(raw json.RawMessage) json.RawMessage {
 // any other value as a list of one; a list stays as sent.
 func listShaped(raw json.RawMessage) json.RawMessage {
 	raw = anyJSON(raw)
-	switch jsonKind(raw) {
-	case 0, 'n':
+	switch v := decodeKeepingNumbers(raw).(type) {
+	case nil:
 		return json.RawMessage("[]")
-	case '[':
+	case []any:
 		return raw
-	case '{':
-		var members map[string]any
-		decodeKeepingNumbers(raw, &members)
-		return marshalJSON(inIndexOrder(members))
+	case map[string]any:
+		return marshalJSON(inIndexOrder(v))
+	default:
+		return marshalJSON([]any{v})
 	}
-	var v any
-	decodeKeepingNumbers(raw, &v)
-	return marshalJSON([]any{v})
 }
 
-// decodeKeepingNumbers decodes valid JSON into v, numbers as json.Number:
-// an id past 2^53 would lose digits as a float64.
-func decodeKeepingNumbers(raw json.RawMessage, v any) {
+// decodeKeepingNumbers decodes JSON, numbers as json.Number (an id past
+// 2^53 would lose digits as a float64); nil for nothing.
+func decodeKeepingNumbers(raw json.RawMessage) any {
+	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	_ = dec.Decode(v)
+	_ = dec.Decode(&v)
+	return v
 }
 
 // marshalJSON encodes decoded JSON, which cannot fail, without escaping

@@ -151,16 +151,9 @@ type RetryError struct {
 
 func (e *RetryError) Error() string {
 	if e.Deadline {
-		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, attemptCount(e.Attempts))
+		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, count(e.Attempts, "attempt"))
 	}
-	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, attemptCount(e.Attempts), e.MaxRetries)
+	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, count(e.Attempts, "attempt"), e.MaxRetries)
 }
 
 func (e *RetryError) Unwrap() error { return e.Err }
-
-func attemptCount(n int) string {
-	if n == 1 {
-		return "1 attempt"
-	}
-	return fmt.Sprintf("%d attempts", n)
-}

@@ -28,7 +28,7 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	msg := e.Method + ": request failed"
-	if cause := e.Problem().cause(); cause != "" {
+	if cause := problemCauses[e.Problem()]; cause != "" {
 		msg += ": " + cause
 	}
 	if e.Err != nil {
@@ -70,22 +70,14 @@ const (
 	ProblemTLSHandshake
 )
 
-// cause is the problem in words, for the error text; "" where the wrapped
-// error says it well enough.
-func (p TransportProblem) cause() string {
-	switch p {
-	case ProblemUnknownHost:
-		return "the portal's host name does not resolve"
-	case ProblemConnectionRefused:
-		return "the portal's host refused the connection"
-	case ProblemConnectTimeout:
-		return "no reply to the connection attempt (a firewall may drop it)"
-	case ProblemPlainHTTP:
-		return "the portal answered plain HTTP on an https address"
-	case ProblemTLSHandshake:
-		return "the TLS handshake with the portal failed"
-	}
-	return ""
+// problemCauses say the problems in words, for the error text; the
+// wrapped error says the others well enough.
+var problemCauses = map[TransportProblem]string{
+	ProblemUnknownHost:       "the portal's host name does not resolve",
+	ProblemConnectionRefused: "the portal's host refused the connection",
+	ProblemConnectTimeout:    "no reply to the connection attempt (a firewall may drop it)",
+	ProblemPlainHTTP:         "the portal answered plain HTTP on an https address",
+	ProblemTLSHandshake:      "the TLS handshake with the portal failed",
 }
 
 // Problem says why the request got no answer.

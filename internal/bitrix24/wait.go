@@ -79,7 +79,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 		pollStarted := clock.Now()
 		w.Polls++
-		status, err := s.poll(ctx, processID, slot)
+		status, err := s.read(ctx, processID, slot)
 		slot = roundSlot{}
 
 		switch {
@@ -171,14 +171,6 @@ func pollGoesOn(err error, answered bool) bool {
 	return false
 }
 
-// poll reads the import, as part of slot's round when it has one.
-func (s *ConfigurationImportService) poll(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
-	if s.batcher == nil {
-		return s.getOne(ctx, processID)
-	}
-	return s.batcher.get(ctx, processID, slot)
-}
-
 // unbook withdraws a wait from the round it booked, if any.
 func (s *ConfigurationImportService) unbook(slot roundSlot) {
 	if slot.round != nil {
@@ -207,10 +199,10 @@ func (e *WaitError) Error() string {
 	var b strings.Builder
 	if e.Cancelled {
 		fmt.Fprintf(&b, "waiting for configuration import %d was cancelled after %s and %s; ",
-			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	} else {
 		fmt.Fprintf(&b, "gave up waiting for configuration import %d after %s and %s: ",
-			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	}
 	if e.Last != nil {
 		b.WriteString("last status ")
@@ -237,11 +229,4 @@ func roundWaited(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(time.Second)
-}
-
-func pollCount(n int) string {
-	if n == 1 {
-		return "1 poll"
-	}
-	return fmt.Sprintf("%d polls", n)
 }

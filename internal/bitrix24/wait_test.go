@@ -459,6 +459,30 @@ func TestWait_PollSlowerThanTheInterval(t *testing.T) {
 	}
 }
 
+// A lone batched wait's reads are idle, so the batcher never holds them:
+// on the client's jumping clock it makes no timer of its own, and the polls
+// stay on the minute.
+func TestWait_BatchedPollsAreNotHeld(t *testing.T) {
+	replies := make([]http.HandlerFunc, 0, 101)
+	for range 100 {
+		replies = append(replies, ok(resultLoad))
+	}
+	f := newWaitFixture(t, true, append(replies, ok(resultFinishedEmpty))...)
+	if _, err := f.wait(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range f.PollTimes() {
+		if at != time.Duration(i)*time.Minute {
+			t.Fatalf("poll %d at %v, want %v", i+1, at, time.Duration(i)*time.Minute)
+		}
+	}
+	for _, d := range f.clock.Timers() {
+		if d != time.Minute {
+			t.Fatalf("a timer of %v; want only the wait's minutes", d)
+		}
+	}
+}
+
 func TestWait_Options(t *testing.T) {
 	f := newWaitFixture(t, true, ok(resultFinishedEmpty))
 	for _, interval := range []time.Duration{0, -time.Second} {
@@ -471,7 +495,7 @@ func TestWait_Options(t *testing.T) {
 		t.Errorf("%d polls with invalid options", n)
 	}
 
-	// Without a clock or callbacks: the real clock, and no wait for F.
+	// Without callbacks, and no wait for F.
 	status, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: time.Hour})
 	if err != nil || !status.Finished() {
 		t.Errorf("status %+v, error %v", status, err)

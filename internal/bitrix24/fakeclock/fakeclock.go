@@ -8,6 +8,7 @@ package fakeclock
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -23,18 +24,25 @@ type Timer = interface {
 // fires the timer: a wait of an hour runs in milliseconds while every time
 // it reads is exact. A deadline of WithDeadline that comes before such a
 // timer's end stops the jump there and ends its context instead.
+//
+// A timeout (AfterFunc) bounds real work, such as a request to a server on
+// loopback, which takes no fake time: a jump carries it along, so that
+// only Advance and AdvanceToTimeout reach it. A test whose server stays
+// silent moves the clock to the timeout with AdvanceToTimeout.
 type Clock struct {
-	mu        sync.Mutex
-	now       time.Time
-	jumping   bool
-	timers    []*timer
-	deadlines []*deadlineCtx
-	madeCh    chan time.Duration
+	mu            sync.Mutex
+	now           time.Time
+	jumping       bool
+	timers        []*timer
+	timeouts      []*timeout
+	deadlines     []*deadlineCtx
+	madeCh        chan time.Duration
+	timeoutMadeCh chan time.Duration
 }
 
 // New returns a clock that reads start until moved.
 func New(start time.Time) *Clock {
-	return &Clock{now: start, madeCh: make(chan time.Duration, 100)}
+	return &Clock{now: start, madeCh: make(chan time.Duration, 100), timeoutMadeCh: make(chan time.Duration, 100)}
 }
 
 // NewJumping returns a jumping clock that starts at start.
@@ -56,9 +64,11 @@ func (c *Clock) NewTimer(d time.Duration) Timer {
 	c.timers = append(c.timers, t)
 	if c.jumping {
 		if dl := c.earliestDeadlineLocked(); dl != nil && !dl.at.After(t.at) {
+			c.carryTimeoutsLocked(dl.at)
 			c.now = dl.at
 			c.expireDeadlinesLocked()
 		} else {
+			c.carryTimeoutsLocked(t.at)
 			c.advanceLocked(t.at)
 		}
 	}
@@ -71,8 +81,8 @@ func (c *Clock) NewTimer(d time.Duration) Timer {
 	return t
 }
 
-// Advance moves the time forward by d, firing the timers and ending the
-// deadlines that fall due.
+// Advance moves the time forward by d, firing the timers and timeouts and
+// ending the deadlines that fall due.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -110,6 +120,61 @@ func (c *Clock) WithDeadline(parent context.Context, d time.Duration) context.Co
 	return dl
 }
 
+// AfterFunc calls f in its own goroutine once the clock reaches now+d,
+// unless stop is called first; stop reports whether it stopped f. It is a
+// timeout: a jump carries it along (see Clock).
+func (c *Clock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	c.mu.Lock()
+	t := &timeout{at: c.now.Add(d), f: f}
+	c.timeouts = append(c.timeouts, t)
+	c.mu.Unlock()
+
+	select {
+	case c.timeoutMadeCh <- d:
+	default:
+	}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if t.done {
+			return false
+		}
+		t.done = true
+		c.dropDoneTimeoutsLocked()
+		return true
+	}
+}
+
+// TimeoutMade receives the duration of each timeout as it is made (the
+// first 100 that nobody took are kept).
+func (c *Clock) TimeoutMade() <-chan time.Duration {
+	return c.timeoutMadeCh
+}
+
+// AdvanceToTimeout moves the time to the end of the earliest pending
+// timeout, or to a deadline of WithDeadline that comes before it, firing
+// what falls due: what work stuck on a silent server meets first. It
+// returns how far the time moved; false when no timeout was pending.
+func (c *Clock) AdvanceToTimeout() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var to time.Time
+	for _, t := range c.timeouts {
+		if to.IsZero() || t.at.Before(to) {
+			to = t.at
+		}
+	}
+	if to.IsZero() {
+		return 0, false
+	}
+	if dl := c.earliestDeadlineLocked(); dl != nil && dl.at.Before(to) {
+		to = dl.at
+	}
+	moved := max(to.Sub(c.now), 0)
+	c.advanceLocked(c.now.Add(moved))
+	return moved, true
+}
+
 func (c *Clock) advanceLocked(to time.Time) {
 	c.now = to
 	for _, t := range c.timers {
@@ -118,7 +183,26 @@ func (c *Clock) advanceLocked(to time.Time) {
 			t.c <- t.at
 		}
 	}
+	for _, t := range c.timeouts {
+		if !t.at.After(c.now) {
+			t.done = true
+			go t.f()
+		}
+	}
+	c.dropDoneTimeoutsLocked()
 	c.expireDeadlinesLocked()
+}
+
+// carryTimeoutsLocked moves the pending timeouts along with a jump to to.
+func (c *Clock) carryTimeoutsLocked(to time.Time) {
+	jump := to.Sub(c.now)
+	for _, t := range c.timeouts {
+		t.at = t.at.Add(jump)
+	}
+}
+
+func (c *Clock) dropDoneTimeoutsLocked() {
+	c.timeouts = slices.DeleteFunc(c.timeouts, func(t *timeout) bool { return t.done })
 }
 
 func (c *Clock) earliestDeadlineLocked() *deadlineCtx {
@@ -158,6 +242,14 @@ func (t *timer) Stop() bool {
 	active := !t.fired && !t.stopped
 	t.stopped = true
 	return active
+}
+
+// timeout is a pending AfterFunc; guarded by its clock's mutex. Fired and
+// stopped ones are dropped from the clock.
+type timeout struct {
+	at   time.Time
+	f    func()
+	done bool
 }
 
 // deadlineCtx is a context ended by the clock. Its fields other than done

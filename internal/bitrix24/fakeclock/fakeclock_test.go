@@ -64,3 +64,40 @@ func TestManual_movesOnlyWhenAdvanced(t *testing.T) {
 		t.Errorf("Timers = %v; want the minute only, not the timer stopped before it fired", got)
 	}
 }
+
+// A jump carries a timeout along: the work it bounds took no fake time.
+// Advance reaches it, and AdvanceToTimeout goes straight to it, stopping
+// at a deadline that comes first.
+func TestTimeout_jumpsCarryItAdvanceReachesIt(t *testing.T) {
+	c := fakeclock.NewJumping(start)
+	fired := make(chan time.Time, 2)
+	c.AfterFunc(30*time.Second, func() { fired <- c.Now() })
+	if got := <-c.TimeoutMade(); got != 30*time.Second {
+		t.Errorf("TimeoutMade got %v", got)
+	}
+	c.NewTimer(time.Minute) // jumps to 1m; the timeout is now due at 1m30s
+	c.Advance(29 * time.Second)
+	select {
+	case at := <-fired:
+		t.Fatalf("fired at %v, carried along by the jump it should have been", at.Sub(start))
+	case <-time.After(20 * time.Millisecond):
+	}
+	if moved, ok := c.AdvanceToTimeout(); !ok || moved != time.Second {
+		t.Fatalf("AdvanceToTimeout moved %v, %v; want 1s", moved, ok)
+	}
+	if at := <-fired; !at.Equal(start.Add(90 * time.Second)) {
+		t.Errorf("fired at %v, want 1m30s", at.Sub(start))
+	}
+
+	ctx := c.WithDeadline(context.Background(), 5*time.Second)
+	stop := c.AfterFunc(10*time.Second, func() { fired <- c.Now() })
+	if moved, ok := c.AdvanceToTimeout(); !ok || moved != 5*time.Second || ctx.Err() == nil {
+		t.Errorf("moved %v (%v), ctx %v; want the deadline first, 5s on", moved, ok, ctx.Err())
+	}
+	if !stop() || stop() {
+		t.Error("stop did not report stopping the pending timeout once")
+	}
+	if _, ok := c.AdvanceToTimeout(); ok {
+		t.Error("a stopped timeout is still pending")
+	}
+}

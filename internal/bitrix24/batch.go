@@ -5,6 +5,7 @@ package bitrix24
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -89,6 +90,8 @@ type importRead struct {
 	notRun    int            // batch answers that left this read out
 	abandoned bool           // the caller's context ended; nobody waits for the answer
 	request   *sharedRequest // the request carrying it, while in flight
+	log       *requestLog    // the attempts of the latest request carrying it
+	lastErr   error          // its command's latest failure, when it is retried
 }
 
 // sharedRequest is one request in flight on behalf of several reads. It is
@@ -113,6 +116,7 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 		b.unbook(slot)
 		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, err)
 	}
+	started := b.clock.Now()
 	read := &importRead{processID: processID, ctx: ctx, slot: slot, done: make(chan struct{})}
 
 	b.mu.Lock()
@@ -129,7 +133,10 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			// may learn so a moment later, and callers tell a timeout
 			// from a failure by their own context.
 			<-ctx.Done()
-			return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+			if timedOut := new(*ReadTimeoutError); errors.As(read.err, timedOut) {
+				return nil, *timedOut
+			}
+			return nil, b.gaveUp(ctx, read, started)
 		}
 		return read.status, read.err
 	case <-ctx.Done():
@@ -138,9 +145,23 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			return read.status, read.err
 		default:
 		}
+		err := b.gaveUp(ctx, read, started) // before abandon cancels the request in flight
 		b.abandon(read)
-		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+		return nil, err
 	}
+}
+
+// gaveUp is the error of a read whose caller's context ended: when its
+// deadline passed, a *ReadTimeoutError that says what the read was
+// waiting for.
+func (b *importGetBatcher) gaveUp(ctx context.Context, read *importRead, started time.Time) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+	}
+	b.mu.Lock()
+	log, lastErr := read.log, read.lastErr
+	b.mu.Unlock()
+	return log.timedOut(methodConfigurationImportGet, b.clock.Now().Sub(started), lastErr)
 }
 
 // queueLocked queues read, at the head when it goes again after a

@@ -20,7 +20,7 @@ import (
 // sendRequest sends one request for groups: a plain configuration.import.get
 // for a single process id, a batch for several.
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
-	ctx, groups, cancel := b.startRequest(groups)
+	ctx, groups, log, cancel := b.startRequest(groups)
 	if len(groups) == 0 {
 		b.requestAnswered(0)
 		return
@@ -28,26 +28,28 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	defer cancel()
 
 	if len(groups) == 1 {
-		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries())
+		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries(), log)
 		b.requestAnswered(0)
 		b.finish(ctx, groups[0], status, err)
 		return
 	}
-	b.sendBatch(ctx, groups)
+	b.sendBatch(ctx, groups, log)
 }
 
-// startRequest drops abandoned reads and ties the rest to a new request.
+// startRequest drops abandoned reads and ties the rest to a new request,
+// whose attempts the returned log records.
 // The request's context is detached from the callers, so that one caller
 // giving up does not cut it short for the others: it keeps the values of
 // the first caller's context (its logger) and ends at the latest of the
 // callers' deadlines, or never when one of them has none (RequestTimeout
 // and MaxRetries still bound it). The retry policy's rule that no backoff
 // outlives the deadline thus holds for the longest-waiting caller.
-func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, context.CancelFunc) {
+func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, *requestLog, context.CancelFunc) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 
 	req := &sharedRequest{}
+	log := &requestLog{}
 	var live []readGroup
 	var first context.Context
 	var latest time.Time
@@ -58,7 +60,7 @@ func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []
 			continue
 		}
 		for _, r := range g.reads {
-			r.request = req
+			r.request, r.log = req, log
 			req.live++
 			if first == nil {
 				first = r.ctx
@@ -72,7 +74,7 @@ func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []
 		live = append(live, g)
 	}
 	if len(live) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 
 	ctx := context.WithoutCancel(first)
@@ -83,11 +85,12 @@ func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []
 		ctx, cancel = context.WithCancel(ctx)
 	}
 	req.cancel = cancel
-	return ctx, live, cancel
+	return ctx, live, log, cancel
 }
 
-// sendBatch reads several process ids in one batch request.
-func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
+// sendBatch reads several process ids in one batch request, whose attempts
+// log records.
+func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, log *requestLog) {
 	client := b.service.client
 	cmd := make(map[string]string, len(groups))
 	reads := 0
@@ -103,7 +106,11 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 		"reads":    reads,
 	})
 
-	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
+	body, err := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd})
+	var resp *Response
+	if err == nil {
+		resp, err = client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
+	}
 	var answer batchAnswer
 	if err == nil {
 		var ok bool
@@ -287,7 +294,7 @@ func (b *importGetBatcher) commandFailed(g readGroup, err error) {
 	client.noteFailure(err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
 	for _, r := range g.reads {
 		b.mu.Lock()
-		r.request = nil
+		r.request, r.lastErr = nil, err
 		abandoned := r.abandoned
 		b.mu.Unlock()
 		if abandoned {
@@ -321,8 +328,14 @@ func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
 func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
 	done := make(chan struct{}, len(groups))
 	for _, g := range groups {
+		log := &requestLog{}
+		b.mu.Lock()
+		for _, r := range g.reads {
+			r.log = log
+		}
+		b.mu.Unlock()
 		go func() {
-			status, err := b.service.getOne(ctx, g.processID, retryState{})
+			status, err := b.service.getOne(ctx, g.processID, retryState{}, log)
 			b.requestAnswered(0)
 			b.finish(ctx, g, status, err)
 			done <- struct{}{}

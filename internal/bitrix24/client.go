@@ -18,7 +18,8 @@ import (
 )
 
 const (
-	// DefaultRequestTimeout bounds one request. The portal itself cuts a
+	// DefaultRequestTimeout bounds the answer to one request, from the
+	// connection to the end of the answer. The portal itself cuts a
 	// request at 60 s; the margin lets its own error arrive.
 	DefaultRequestTimeout = 70 * time.Second
 
@@ -57,7 +58,7 @@ type Config struct {
 	CACertPEM []byte
 
 	UserAgent        string
-	RequestTimeout   time.Duration // 0 -> 70s (the portal itself cuts a request at 60 s)
+	RequestTimeout   time.Duration // the answer's, from the connection on; 0 -> 70s (the portal itself cuts a request at 60 s)
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
 
@@ -78,7 +79,7 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
-	Clock Clock // nil -> RealClock(); times backoffs and the rate limit
+	Clock Clock // nil -> RealClock(); times backoffs, the rate limit and each request's timeouts
 
 	// PlainReads sends every configuration.import.get as a request of its
 	// own, and lets every wait poll on its own schedule, instead of
@@ -219,23 +220,34 @@ func (c *Client) Call(ctx context.Context, method string, params any) (*Response
 	if err != nil {
 		return nil, err
 	}
-	return c.callWithRetries(ctx, method, body, retryState{})
+	return c.callWithRetries(ctx, method, body, retryState{}, &requestLog{})
 }
 
 // callWithRetries sends a request until it succeeds or the retry policy
 // gives up. st holds the tries made so far: a read retried out of a batch
-// goes on counting where its command left off.
-func (c *Client) callWithRetries(ctx context.Context, method string, body []byte, st retryState) (*Response, error) {
+// goes on counting where its command left off. log records the attempts,
+// for whoever reports a deadline that cut them (a batched read's caller).
+// When ctx's deadline passes, the error is a *ReadTimeoutError.
+func (c *Client) callWithRetries(ctx context.Context, method string, body []byte, st retryState, log *requestLog) (*Response, error) {
+	started := c.clock.Now()
 	for {
 		if err := c.limiter.wait(ctx, method); err != nil {
 			return nil, err
 		}
 		st.attempts++
-		resp, err := c.send(ctx, method, body)
+		resp, err := c.send(ctx, method, body, log)
 		if err == nil {
+			log.end(nil)
 			c.answered.Store(true)
 			return resp, nil
 		}
+		if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, log.timedOut(method, c.clock.Now().Sub(started), nil)
+			}
+			return nil, err
+		}
+		log.end(err)
 		c.noteFailure(err)
 		delay, finalErr := c.retry.next(ctx, &st, method, err, c.answered.Load())
 		if finalErr != nil {
@@ -271,14 +283,16 @@ func encodeParams(method string, params any) ([]byte, error) {
 	return body, nil
 }
 
-// send makes one request and decodes its answer.
-func (c *Client) send(ctx context.Context, method string, body []byte) (*Response, error) {
+// send makes one request, an attempt that log records, and decodes its
+// answer.
+func (c *Client) send(ctx context.Context, method string, body []byte, log *requestLog) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
 
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.requestTimeout, errRequestTimeout)
-	defer cancel()
+	reqCtx, timeouts := c.startAttempt(ctx)
+	defer timeouts.end()
+	log.begin(timeouts)
 
 	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, c.auth.MethodURL(method), bytes.NewReader(body))
 	if err != nil {
@@ -306,7 +320,7 @@ func (c *Client) send(ctx context.Context, method string, body []byte) (*Respons
 	case err == nil:
 	case errors.Is(err, errBodyTooLarge):
 		return nil, c.responseError(method, resp, data, "the body is larger than the limit of "+formatBytes(c.maxResponseBytes), false)
-	case ctx.Err() != nil || context.Cause(reqCtx) == errRequestTimeout:
+	case ctx.Err() != nil || reqCtx.Err() != nil:
 		return nil, c.requestFailed(ctx, reqCtx, method, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, c.responseError(method, resp, data, "the connection closed before the body ended", true)
@@ -324,9 +338,6 @@ func (c *Client) send(ctx context.Context, method string, body []byte) (*Respons
 	return c.decodeEnvelope(ctx, method, resp, data)
 }
 
-// errRequestTimeout is the cause of a request cut by Config.RequestTimeout.
-var errRequestTimeout = errors.New("bitrix24: request timeout")
-
 // errBodyTooLarge is returned by readBody for a body above the limit.
 var errBodyTooLarge = errors.New("body too large")
 
@@ -342,7 +353,7 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 }
 
 // requestFailed describes a request that got no complete answer. ctx is the
-// caller's context, reqCtx the one bounded by RequestTimeout.
+// caller's context, reqCtx the attempt's, bounded by its timeouts.
 func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// Not a TransportError: trying again is pointless, the caller gave up.
@@ -350,10 +361,10 @@ func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err e
 	}
 
 	urlErr, isURLErr := err.(*url.Error)
-	if context.Cause(reqCtx) == errRequestTimeout {
-		// net/http reports context.DeadlineExceeded, which would read as the
-		// caller's own deadline having passed.
-		timeoutErr := &requestTimeoutError{timeout: c.requestTimeout.String()}
+	var timeoutErr *timeoutError
+	if errors.As(context.Cause(reqCtx), &timeoutErr) {
+		// net/http reports the cancellation, which would read as the
+		// caller's own cancellation: say which step got no reply instead.
 		if isURLErr {
 			urlErr = &url.Error{Op: urlErr.Op, URL: urlErr.URL, Err: timeoutErr}
 		} else {

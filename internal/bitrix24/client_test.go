@@ -194,7 +194,7 @@ func TestCall_RequestTimeout(t *testing.T) {
 	if !errors.As(err, &netErr) || !netErr.Timeout() {
 		t.Error("the error is not a net.Error timeout")
 	}
-	if !strings.Contains(err.Error(), "no answer within 50ms") {
+	if !strings.HasSuffix(err.Error(), "/rest/1/***/configuration.import.get.json\": the portal accepted the connection and sent nothing for 50ms") {
 		t.Errorf("Error() = %q", err)
 	}
 	assertNoSecret(t, "error", err.Error())

@@ -21,6 +21,23 @@ type Timer = interface {
 	Stop() bool
 }
 
+// timeoutClock is a Clock that runs timeouts apart from pauses: the
+// timeouts of a request bound real work, which on the fake clock of the
+// tests takes no time while its pauses jump (see package fakeclock).
+// RealClock is one; with a Clock that is not, the timeouts run on the real
+// time.
+type timeoutClock interface {
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// afterFunc calls f after d on clock's time, unless stopped first.
+func afterFunc(clock Clock, d time.Duration, f func()) (stop func() bool) {
+	if tc, ok := clock.(timeoutClock); ok {
+		return tc.AfterFunc(d, f)
+	}
+	return time.AfterFunc(d, f).Stop
+}
+
 // RealClock returns the Clock of the time package.
 func RealClock() Clock {
 	return realClock{}
@@ -31,6 +48,8 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 type realTimer struct{ t *time.Timer }
 

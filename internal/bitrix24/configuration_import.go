@@ -69,20 +69,20 @@ func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (
 // has one, or with a plain request.
 func (s *ConfigurationImportService) read(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if s.batcher == nil {
-		return s.getOne(ctx, processID, retryState{})
+		return s.getOne(ctx, processID, retryState{}, &requestLog{})
 	}
 	return s.batcher.get(ctx, processID, slot)
 }
 
-// getOne reads one import with a plain configuration.import.get request;
-// st is the tries it had as a command in batches, which its retries go on
-// counting from.
-func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
+// getOne reads one import with a plain configuration.import.get request,
+// whose attempts log records; st is the tries it had as a command in
+// batches, which its retries go on counting from.
+func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState, log *requestLog) (*ImportStatus, error) {
 	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.client.callWithRetries(ctx, methodConfigurationImportGet, body, st)
+	resp, err := s.client.callWithRetries(ctx, methodConfigurationImportGet, body, st, log)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -112,16 +113,37 @@ func (e *ResponseError) Error() string {
 	return b.String()
 }
 
-// requestTimeoutError replaces the context.DeadlineExceeded that net/http
-// reports when Config.RequestTimeout cuts a request: the caller's own deadline
-// did not pass, so the error must not look as if it had.
-type requestTimeoutError struct {
-	timeout string
+// ReadTimeoutError means the caller's deadline passed before the read got
+// its answer: errors.Is(err, context.DeadlineExceeded) holds. It says what
+// the read was waiting for then, and the last failure it had met: a read
+// that times out is most often stuck on a portal that does not answer.
+type ReadTimeoutError struct {
+	Method   string
+	After    time.Duration // from the start of the read
+	InFlight string        // what the request in flight waited for; "" when none was
+	Last     error         // the failure of the try before; nil when there was none
 }
 
-func (e *requestTimeoutError) Error() string   { return "no answer within " + e.timeout }
-func (e *requestTimeoutError) Timeout() bool   { return true }
-func (e *requestTimeoutError) Temporary() bool { return true }
+func (e *ReadTimeoutError) Error() string {
+	return fmt.Sprintf("%s: the read timed out after %s %s", e.Method, roundWaited(e.After), e.Situation())
+}
+
+// Situation says where the read was when its time ran out, as "while the
+// portal had not answered the request in flight (sent 40 s before); the
+// try before failed: ...".
+func (e *ReadTimeoutError) Situation() string {
+	text := "before the portal answered it"
+	if e.InFlight != "" {
+		text = "while " + e.InFlight
+	}
+	if e.Last != nil {
+		text += "; the try before failed: " + e.Last.Error()
+	}
+	return text
+}
+
+// Unwrap returns context.DeadlineExceeded.
+func (e *ReadTimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // count writes "1 poll", "2 polls".
 func count(n int, noun string) string {

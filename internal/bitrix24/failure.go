@@ -30,12 +30,14 @@ const (
 	// failFault: an answer that another try may not meet: a 5xx or gateway
 	// page, a passing server error, an empty or truncated body.
 	failFault
-	// failNoAnswer: the request got no answer: a dropped connection, or
-	// Config.RequestTimeout cut it.
+	// failNoAnswer: the request got no answer: the connection was dropped
+	// or reset, or the answer broke off.
 	failNoAnswer
-	// failNoReply: the connection attempt got no reply at all, as when a
-	// firewall drops it.
-	failNoReply
+	// failSilence: nothing came back in time: no reply to the connection
+	// attempt (a firewall that drops it), no TLS answer, or no answer to
+	// the request within Config.RequestTimeout (a portal or gateway that
+	// hangs). Before the portal has ever answered it is retried once only.
+	failSilence
 	// failUnreachable: nothing at the address: its host name does not
 	// resolve, or nothing listens there.
 	failUnreachable
@@ -78,8 +80,8 @@ func classify(err error) failure {
 		switch transportErr.Problem() {
 		case ProblemNoAnswer:
 			return failNoAnswer
-		case ProblemConnectTimeout:
-			return failNoReply
+		case ProblemConnectTimeout, ProblemTLSHandshakeTimeout, ProblemNoResponse:
+			return failSilence
 		case ProblemUnknownHost, ProblemConnectionRefused:
 			return failUnreachable
 		}

@@ -15,13 +15,14 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // transient is what IsTransient said before classify replaced it: a
 // failure that the same read may not meet again after a short pause.
 func transient(err error) bool {
 	switch classify(err) {
-	case failSlowDown, failFault, failNoAnswer, failNoReply:
+	case failSlowDown, failFault, failNoAnswer, failSilence:
 		return true
 	}
 	return false
@@ -54,7 +55,13 @@ func TestClassify_errorKinds(t *testing.T) {
 
 		{"transport error", transportErr, failNoAnswer},
 		{"wrapped transport error", fmt.Errorf("poll 2: %w", transportErr), failNoAnswer},
-		{"transport error from a dial timeout", dialTimeout, failNoReply},
+		{"transport error from a dial timeout", dialTimeout, failSilence},
+		{"connect timeout", timedOut(stepConnect), failSilence},
+		{"TLS handshake timeout", timedOut(stepTLS), failSilence},
+		{"net/http's own TLS handshake timeout", &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: netHTTPTLSTimeout{}}}, failSilence},
+		{"no answer to the request", timedOut(stepAnswer), failSilence},
+		{"the answer broke off", timedOut(stepBody), failNoAnswer},
+		{"read timed out", &ReadTimeoutError{Method: "m", Last: timedOut(stepAnswer)}, failPermanent},
 
 		{"HTML 502", &ResponseError{HTTPStatus: 502}, failFault},
 		{"HTML 504", &ResponseError{HTTPStatus: 504}, failFault},
@@ -117,6 +124,18 @@ func TestClassify_errorKinds(t *testing.T) {
 		})
 	}
 }
+
+// timedOut is a request cut by the client's own timeout in step.
+func timedOut(step requestStep) error {
+	return &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &timeoutError{step: step, after: time.Minute}}}
+}
+
+// netHTTPTLSTimeout is net/http's tlsHandshakeTimeoutError, which is unexported.
+type netHTTPTLSTimeout struct{}
+
+func (netHTTPTLSTimeout) Error() string   { return "net/http: TLS handshake timeout" }
+func (netHTTPTLSTimeout) Timeout() bool   { return true }
+func (netHTTPTLSTimeout) Temporary() bool { return true }
 
 type timeoutErr struct{}
 

@@ -27,6 +27,12 @@ import (
 //   - Faults (5xx and gateway pages, dropped connections, connection
 //     attempts without a reply, request timeouts, empty or truncated
 //     bodies) are retried with the same backoff, up to MaxRetries times.
+//   - A timeout (no reply to the connection attempt, no TLS answer, no
+//     answer to the request) is retried once only until the portal has
+//     answered this client: each try costs a whole timeout, and a portal
+//     never heard from is far more likely behind a wrong address or a
+//     firewall than in a blip. Once it has answered, a timeout is a fault:
+//     a maintenance window or a gateway's restart is waited through.
 //   - OPERATION_TIME_LIMIT is retried once its operating_reset_at has
 //     passed, when the answer gives it and it comes before ctx's deadline.
 //   - An unreachable address (unknown host, refused connection) is retried
@@ -44,6 +50,10 @@ import (
 // resetMargin is added to operating_reset_at, which the portal gives in
 // whole seconds, so that the retry does not land a moment too early.
 const resetMargin = 2 * time.Second
+
+// unansweredTimeoutRetries is how often a timeout is retried before the
+// portal has answered anything (see above).
+const unansweredTimeoutRetries = 1
 
 type retryPolicy struct {
 	maxRetries       int
@@ -79,8 +89,12 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 	f := classify(err)
 	var apiErr *Error
 	_, hasDeadline := ctx.Deadline()
+	limit := p.maxRetries // of retries of faults
 	switch {
-	case f == failSlowDown && !hasDeadline, f == failNoAnswer, f == failNoReply, f == failUnreachable && answered:
+	case f == failSilence && !answered:
+		limit = min(limit, unansweredTimeoutRetries)
+		f = failFault
+	case f == failSlowDown && !hasDeadline, f == failNoAnswer, f == failSilence, f == failUnreachable && answered:
 		f = failFault // counted against MaxRetries
 	case f == failAtReset && (!errors.As(err, &apiErr) || apiErr.ResetAt.IsZero()):
 		f = failFinal // its text says the method's window
@@ -92,11 +106,11 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 	var delay time.Duration
 	switch f {
 	case failFault:
-		if st.faults >= p.maxRetries {
+		if st.faults >= limit {
 			if st.attempts == 1 {
 				return 0, err // retries are off: nothing to tell
 			}
-			return 0, &RetryError{Attempts: st.attempts, MaxRetries: p.maxRetries, Err: err}
+			return 0, &RetryError{Attempts: st.attempts, MaxRetries: p.maxRetries, Unanswered: limit < p.maxRetries, Err: err}
 		}
 		delay = p.backoff(st.faults)
 	case failSlowDown:
@@ -117,7 +131,7 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 		p.logger.Warn(ctx, "Bitrix24 request failed; trying again", map[string]any{
 			"method":   method,
 			"retry":    st.faults,
-			"of":       p.maxRetries,
+			"of":       limit,
 			"delay_ms": delay.Milliseconds(),
 			"error":    err.Error(),
 		})
@@ -139,19 +153,25 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 }
 
 // RetryError is the last failure of a request that the retry policy gave
-// up on: MaxRetries faults were retried already, or another try would not
-// be answered before the caller's deadline. errors.As finds the failure
+// up on: MaxRetries faults were retried already, a timeout of a portal
+// that never answered was retried once, or another try would not be
+// answered before the caller's deadline. errors.As finds the failure
 // itself through it.
 type RetryError struct {
 	Attempts   int  // requests sent
 	MaxRetries int  // the client's MaxRetries
 	Deadline   bool // stopped by the deadline, not by MaxRetries
+	Unanswered bool // stopped after one retry: the portal has never answered this client
 	Err        error
 }
 
 func (e *RetryError) Error() string {
-	if e.Deadline {
+	switch {
+	case e.Deadline:
 		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, count(e.Attempts, "attempt"))
+	case e.Unanswered:
+		return fmt.Sprintf("%v; gave up after %s: the portal has not answered once in this run, so a timeout is tried again only once",
+			e.Err, count(e.Attempts, "attempt"))
 	}
 	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, count(e.Attempts, "attempt"), e.MaxRetries)
 }

@@ -9,7 +9,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 )
@@ -17,8 +19,15 @@ import (
 // newTransport is go-cleanhttp's pooled transport, trusting caPEM in
 // addition to the system's roots when it is set. On-premise portals often
 // serve a certificate of the company's own CA.
+//
+// Its own dial and TLS handshake timeouts are twice the request's
+// (request_timeouts.go), which run on Config.Clock and cut the request
+// first: these only end the dial or handshake that net/http goes on with
+// for its pool after the request gave up.
 func newTransport(caPEM []byte) (*http.Transport, error) {
 	transport := cleanhttp.DefaultPooledTransport()
+	transport.DialContext = (&net.Dialer{Timeout: 2 * connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout = 2 * tlsHandshakeTimeout
 	if len(caPEM) == 0 {
 		return transport, nil
 	}

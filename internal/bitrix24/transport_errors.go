@@ -28,8 +28,9 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	msg := e.Method + ": request failed"
-	if cause := problemCauses[e.Problem()]; cause != "" {
-		msg += ": " + cause
+	var timeoutErr *timeoutError
+	if cause := problemCauses[e.Problem()]; cause != "" && !errors.As(e.Err, &timeoutErr) {
+		msg += ": " + cause // the client's own timeouts say it themselves, at the end
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
@@ -49,8 +50,8 @@ func (e *TransportError) Unwrap() error {
 type TransportProblem int
 
 const (
-	// ProblemNoAnswer: the connection was dropped or reset, or the request
-	// timed out. Worth another try.
+	// ProblemNoAnswer: the connection was dropped or reset, or the answer
+	// broke off. Worth another try.
 	ProblemNoAnswer TransportProblem = iota
 	// ProblemUnknownHost: the portal's host name does not resolve.
 	ProblemUnknownHost
@@ -68,6 +69,14 @@ const (
 	// ProblemTLSHandshake: the other side refused the TLS handshake with an
 	// alert, or answered with something that is not TLS.
 	ProblemTLSHandshake
+	// ProblemTLSHandshakeTimeout: the portal accepted the connection and
+	// sent no TLS answer in time: the port serves something else, or
+	// something on the way holds the connection.
+	ProblemTLSHandshakeTimeout
+	// ProblemNoResponse: the portal accepted the connection and sent
+	// nothing back within Config.RequestTimeout, longer than the portal
+	// itself lets a request run: it, or a gateway before it, hangs.
+	ProblemNoResponse
 )
 
 // problemCauses say the problems in words, for the error text; the
@@ -78,6 +87,8 @@ var problemCauses = map[TransportProblem]string{
 	ProblemConnectTimeout:    "no reply to the connection attempt (a firewall may drop it)",
 	ProblemPlainHTTP:         "the portal answered plain HTTP on an https address",
 	ProblemTLSHandshake:      "the TLS handshake with the portal failed",
+	// Said when net/http's own timeout (of Config.HTTPClient) cut it.
+	ProblemTLSHandshakeTimeout: "TLS handshake timed out: the portal accepted the connection and sent no TLS answer",
 }
 
 // Problem says why the request got no answer.
@@ -91,8 +102,11 @@ func (e *TransportError) Problem() TransportProblem {
 		alert            tls.AlertError
 		dnsErr           *net.DNSError
 		opErr            *net.OpError
+		timeoutErr       *timeoutError
 	)
 	switch {
+	case errors.As(e.Err, &timeoutErr):
+		return timeoutErr.problem()
 	case errors.As(e.Err, &unknownAuthority), errors.As(e.Err, &invalid),
 		errors.As(e.Err, &hostname), errors.As(e.Err, &verification):
 		return ProblemCertificate
@@ -100,14 +114,15 @@ func (e *TransportError) Problem() TransportProblem {
 		return ProblemPlainHTTP
 	case errors.As(e.Err, &recordHeader), errors.As(e.Err, &alert), isTLSAlert(e.Err):
 		return ProblemTLSHandshake
+	case isTLSHandshakeTimeout(e.Err):
+		return ProblemTLSHandshakeTimeout
 	case errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound:
 		return ProblemUnknownHost
 	case errors.Is(e.Err, syscall.ECONNREFUSED), errors.Is(e.Err, syscall.EHOSTUNREACH),
 		errors.Is(e.Err, syscall.ENETUNREACH):
 		return ProblemConnectionRefused
 	case errors.As(e.Err, &opErr) && opErr.Op == "dial" && opErr.Timeout():
-		// Only the dial's own timeout: Config.RequestTimeout cutting a
-		// dial is reported as a request timeout (see requestFailed).
+		// A dialer's own timeout, as of Config.HTTPClient's transport.
 		return ProblemConnectTimeout
 	}
 	return ProblemNoAnswer
@@ -119,6 +134,13 @@ func isTLSAlert(err error) bool {
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "remote error" && opErr.Err != nil &&
 		strings.HasPrefix(opErr.Err.Error(), "tls: ")
+}
+
+// isTLSHandshakeTimeout reports whether err is net/http's own TLS handshake
+// timeout (a transport's TLSHandshakeTimeout), whose type is unexported.
+func isTLSHandshakeTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout() && strings.HasSuffix(err.Error(), "TLS handshake timeout")
 }
 
 // TransportProblemOf returns the problem of a *TransportError in err's

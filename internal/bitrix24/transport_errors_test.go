@@ -161,7 +161,11 @@ func TestTransportError_Problems(t *testing.T) {
 		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ProblemConnectionRefused},
 		{dialTimeout, ProblemConnectTimeout},
 		{&net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}, ProblemNoAnswer},
-		{&requestTimeoutError{timeout: "70s"}, ProblemNoAnswer},
+		{&timeoutError{step: stepConnect, after: connectTimeout}, ProblemConnectTimeout},
+		{&timeoutError{step: stepTLS, after: tlsHandshakeTimeout}, ProblemTLSHandshakeTimeout},
+		{netHTTPTLSTimeout{}, ProblemTLSHandshakeTimeout},
+		{&timeoutError{step: stepAnswer, after: DefaultRequestTimeout}, ProblemNoResponse},
+		{&timeoutError{step: stepBody, after: DefaultRequestTimeout}, ProblemNoAnswer},
 		{http.ErrSchemeMismatch, ProblemPlainHTTP},
 	}
 	for _, tt := range tests {

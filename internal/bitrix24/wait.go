@@ -93,7 +93,9 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				return status, nil
 			}
 		case ctx.Err() != nil:
-			// The poll was cut short by ctx: not a failure of the portal.
+			// The poll was cut short by ctx: not a failure of the portal,
+			// but what it was waiting for says why the wait got nowhere.
+			errors.As(err, &w.Cut)
 			return nil, gaveUp()
 		case errors.As(err, new(*RateLimitError)):
 			// The poll could not be sent before the deadline: the wait
@@ -158,14 +160,15 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 // pollGoesOn reports whether a wait goes on to its next poll after a poll
 // failed with err, its retries spent: after a fault or the rate limit, and
-// after a connection problem once the portal has answered (before that it
-// means a wrong address, or a firewall in the way, which the next poll will
-// not get past either).
+// after a connection problem or a timeout once the portal has answered
+// (before that it means a wrong address, a firewall in the way, or a
+// portal that hangs, which the next poll will not get past either: the
+// wait ends within the read's own budget).
 func pollGoesOn(err error, answered bool) bool {
 	switch classify(err) {
 	case failFault, failNoAnswer, failSlowDown:
 		return true
-	case failNoReply, failUnreachable:
+	case failSilence, failUnreachable:
 		return answered
 	}
 	return false
@@ -192,7 +195,10 @@ type WaitError struct {
 	Polls     int           // polls started, including one cut short
 	Last      *ImportStatus // nil if no poll succeeded
 	LastErr   error         // the last poll's transient failure; nil when the last poll succeeded
-	Err       error         // ctx.Err()
+	// Cut is the poll in flight when ctx's deadline passed: what it was
+	// waiting for, and what its try before met. Nil when none was.
+	Cut *ReadTimeoutError
+	Err error // ctx.Err()
 }
 
 func (e *WaitError) Error() string {
@@ -213,6 +219,10 @@ func (e *WaitError) Error() string {
 	if e.LastErr != nil {
 		b.WriteString("; the last poll failed: ")
 		b.WriteString(e.LastErr.Error())
+	}
+	if e.Cut != nil {
+		b.WriteString("; the time ran out ")
+		b.WriteString(e.Cut.Situation())
 	}
 	return b.String()
 }

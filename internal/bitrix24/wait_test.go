@@ -445,8 +445,11 @@ func TestWait_PollSlowerThanTheInterval(t *testing.T) {
 	f := newWaitFixture(t, true, advancing(&clock, 90*time.Second, ok(resultLoad)), ok(resultFinishedEmpty))
 	clock = f.clock
 	// Batched, the poll that follows an answer at once would be held for
-	// the batcher's quiet period (5 ms on the same clock).
-	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock, cfg.PlainReads = f.clock, true })
+	// the batcher's quiet period (5 ms on the same clock). The answer takes
+	// longer than the default request timeout, which runs on the same clock.
+	f.client = f.portal.Client(func(cfg *Config) {
+		cfg.Clock, cfg.PlainReads, cfg.RequestTimeout = f.clock, true, 2*time.Minute
+	})
 
 	if _, err := f.wait(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)

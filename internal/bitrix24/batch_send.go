@@ -323,7 +323,8 @@ func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
 }
 
 // sendAlone reads each group with a plain request of its own, with the
-// plain request's retries, all at once; it returns when all are answered.
+// plain request's retries counted on from its command's, all at once; it
+// returns when all are answered.
 // The requests are counted in flight already (see sendBatch).
 func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
 	done := make(chan struct{}, len(groups))
@@ -335,7 +336,7 @@ func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
 		}
 		b.mu.Unlock()
 		go func() {
-			status, err := b.service.getOne(ctx, g.processID, retryState{}, log)
+			status, err := b.service.getOne(ctx, g.processID, g.tries(), log)
 			b.requestAnswered(0)
 			b.finish(ctx, g, status, err)
 			done <- struct{}{}

@@ -4,9 +4,12 @@
 package bitrix24
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +179,75 @@ func TestGet_ImportMessagesAreRedacted(t *testing.T) {
 		}
 		assertNoSecret(t, "the import's error", ImportFailure(status).Error())
 	}
+}
+
+// A read bounced out of a batch to a plain request of its own goes on
+// counting its retries where its command left off: MaxRetries bounds them
+// all, as retry.go says.
+func TestGet_BouncedCommandKeepsItsRetryCount(t *testing.T) {
+	p := newImportsPortal(t)
+	p.results[2], p.results[4] = resultLoad, resultLoad
+	p.leaveOut[2] = 1 // its read goes again at once: a request in flight that 3 and 4 queue behind
+	p.cmdErrorsOnce[3] = []string{commandInternalError, `{"error":"SOMETHING_NEW","error_description":"A code of a newer portal"}`}
+	p.cmdErrorsOnce[4] = []string{commandInternalError}
+	p.cmdErrors[3] = commandInternalError // then, read alone, it fails on
+	c := p.batchingClient(func(cfg *Config) {
+		cfg.MaxRetries = 2
+		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, time.Millisecond
+	})
+
+	p.hold()
+	first := startRead(t.Context(), c, 1)
+	held := p.nextHeld(t)
+	reads := []<-chan readOutcome{startRead(t.Context(), c, 2), startRead(t.Context(), c, 3), startRead(t.Context(), c, 4)}
+	awaitGathered(t, p, c, 3)
+	close(held.release)
+	close(p.nextHeld(t).release) // the batch of 2, 3 and 4: 3 and 4 fail, 2 is left out
+	// The next request, of 2 (and of 3 and 4 if their backoffs ended in
+	// time), is held until 3 and 4 are in it or queued behind it: they go
+	// on in a batch, where 3 meets a code that sends it alone.
+	next := p.nextHeld(t)
+	awaitRetried(t, p, c, next, []int64{3, 4})
+	go releaseAll(t.Context(), p, next)
+
+	if o := outcome(t, first); o.err != nil {
+		t.Fatalf("the first read: %v", o.err)
+	}
+	for _, r := range []int{0, 2} {
+		if o := outcome(t, reads[r]); o.err != nil {
+			t.Errorf("read %d: %v", r+2, o.err)
+		}
+	}
+	err := outcome(t, reads[1]).err
+	var retryErr *RetryError
+	if !errors.As(err, &retryErr) || retryErr.Attempts != 4 || !strings.HasSuffix(err.Error(), "gave up after 4 attempts (max_retries = 2)") {
+		t.Errorf("read of 3: %v; want it to give up after 4 attempts: two commands and two plain requests", err)
+	}
+	if got := commandsOf(t, p); got[3] != 4 {
+		t.Errorf("reads of 3 sent: %d, want 4: after a retry in batches, a plain request and one retry", got[3])
+	}
+}
+
+// awaitRetried waits until the reads of ids are in the held request or
+// queued behind it.
+func awaitRetried(t *testing.T, p *importsPortal, c *Client, held heldRequest, ids []int64) {
+	t.Helper()
+	body, _ := io.ReadAll(held.request.Body)
+	held.request.Body = io.NopCloser(bytes.NewReader(body))
+	b := c.ConfigurationImport.batcher
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		found := 0
+		b.mu.Lock()
+		for _, id := range ids {
+			if slices.ContainsFunc(b.queue, func(r *importRead) bool { return r.processID == id }) ||
+				strings.Contains(string(body), `"p`+strconv.FormatInt(id, 10)+`"`) {
+				found++
+			}
+		}
+		b.mu.Unlock()
+		if found == len(ids) {
+			return
+		}
+	}
+	t.Fatalf("the reads of %v did not go on", ids)
 }

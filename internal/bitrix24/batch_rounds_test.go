@@ -37,7 +37,7 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 		// after a burst of reads would never end.
 		b.quietPeriod, b.burstLimit = 0, 0
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	f.ctx = ctx
 	t.Cleanup(func() {
 		cancel()
@@ -54,6 +54,7 @@ func (f *roundsFixture) startWait(id int64) {
 		if !errors.As(err, &waitErr) || !waitErr.Cancelled {
 			f.t.Errorf("wait for %d: %v", id, err)
 		}
+		assertNotHung(f.t, f.ctx)
 	})
 }
 

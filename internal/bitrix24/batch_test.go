@@ -113,6 +113,48 @@ func TestGet_MoreThan50AtOnce(t *testing.T) {
 	}
 }
 
+// Exactly 50 process ids waiting fill a batch: it goes out at once, while
+// the request before it is still in flight.
+func TestGet_Exactly50GoOutAtOnce(t *testing.T) {
+	p := newImportsPortal(t)
+	c := p.batchingClient()
+	ctx := testContext(t)
+	p.hold()
+	first := startRead(ctx, c, 1)
+	held := p.nextHeld(t)
+	var ids []int64
+	var reads []<-chan readOutcome
+	for id := int64(100); id < 100+maxBatchCommands; id++ {
+		p.results[id] = resultLoad
+		ids = append(ids, id)
+		reads = append(reads, startRead(ctx, c, id))
+	}
+
+	full := p.nextHeld(t) // while the first is held: not after it
+	requests := p.Requests()
+	if len(requests) != 2 {
+		t.Fatalf("%d requests, want the first and one batch", len(requests))
+	}
+	got := batchCommands(t, requests[1])
+	slices.Sort(got)
+	if !slices.Equal(got, ids) {
+		t.Errorf("the batch read %v, want the 50 ids %v", got, ids)
+	}
+	go releaseAll(ctx, p, held)
+	close(full.release)
+	if o := outcome(t, first); o.err != nil {
+		t.Errorf("the first read: %v", o.err)
+	}
+	for i, r := range reads {
+		if o := outcome(t, r); o.err != nil || o.status.ProcessID != ids[i] {
+			t.Errorf("read of %d: %+v, %v", ids[i], o.status, o.err)
+		}
+	}
+	if n := len(p.Requests()); n != 2 {
+		t.Errorf("%d requests in all, want 2", n)
+	}
+}
+
 // Callers of the same process id share one command, and each gets its own
 // copy of the status.
 func TestGet_DuplicatesShareOneCommand(t *testing.T) {
@@ -529,7 +571,7 @@ func (c *lateDoneCtx) Err() error {
 // moment after the request's.
 func TestGet_SharedRequestDeadlineIsTheCallersTimeout(t *testing.T) {
 	portal := newTestPortal(t, ok(resultLoad))
-	ctx := &lateDoneCtx{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond), done: make(chan struct{})}
+	ctx := &lateDoneCtx{Context: testContext(t), deadline: time.Now().Add(-time.Millisecond), done: make(chan struct{})}
 	time.AfterFunc(50*time.Millisecond, func() { close(ctx.done) })
 
 	_, err := portal.Client().ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})

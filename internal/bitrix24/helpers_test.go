@@ -6,6 +6,7 @@ package bitrix24
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -199,4 +200,39 @@ func newFakeClock(jump bool) *fakeclock.Clock {
 		return fakeclock.NewJumping(fakeEpoch)
 	}
 	return fakeclock.New(fakeEpoch)
+}
+
+// hangLimit is how long a test lets a wait or a read run before it gives
+// up on it: ample on a loaded machine, short against the suite's timeout.
+const hangLimit = 10 * time.Second
+
+// errHung is the cause of a context that withHangLimit ended.
+var errHung = errors.New("the test's hang limit passed")
+
+// withHangLimit returns ctx, cancelled with errHung once hangLimit has
+// passed: the test's own deadline for what it waits on. It is no Deadline
+// the client sees (the real time is an hour before the fake clock's, so a
+// real-time deadline would read as long past), so it changes nothing but
+// the end of a wait that would never end.
+func withHangLimit(t *testing.T, ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	timer := time.AfterFunc(hangLimit, func() { cancel(errHung) })
+	t.Cleanup(func() {
+		timer.Stop()
+		cancel(nil)
+	})
+	return ctx
+}
+
+// testContext is the test's context under its hang limit.
+func testContext(t *testing.T) context.Context {
+	return withHangLimit(t, t.Context())
+}
+
+// assertNotHung fails the test if ctx was ended by its hang limit.
+func assertNotHung(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if errors.Is(context.Cause(ctx), errHung) {
+		t.Errorf("did not end within %v", hangLimit)
+	}
 }

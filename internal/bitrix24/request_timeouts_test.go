@@ -286,7 +286,7 @@ func TestGet_SilentPortalThatNeverAnswered(t *testing.T) {
 				p := newSilentPortal(t, s.kind, 0)
 				c := p.client(clock, mode.plain)
 				p.goSilent(clock)
-				ctx := clock.WithDeadline(t.Context(), time.Hour) // timeouts.read's default
+				ctx := clock.WithDeadline(testContext(t), time.Hour) // timeouts.read's default
 
 				_, err := c.ConfigurationImport.Get(ctx, 42)
 				took := clock.Now().Sub(fakeEpoch)
@@ -318,7 +318,7 @@ func TestWait_SilentPortalThatNeverAnswered(t *testing.T) {
 				p := newSilentPortal(t, s.kind, 0)
 				c := p.client(clock, mode.plain)
 				p.goSilent(clock)
-				ctx := clock.WithDeadline(t.Context(), time.Hour)
+				ctx := clock.WithDeadline(testContext(t), time.Hour)
 
 				_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 				took := clock.Now().Sub(fakeEpoch)
@@ -348,7 +348,7 @@ func TestGet_SilentAfterAnAnswer(t *testing.T) {
 				clock := newFakeClock(true)
 				p := newSilentPortal(t, s.kind, 1)
 				c := p.client(clock, mode.plain)
-				ctx := clock.WithDeadline(t.Context(), time.Hour)
+				ctx := clock.WithDeadline(testContext(t), time.Hour)
 				if _, err := c.ConfigurationImport.Get(ctx, 42); err != nil {
 					t.Fatalf("the answered read: %v", err)
 				}
@@ -383,7 +383,7 @@ func TestWait_SilentAfterAnAnswer(t *testing.T) {
 				clock := newFakeClock(true)
 				p := newSilentPortal(t, s.kind, 1)
 				c := p.client(clock, mode.plain)
-				ctx := clock.WithDeadline(t.Context(), time.Hour)
+				ctx := clock.WithDeadline(testContext(t), time.Hour)
 				var pollErrors int
 				_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{
 					PollInterval: time.Minute,
@@ -427,7 +427,7 @@ func TestWait_DeadlineCutsAPollMidRequest(t *testing.T) {
 			c := p.client(clock, mode.plain)
 			// Poll 2 comes at 1m; its first try runs out at 2m10s, its
 			// second starts a backoff later and is in flight at 3m.
-			ctx := clock.WithDeadline(t.Context(), 3*time.Minute)
+			ctx := clock.WithDeadline(testContext(t), 3*time.Minute)
 			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{
 				PollInterval: time.Minute,
 				OnPoll:       func(PollEvent) { p.goSilent(clock) },
@@ -457,13 +457,13 @@ func TestGet_ReadTimesOutMidRequest(t *testing.T) {
 			clock := newFakeClock(true)
 			p := newSilentPortal(t, silentHTTP, 1)
 			c := p.client(clock, mode.plain)
-			if _, err := c.ConfigurationImport.Get(clock.WithDeadline(t.Context(), time.Hour), 42); err != nil {
+			if _, err := c.ConfigurationImport.Get(clock.WithDeadline(testContext(t), time.Hour), 42); err != nil {
 				t.Fatalf("the answered read: %v", err)
 			}
 			p.goSilent(clock)
 			// Four tries of 70 s and their backoffs take 283.5 to 287 s:
 			// the fifth is in flight at 5 minutes.
-			ctx := clock.WithDeadline(t.Context(), 5*time.Minute)
+			ctx := clock.WithDeadline(testContext(t), 5*time.Minute)
 
 			_, err := c.ConfigurationImport.Get(ctx, 42)
 

@@ -55,7 +55,10 @@ func (f *waitFixture) options(interval time.Duration) WaitOptions {
 	}
 }
 
+// wait waits for import 42 under ctx and the test's hang limit.
 func (f *waitFixture) wait(ctx context.Context, interval time.Duration) (*ImportStatus, error) {
+	ctx = withHangLimit(f.t, ctx)
+	defer assertNotHung(f.t, ctx)
 	return f.client.ConfigurationImport.Wait(ctx, 42, f.options(interval))
 }
 
@@ -489,7 +492,7 @@ func TestWait_BatchedPollsAreNotHeld(t *testing.T) {
 func TestWait_Options(t *testing.T) {
 	f := newWaitFixture(t, true, ok(resultFinishedEmpty))
 	for _, interval := range []time.Duration{0, -time.Second} {
-		_, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: interval})
+		_, err := f.client.ConfigurationImport.Wait(testContext(t), 42, WaitOptions{PollInterval: interval})
 		if err == nil {
 			t.Errorf("PollInterval %v: no error", interval)
 		}
@@ -499,7 +502,7 @@ func TestWait_Options(t *testing.T) {
 	}
 
 	// Without callbacks, and no wait for F.
-	status, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: time.Hour})
+	status, err := f.client.ConfigurationImport.Wait(testContext(t), 42, WaitOptions{PollInterval: time.Hour})
 	if err != nil || !status.Finished() {
 		t.Errorf("status %+v, error %v", status, err)
 	}
@@ -542,7 +545,7 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 	})
 	clock := newFakeClock(true)
 	client := portal.Client(func(cfg *Config) { cfg.Clock = clock })
-	ctx := clock.WithDeadline(context.Background(), 150*time.Second)
+	ctx := clock.WithDeadline(testContext(t), 150*time.Second)
 	var pollErrors []PollErrorEvent
 	_, err := client.ConfigurationImport.Wait(ctx, 42, WaitOptions{
 		PollInterval: time.Minute,
@@ -591,7 +594,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
 			})
 			var pollErrors []error
-			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			ctx := clock.WithDeadline(testContext(t), 10*time.Minute)
 			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute,
 				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
 			if err != nil || !status.Finished() {
@@ -608,7 +611,7 @@ func TestWait_ConnectTimeouts(t *testing.T) {
 			c := portal.Client(func(cfg *Config) {
 				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
 			})
-			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			ctx := clock.WithDeadline(testContext(t), 10*time.Minute)
 			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
 				t.Fatalf("error %v, want the connection problem before the deadline", err)

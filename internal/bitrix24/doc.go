@@ -78,13 +78,24 @@
 // plain interval. When ctx has a deadline, the poll that would come after
 // it comes just before it instead.
 //
-// Each poll is a read with its retries. After a fault or the rate limit,
-// and after a connection problem once the portal has answered, the wait
-// reports the failure through OnPollError and polls on schedule; any
-// other failure ends it.
+// Each poll is a read with its retries (retry.go). Every attempt has a
+// timeout for the step it is in: 30 s to connect, 10 s for the TLS
+// handshake, Config.RequestTimeout (70 s, above the portal's own cut at
+// 60 s) for the answer. Until the portal has answered this client, such a
+// timeout is retried once only: a portal that never answered fails a read,
+// and a wait, after two timeouts and a backoff (61 s at most when the
+// connection gets no reply, 141 s when it is accepted and nothing comes),
+// naming what got no reply. Once it has answered, a timeout is a fault like
+// a gateway's page, retried MaxRetries times. After a fault or the rate
+// limit, and after a connection problem or a timeout once the portal has
+// answered, the wait reports the failure through OnPollError and polls on
+// schedule; any other failure ends it. A read whose deadline passes
+// mid-request ends with a *ReadTimeoutError that says what the request was
+// waiting for and what the try before it met.
 //
-// One clock, Config.Clock, times the wait, the backoffs, the rate limit and
-// the batcher; tests and the bench give it a fake one (package fakeclock).
+// One clock, Config.Clock, times the wait, the backoffs, the rate limit,
+// the batcher and each attempt's timeouts; tests and the bench give it a
+// fake one (package fakeclock).
 //
 // The package has no Terraform dependency: the provider adapts Logger to tflog
 // and turns errors into diagnostics.

@@ -139,8 +139,8 @@ func isTLSAlert(err error) bool {
 // isTLSHandshakeTimeout reports whether err is net/http's own TLS handshake
 // timeout (a transport's TLSHandshakeTimeout), whose type is unexported.
 func isTLSHandshakeTimeout(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) && netErr.Timeout() && strings.HasSuffix(err.Error(), "TLS handshake timeout")
+	var timeout interface{ Timeout() bool }
+	return errors.As(err, &timeout) && timeout.Timeout() && strings.HasSuffix(err.Error(), "TLS handshake timeout")
 }
 
 // TransportProblemOf returns the problem of a *TransportError in err's

@@ -31,9 +31,10 @@ func addClientError(diags *diag.Diagnostics, processID int64, err error, timeout
 // describeClientError names the failure and says what fixes it.
 func describeClientError(processID int64, err error, timeoutAttribute string) (summary, advice string) {
 	var (
-		waitErr  *bitrix24.WaitError
-		limitErr *bitrix24.RateLimitError
-		apiErr   *bitrix24.Error
+		waitErr     *bitrix24.WaitError
+		limitErr    *bitrix24.RateLimitError
+		apiErr      *bitrix24.Error
+		readTimeout *bitrix24.ReadTimeoutError
 	)
 	checkURL := "Check the host and port in webhook_url (or " + envWebhookURL + ")."
 	problem, isTransport := bitrix24.TransportProblemOf(err)
@@ -44,6 +45,10 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 		return "Timed out waiting for the configuration import",
 			"Raise " + timeoutAttribute + " if the import is still making progress: an import takes about " +
 				"5 + 2 × sections + files minutes."
+	case errors.As(err, &readTimeout):
+		return "Timed out reading the configuration import",
+			"The read ran out of " + timeoutAttribute + " before the portal answered. Check that the portal is up and " +
+				"reachable from this machine; raise " + timeoutAttribute + " if it is only slow."
 	case bitrix24.IsAuthError(err):
 		return "Bitrix24 refused the credentials",
 			"Check that webhook_url (or " + envWebhookURL + ") is the URL of an active incoming webhook " +
@@ -60,6 +65,15 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 		return "TLS handshake with the Bitrix24 portal failed",
 			"The portal, or a proxy in front of it, refused the TLS connection. Check that the port in webhook_url (or " +
 				envWebhookURL + ") is the portal's HTTPS port, and that the portal accepts TLS 1.2 or later. No retry fixes this."
+	case isTransport && problem == bitrix24.ProblemTLSHandshakeTimeout:
+		return "TLS handshake with the Bitrix24 portal timed out",
+			"The portal accepted the connection but sent no TLS answer. Check that the port in webhook_url (or " +
+				envWebhookURL + ") is the portal's HTTPS port, and that no proxy or firewall holds the connection."
+	case isTransport && problem == bitrix24.ProblemNoResponse:
+		return "Bitrix24 portal did not answer",
+			"The portal accepted the connection and sent nothing back, although it cuts a request at 60 s itself: " +
+				"the portal, or a proxy or load balancer in front of it, hangs. Check the portal's state (a maintenance " +
+				"window, an overloaded server) and what sits in front of it."
 	case isTransport && problem == bitrix24.ProblemUnknownHost:
 		return "Bitrix24 portal host not found",
 			"The host name in webhook_url does not resolve. " + checkURL
@@ -92,6 +106,10 @@ func retryHint(err error, timeoutAttribute string) string {
 	if retryErr.Deadline {
 		return "The provider stopped trying because its next try would have come after " + timeoutAttribute +
 			". Raise " + timeoutAttribute + " to let the read wait longer for a busy portal."
+	}
+	if retryErr.Unanswered {
+		return fmt.Sprintf("The provider tried %d times: a portal that has not answered once in a run is tried again "+
+			"only once, whatever max_retries says. Check the address and the network first.", retryErr.Attempts)
 	}
 	return fmt.Sprintf("The provider tried %d times. Raise max_retries (or %s; at most %d) to try more often.",
 		retryErr.Attempts, envMaxRetries, maxMaxRetries)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -17,6 +18,12 @@ import (
 )
 
 type dialTimeout struct{}
+
+// tlsHandshakeTimeout is net/http's own, whose type is unexported.
+type tlsHandshakeTimeout struct{}
+
+func (tlsHandshakeTimeout) Error() string { return "net/http: TLS handshake timeout" }
+func (tlsHandshakeTimeout) Timeout() bool { return true }
 
 func (dialTimeout) Error() string { return "i/o timeout" }
 func (dialTimeout) Timeout() bool { return true }
@@ -43,6 +50,13 @@ func TestAddClientError_connectionProblems(t *testing.T) {
 			"Bitrix24 portal answered plain HTTP on an https address", "check the scheme and port in webhook_url"},
 		{"after retries", &bitrix24.RetryError{Attempts: 6, MaxRetries: 5, Err: transport(dialTimeout{})},
 			"Bitrix24 portal did not answer the connection attempt", "gave up after 6 attempts (max_retries = 5)\n\nNo reply"},
+		{"never answered", &bitrix24.RetryError{Attempts: 2, MaxRetries: 5, Unanswered: true, Err: transport(dialTimeout{})},
+			"Bitrix24 portal did not answer the connection attempt", "is tried again only once, whatever max_retries says"},
+		{"TLS handshake timeout", &bitrix24.TransportError{Method: "configuration.import.get", Err: tlsHandshakeTimeout{}},
+			"TLS handshake with the Bitrix24 portal timed out", "is the portal's HTTPS port"},
+		{"read timed out", &bitrix24.ReadTimeoutError{Method: "configuration.import.get", After: time.Minute,
+			InFlight: "the portal had not answered the request in flight (sent 40 s before)"},
+			"Timed out reading the configuration import", "The read ran out of timeouts.read before the portal answered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +65,7 @@ func TestAddClientError_connectionProblems(t *testing.T) {
 			if len(diags) != 1 || diags[0].Summary() != tt.summary || !strings.Contains(diags[0].Detail(), tt.text) {
 				t.Fatalf("diagnostics %v", diags)
 			}
-			if _, retried := tt.err.(*bitrix24.RetryError); retried != strings.Contains(diags[0].Detail(), "Raise max_retries") {
+			if retryErr, retried := tt.err.(*bitrix24.RetryError); (retried && !retryErr.Unanswered) != strings.Contains(diags[0].Detail(), "Raise max_retries") {
 				t.Errorf("detail %q: the max_retries hint belongs to errors after retries only", diags[0].Detail())
 			}
 		})

@@ -133,8 +133,9 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			// may learn so a moment later, and callers tell a timeout
 			// from a failure by their own context.
 			<-ctx.Done()
-			if timedOut := new(*ReadTimeoutError); errors.As(read.err, timedOut) {
-				return nil, *timedOut
+			var timedOut *ReadTimeoutError
+			if errors.As(read.err, &timedOut) {
+				return nil, timedOut
 			}
 			return nil, b.gaveUp(ctx, read, started)
 		}

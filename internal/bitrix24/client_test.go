@@ -265,7 +265,7 @@ func TestCall_ConnectionRefused(t *testing.T) {
 	if !errors.As(err, &transportErr) {
 		t.Fatalf("error is %T (%v), want *TransportError", err, err)
 	}
-	if transient(err) || !(classify(err) == failUnreachable) {
+	if transient(err) || classify(err) != failUnreachable {
 		t.Errorf("transient = %v, unreachable = %v for a refused connection; want false, true", transient(err), (classify(err) == failUnreachable))
 	}
 	text := err.Error()

@@ -101,7 +101,7 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 		}
 		var apiErr *Error
 		if errors.As(err, &apiErr) {
-			portalError(apiErr, httpStatus, s.client.auth.Redact)
+			_ = portalError(apiErr, httpStatus, s.client.auth.Redact) // completes apiErr in place
 		}
 		return nil, err
 	}

@@ -228,7 +228,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 	}
 
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !(classify(err) == failUnreachable) {
+	if classify(err) != failUnreachable {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 0 {
@@ -237,7 +237,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 
 	client.answered.Store(true)
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !(classify(err) == failUnreachable) {
+	if classify(err) != failUnreachable {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 3 {

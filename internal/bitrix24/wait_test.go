@@ -552,7 +552,7 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 		OnPollError:  func(e PollErrorEvent) { pollErrors = append(pollErrors, e) },
 	})
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || !(classify(waitErr.LastErr) == failUnreachable) {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || classify(waitErr.LastErr) != failUnreachable {
 		t.Fatalf("error = %v, want a timeout whose last poll found nothing listening", err)
 	}
 	if len(pollErrors) != 3 {

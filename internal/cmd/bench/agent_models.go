@@ -71,8 +71,34 @@ func (b *bench) agentModelTable() error {
 	return nil
 }
 
-// runModelImports waits for agentModelImports imports, in parallel.
+// benchImport is an import the agent-model tables register.
+type benchImport struct {
+	script emulator.Script
+	// runsDone is how many runs the agent has made by the registration
+	// (emulator.Portal.Advance): an import that many runs shorter, whose
+	// next run falls due a gap later as a fresh one's does.
+	runsDone int
+}
+
+// twentySteps is an import of 5 + 2*2 + 11 = 20 agent runs.
+var twentySteps = emulator.Script{Sections: []string{"CRM_STATUS", "TASKS"}, Files: 11}
+
+// runModelImports waits for agentModelImports 20-step imports, in
+// parallel; every other one fails at step 14.
 func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, error) {
+	failing := twentySteps
+	failing.Messages = []emulator.ScriptedMessage{{AtRun: 14, Type: "exception", Message: "Cannot read file 9.json"}}
+	return waitForImports(model, grid, func(i int) benchImport {
+		if i%2 == 1 {
+			return benchImport{script: failing}
+		}
+		return benchImport{script: twentySteps}
+	})
+}
+
+// waitForImports waits for agentModelImports imports, the i-th made by
+// imp(i), four at a time.
+func waitForImports(model emulator.AgentModel, grid bool, imp func(i int) benchImport) ([]importOutcome, error) {
 	outcomes := make([]importOutcome, agentModelImports)
 	errs := make([]error, agentModelImports)
 	var wg sync.WaitGroup
@@ -83,7 +109,7 @@ func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, err
 			defer wg.Done()
 			limit <- struct{}{}
 			defer func() { <-limit }()
-			outcomes[i], errs[i] = waitForModelImport(model, grid, uint64(i), i%2 == 1)
+			outcomes[i], errs[i] = waitForModelImport(model, imp(i), grid, uint64(i))
 		}()
 	}
 	wg.Wait()
@@ -95,19 +121,16 @@ func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, err
 	return outcomes, nil
 }
 
-// waitForModelImport registers one 20-step import (2 sections, 11 files:
-// 5 + 2*2 + 11 runs) and waits for it, with the rhythm or a fixed grid.
-func waitForModelImport(model emulator.AgentModel, grid bool, seed uint64, fail bool) (importOutcome, error) {
+// waitForModelImport registers one import and waits for it, with the
+// rhythm or a fixed grid.
+func waitForModelImport(model emulator.AgentModel, imp benchImport, grid bool, seed uint64) (importOutcome, error) {
 	random := rand.New(rand.NewPCG(seed, 15))
 	clock := &jumpingClock{now: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC).Add(time.Duration(random.Int64N(int64(time.Hour))))}
 	model.Seed = seed
 	portal := emulator.New(emulator.Config{WebhookCode: webhookCode, Now: clock.Now, Agent: model})
 	defer portal.Close()
-	script := emulator.Script{Sections: []string{"CRM_STATUS", "TASKS"}, Files: 11}
-	if fail {
-		script.Messages = []emulator.ScriptedMessage{{AtRun: 14, Type: "exception", Message: "Cannot read file 9.json"}}
-	}
-	id := portal.CreateProcess(script)
+	id := portal.CreateProcess(imp.script)
+	portal.Advance(id, imp.runsDone)
 	clock.Advance(time.Duration(random.Int64N(int64(10 * time.Second))))
 
 	server := httptest.NewServer(portal)

@@ -5,6 +5,7 @@ package bitrix24
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -163,37 +164,17 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		auth:             cfg.Auth,
 		httpClient:       &httpClient,
-		userAgent:        cfg.UserAgent,
-		requestTimeout:   cfg.RequestTimeout,
-		maxResponseBytes: cfg.MaxResponseBytes,
-		logger:           cfg.Logger,
+		userAgent:        cmp.Or(cfg.UserAgent, DefaultUserAgent),
+		requestTimeout:   cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout),
+		maxResponseBytes: cmp.Or(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+		logger:           cmp.Or(cfg.Logger, Logger(nopLogger{})),
+		clock:            cmp.Or(cfg.Clock, RealClock()),
 	}
-	if c.userAgent == "" {
-		c.userAgent = DefaultUserAgent
-	}
-	if c.requestTimeout == 0 {
-		c.requestTimeout = DefaultRequestTimeout
-	}
-	if c.maxResponseBytes == 0 {
-		c.maxResponseBytes = DefaultMaxResponseBytes
-	}
-	if c.logger == nil {
-		c.logger = nopLogger{}
-	}
-	c.clock = cfg.Clock
-	if c.clock == nil {
-		c.clock = RealClock()
-	}
-	c.retry = retryPolicy{maxRetries: cfg.MaxRetries, waitMin: cfg.RetryWaitMin, waitMax: cfg.RetryWaitMax}
-	if c.retry.waitMin == 0 {
-		c.retry.waitMin = defaultRetryWaitMin
-	}
-	if c.retry.waitMax == 0 {
-		c.retry.waitMax = defaultRetryWaitMax
-	}
-	c.retry.waitMax = max(c.retry.waitMax, c.retry.waitMin)
+	waitMin := cmp.Or(cfg.RetryWaitMin, defaultRetryWaitMin)
+	c.retry = retryPolicy{maxRetries: cfg.MaxRetries, waitMin: waitMin,
+		waitMax: max(cmp.Or(cfg.RetryWaitMax, defaultRetryWaitMax), waitMin), clock: c.clock, logger: c.logger}
 	if cfg.RateLimit > 0 {
-		c.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst)
+		c.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, c.clock, c.logger)
 	}
 
 	c.ConfigurationImport = &ConfigurationImportService{client: c}
@@ -211,16 +192,12 @@ type Response struct {
 	HTTPStatus int
 }
 
-// Time is the envelope's timing block. Operating and OperatingResetAt come
-// only from cloud portals: they feed the per-method time limit.
+// Time is what the client reads of the envelope's timing block: when the
+// portal finished the answer (the wait maps the portal's clock from it),
+// and, from cloud portals with OPERATION_TIME_LIMIT, when the method's
+// window resets. Both are unix seconds.
 type Time struct {
-	Start            float64 // unix seconds
 	Finish           float64
-	Duration         float64 // seconds
-	Processing       float64
-	DateStart        string // ISO-8601 with offset
-	DateFinish       string
-	Operating        *float64
 	OperatingResetAt *float64
 }
 
@@ -243,6 +220,43 @@ func (c *Client) Call(ctx context.Context, method string, params any) (*Response
 		return nil, err
 	}
 	return c.callWithRetries(ctx, method, body, retryState{})
+}
+
+// callWithRetries sends a request until it succeeds or the retry policy
+// gives up. st holds the tries made so far: a read retried out of a batch
+// goes on counting where its command left off.
+func (c *Client) callWithRetries(ctx context.Context, method string, body []byte, st retryState) (*Response, error) {
+	for {
+		if err := c.limiter.wait(ctx, method); err != nil {
+			return nil, err
+		}
+		st.attempts++
+		resp, err := c.send(ctx, method, body)
+		if err == nil {
+			c.answered.Store(true)
+			return resp, nil
+		}
+		c.noteFailure(err)
+		delay, finalErr := c.retry.next(ctx, &st, method, err, c.answered.Load())
+		if finalErr != nil {
+			return nil, finalErr
+		}
+		if sleepErr := sleep(ctx, c.clock, delay); sleepErr != nil {
+			return nil, fmt.Errorf("%s: %w while waiting to try again after: %w", method, sleepErr, err)
+		}
+	}
+}
+
+// noteFailure learns what a failure says about the portal: that it
+// answers, and that its bucket is full.
+func (c *Client) noteFailure(err error) {
+	if classify(err).answered() {
+		c.answered.Store(true)
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) && apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+		c.limiter.portalBucketFull()
+	}
 }
 
 // encodeParams is the JSON body of params.

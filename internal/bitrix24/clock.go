@@ -5,14 +5,18 @@ package bitrix24
 
 import "time"
 
-// Clock is injected so tests run on a fake clock.
+// Clock is the client's one clock (Config.Clock): the wait, the backoff,
+// the rate limit and the batcher read it, so tests and the bench run them
+// on a fake one (package fakeclock).
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer
 }
 
-// Timer is the part of *time.Timer that Wait uses.
-type Timer interface {
+// Timer is the part of *time.Timer that the client uses. It is an alias of
+// an unnamed interface, so that fakeclock implements Clock without importing
+// this package, whose tests use it.
+type Timer = interface {
 	C() <-chan time.Time
 	Stop() bool
 }

@@ -39,8 +39,8 @@ type ImportStatus struct {
 	Notices      []ImportMessage // in the portal's order (object-shaped lists ordered by numeric key)
 	Errors       []ImportMessage // the import went on after these
 	Exceptions   []ImportMessage // an exception stops the import (E follows)
-	Additional   json.RawMessage // compact JSON as sent (e.g. `[]`, `{}`, `{"a":1}`); nil when absent or null
-	CreatedItems json.RawMessage // createItemList, same rules
+	Additional   json.RawMessage // always a compact JSON object: `{}` when absent (see objectShaped)
+	CreatedItems json.RawMessage // createItemList, always a compact JSON list: `[]` when absent (see listShaped)
 	Time         *Time
 }
 
@@ -58,28 +58,26 @@ type ImportMessage struct {
 	Type    string // notice, error or exception; the list's type when the portal left it out
 }
 
-// Get reads the state of the import processID.
-//
-// Reads of one client that overlap are combined: a read sent while other
-// requests are in flight goes out with the reads that arrive meanwhile, in
-// one batch request, when those are done (see the package doc). Each read
-// still gets its own status or error, and ctx governs only its own wait.
-// With Config.PlainReads every read is its own request.
+// Get reads the state of the import processID. Overlapping reads of one
+// client share batch requests (see the package doc); each still gets its
+// own status or error, and ctx governs only its own wait.
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
+	return s.read(ctx, processID, roundSlot{})
+}
+
+// read reads the import, in the batcher as part of slot's round when it
+// has one, or with a plain request.
+func (s *ConfigurationImportService) read(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if s.batcher == nil {
-		return s.getOne(ctx, processID)
+		return s.getOne(ctx, processID, retryState{})
 	}
-	return s.batcher.get(ctx, processID, roundSlot{})
+	return s.batcher.get(ctx, processID, slot)
 }
 
-// getOne reads one import with a plain configuration.import.get request.
-func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64) (*ImportStatus, error) {
-	return s.getOneAfter(ctx, processID, retryState{})
-}
-
-// getOneAfter is getOne for a read that has been tried st times already
-// (as a command in batches): its retries go on counting from there.
-func (s *ConfigurationImportService) getOneAfter(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
+// getOne reads one import with a plain configuration.import.get request;
+// st is the tries it had as a command in batches, which its retries go on
+// counting from.
+func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState) (*ImportStatus, error) {
 	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
 	if err != nil {
 		return nil, err
@@ -103,10 +101,7 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 		}
 		var apiErr *Error
 		if errors.As(err, &apiErr) {
-			apiErr.HTTPStatus = httpStatus
-			// As the envelope's errors are: the text is the portal's.
-			apiErr.Code = s.client.auth.Redact(apiErr.Code)
-			apiErr.Description = s.client.auth.Redact(apiErr.Description)
+			portalError(apiErr, httpStatus, s.client.auth.Redact)
 		}
 		return nil, err
 	}
@@ -133,21 +128,32 @@ func (s *ImportStatus) letter() string {
 	return s.Status
 }
 
+// statusNames are the words of each status letter: its State and its Words.
+var statusNames = map[string]struct{ state, words string }{
+	StatusStarted:    {"started", "registered, not started yet"},
+	StatusProcessing: {"processing", "running"},
+	StatusFinished:   {"finished", "finished"},
+	StatusFailed:     {"failed", "failed"},
+	StatusUnknown:    {"unknown", "unknown to the portal"},
+}
+
 // State names the status: "started", "processing", "finished", "failed" or
 // "unknown". An unrecognised letter is "unknown" too.
 func (s *ImportStatus) State() string {
-	switch s.letter() {
-	case StatusStarted:
-		return "started"
-	case StatusProcessing:
-		return "processing"
-	case StatusFinished:
-		return "finished"
-	case StatusFailed:
-		return "failed"
-	default:
-		return "unknown"
+	if names, ok := statusNames[s.letter()]; ok {
+		return names.state
 	}
+	return "unknown"
+}
+
+// Words says the status for a person: "registered, not started yet",
+// "running", "finished", "failed", "unknown to the portal", or `in status
+// "X"` for a letter the client does not know.
+func (s *ImportStatus) Words() string {
+	if names, ok := statusNames[s.letter()]; ok {
+		return names.words
+	}
+	return fmt.Sprintf("in status %q", s.letter())
 }
 
 // Finished reports whether the import finished (F).
@@ -165,12 +171,61 @@ func (s *ImportStatus) Terminal() bool {
 	return false
 }
 
-// describe writes the status for an error text:
+// Describe writes the status for an error text:
 // "P (processing), action load, step 3, section CRM_STATUS".
-func (s *ImportStatus) describe() string {
+func (s *ImportStatus) Describe() string {
 	text := fmt.Sprintf("%s (%s)", s.Status, s.State())
 	if s.Progress != nil {
 		text += ", " + s.Progress.String()
+	}
+	return text
+}
+
+// ChangedFrom reports whether s differs from prev in what the portal's agent
+// changes: the status, the progress (action, step, section), or the number
+// of notices, errors or exceptions. Anything is a change from no status.
+func (s *ImportStatus) ChangedFrom(prev *ImportStatus) bool {
+	if prev == nil {
+		return true
+	}
+	sameProgress := s.Progress == prev.Progress ||
+		s.Progress != nil && prev.Progress != nil && *s.Progress == *prev.Progress
+	return s.Status != prev.Status || !sameProgress || len(s.Notices) != len(prev.Notices) ||
+		len(s.Errors) != len(prev.Errors) || len(s.Exceptions) != len(prev.Exceptions)
+}
+
+// actionWords are the progress actions in words; only clean and load run
+// section by section.
+var actionWords = map[string]struct {
+	words     string
+	sectioned bool
+}{
+	"start":           {"starting", false},
+	"init_background": {"preparing files", false},
+	"manifest":        {"reading the manifest", false},
+	"clean":           {"clearing", true},
+	"load":            {"loading", true},
+	"finish":          {"finishing", false},
+	"":                {"all steps done, about to be marked finished", false},
+}
+
+// Words says where the import is, for a person: "loading CRM_STATUS, step
+// 3"; "" for no progress. The section is said for the actions that have one (and for an action
+// the client does not know, when the portal sent one).
+func (p *ImportProgress) Words() string {
+	if p == nil {
+		return ""
+	}
+	action, known := actionWords[p.Action]
+	text := action.words
+	if !known {
+		text, action.sectioned = "at "+p.Action, true
+	}
+	if action.sectioned && p.Section != "" {
+		text += " " + p.Section
+	}
+	if p.Action != "" {
+		text += fmt.Sprintf(", step %d", p.Step)
 	}
 	return text
 }

@@ -4,12 +4,8 @@
 package bitrix24
 
 import (
-	"bytes"
-	"cmp"
 	"encoding/json"
-	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // DecodeImportStatus decodes the `result` of configuration.import.get; it
@@ -36,13 +32,8 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		status = jsonText(raw)
 	}
 	if strings.TrimSpace(status) == "" {
-		if raw, ok := members["error"]; ok && (jsonKind(raw) == '"' || jsonKind(raw) == '0') {
-			return nil, &Error{
-				Method:      methodConfigurationImportGet,
-				Code:        jsonText(raw),
-				Description: jsonText(members["error_description"]),
-				InResult:    true,
-			}
+		if apiErr := resultError(methodConfigurationImportGet, members); apiErr != nil {
+			return nil, apiErr
 		}
 		return nil, importDecodeError(result, `the result has no "status"`)
 	}
@@ -53,8 +44,8 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		Notices:      decodeImportMessages(members["notice"], "notice"),
 		Errors:       decodeImportMessages(members["errors"], "error"),
 		Exceptions:   decodeImportMessages(members["exception"], "exception"),
-		Additional:   anyJSON(members["additional"]),
-		CreatedItems: anyJSON(members["createItemList"]),
+		Additional:   objectShaped(members["additional"]),
+		CreatedItems: listShaped(members["createItemList"]),
 	}
 	s.ProcessID = jsonInt(members["processId"])
 
@@ -64,8 +55,8 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 // normalizeStatusLetter reads " f" or "p" as the letter the portal meant;
 // anything else stays as sent.
 func normalizeStatusLetter(status string) string {
-	switch letter := strings.ToUpper(strings.TrimSpace(status)); letter {
-	case StatusStarted, StatusProcessing, StatusFinished, StatusFailed, StatusUnknown:
+	letter := strings.ToUpper(strings.TrimSpace(status))
+	if _, ok := statusNames[letter]; ok {
 		return letter
 	}
 	return status
@@ -114,14 +105,7 @@ func decodeImportMessages(raw json.RawMessage, listType string) []ImportMessage 
 			items = []json.RawMessage{raw}
 			break
 		}
-		keys := make([]string, 0, len(members))
-		for key := range members {
-			keys = append(keys, key)
-		}
-		slices.SortFunc(keys, compareIndexKeys)
-		for _, key := range keys {
-			items = append(items, members[key])
-		}
+		items = inIndexOrder(members)
 	default:
 		// A lone string or number where a list was expected: one message.
 		items = []json.RawMessage{raw}
@@ -173,61 +157,4 @@ func decodeImportMessage(raw json.RawMessage, listType string) (ImportMessage, b
 		m.Type = listType
 	}
 	return m, true
-}
-
-// isIndexKey reports whether an object key is a list index: digits only.
-func isIndexKey(key string) bool {
-	if key == "" {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < '0' || key[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// compareIndexKeys orders index keys by numeric value ("10" after "9", of any
-// length), then any other keys by their text.
-func compareIndexKeys(a, b string) int {
-	aIndex, bIndex := isIndexKey(a), isIndexKey(b)
-	switch {
-	case aIndex && !bIndex:
-		return -1
-	case !aIndex && bIndex:
-		return 1
-	case !aIndex:
-		return strings.Compare(a, b)
-	}
-	aDigits, bDigits := trimLeadingZeros(a), trimLeadingZeros(b)
-	if c := cmp.Compare(len(aDigits), len(bDigits)); c != 0 {
-		return c
-	}
-	if c := strings.Compare(aDigits, bDigits); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b) // "01" and "1": any fixed order
-}
-
-func trimLeadingZeros(digits string) string {
-	trimmed := strings.TrimLeft(digits, "0")
-	if trimmed == "" {
-		return "0"
-	}
-	return trimmed
-}
-
-// anyJSON keeps a value of any shape as compact JSON; nil when absent or null.
-// Invalid UTF-8 inside its strings becomes U+FFFD: Terraform strings must be
-// UTF-8, and encoding/json lets such bytes through.
-func anyJSON(raw json.RawMessage) json.RawMessage {
-	if isJSONNull(raw) {
-		return nil
-	}
-	compact := compactJSON(raw)
-	if compact != nil && !utf8.Valid(compact) {
-		compact = bytes.ToValidUTF8(compact, []byte("\uFFFD"))
-	}
-	return compact
 }

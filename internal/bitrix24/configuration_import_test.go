@@ -87,7 +87,7 @@ func TestConfigurationImportGet_answers(t *testing.T) {
 		{
 			name:     "finished, empty lists",
 			answer:   envelope(resultFinishedEmpty),
-			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`[]`), CreatedItems: json.RawMessage(`[]`)},
+			want:     ImportStatus{Status: "F", Additional: json.RawMessage(`{}`), CreatedItems: json.RawMessage(`[]`)},
 			state:    "finished",
 			terminal: true,
 		},
@@ -156,11 +156,11 @@ func TestConfigurationImportGet_answers(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
-			if got.Time == nil || got.Time.DateStart != "2021-08-18T18:10:00+02:00" {
+			if got.Time == nil || got.Time.Finish != 1629303001.0443 {
 				t.Errorf("Time = %+v", got.Time)
 			}
 			got.Time = nil
-			want := tt.want
+			want := withEmptyShapes(tt.want)
 			want.ProcessID = 42
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Get =\n%+v\nwant\n%+v", *got, want)
@@ -185,7 +185,7 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 		if !errors.As(err, &respErr) {
 			t.Fatalf("error is %T (%v)", err, err)
 		}
-		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || IsTransient(err) {
+		if respErr.HTTPStatus != 200 || respErr.Excerpt != `{"progress":{"action":"load"}}` || transient(err) {
 			t.Errorf("error = %+v", respErr)
 		}
 	})
@@ -204,7 +204,7 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 		portal := newTestPortal(t, reply(http.StatusOK, answerProcessNotFound))
 		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
 		var apiErr *Error
-		if !errors.As(err, &apiErr) || !apiErr.InResult || !apiErr.HasCode(ErrorCodeProcessNotFound) {
+		if !errors.As(err, &apiErr) || !apiErr.InResult || !apiErr.HasCode("PROCESS_NOT_FOUND") {
 			t.Fatalf("error = %v", err)
 		}
 	})
@@ -219,173 +219,96 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 	})
 }
 
-func TestDecodeImportStatus_Shapes(t *testing.T) {
-	tests := []struct {
-		name   string
-		result string
-		want   ImportStatus
-	}{
-		{
-			name:   "null lists and progress",
-			result: `{"status":"P","progress":null,"notice":null,"errors":null,"exception":null,"additional":null,"createItemList":null}`,
-			want:   ImportStatus{Status: "P"},
-		},
-		{
-			name:   "empty lists, progress as []",
-			result: `{"status":"P","progress":[],"notice":[],"errors":{},"exception":false}`,
-			want:   ImportStatus{Status: "P"},
-		},
-		{
-			name:   "section absent, step a float",
-			result: `{"status":"P","progress":{"action":"load","step":2.0}}`,
-			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 2}},
-		},
-		{
-			name:   "step a float string, padded",
-			result: `{"status":"P","progress":{"action":"load","step":" 4.0 "}}`,
-			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 4}},
-		},
-		{
-			name:   "step unreadable",
-			result: `{"status":"P","progress":{"action":"load","step":"many","section":null}}`,
-			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load"}},
-		},
-		{
-			name:   "empty progress object",
-			result: `{"status":"P","progress":{}}`,
-			want:   ImportStatus{Status: "P", Progress: &ImportProgress{}},
-		},
-		{
-			name: "message fields that are not strings",
-			result: `{"status":"E","errors":[{"code":404,"message":12.5,"type":"error"},{"code":false,"message":true},` +
-				`{"code":"","message":{"text":"nested"}},null,"plain text",7]}`,
-			want: ImportStatus{Status: "E", Errors: []ImportMessage{
-				{Code: "404", Message: "12.5", Type: "error"},
-				{Message: "true", Type: "error"},
-				{Message: `{"text":"nested"}`, Type: "error"},
-				{Message: "plain text", Type: "error"},
-				{Message: "7", Type: "error"},
-			}},
-		},
-		{
-			name: "object keys: numeric order, then other keys",
-			result: `{"status":"E","exception":{"b":{"message":"b"},"10":{"message":"10"},"9":{"message":"9"},` +
-				`"a":{"message":"a"},"0":{"message":"0"},"100000000000000000000":{"message":"huge"}}}`,
-			want: ImportStatus{Status: "E", Exceptions: []ImportMessage{
-				{Message: "0", Type: "exception"}, {Message: "9", Type: "exception"}, {Message: "10", Type: "exception"},
-				{Message: "huge", Type: "exception"}, {Message: "a", Type: "exception"}, {Message: "b", Type: "exception"},
-			}},
-		},
-		{
-			name:   "a single message object instead of a list",
-			result: `{"status":"E","exception":{"code":"X","message":"one","type":"exception"}}`,
-			want:   ImportStatus{Status: "E", Exceptions: []ImportMessage{{Code: "X", Message: "one", Type: "exception"}}},
-		},
-		{
-			name:   "a string instead of a list",
-			result: `{"status":"E","errors":"disk full","notice":""}`,
-			want:   ImportStatus{Status: "E", Errors: []ImportMessage{{Message: "disk full", Type: "error"}}},
-		},
-		{
-			name:   "additional and createItemList of any shape",
-			result: `{"status":"F","additional":"done","createItemList":{ "a" : [ 1, 2 ] }}`,
-			want:   ImportStatus{Status: "F", Additional: json.RawMessage(`"done"`), CreatedItems: json.RawMessage(`{"a":[1,2]}`)},
-		},
-		{
-			name:   "processId as a numeric string",
-			result: `{"status":"S","processId":"17"}`,
-			want:   ImportStatus{Status: "S", ProcessID: 17},
-		},
-		{
-			name:   "status as a number",
-			result: `{"status":5}`,
-			want:   ImportStatus{Status: "5"},
-		},
-		{
-			name:   "lower-case letter",
-			result: `{"status":"f"}`,
-			want:   ImportStatus{Status: "F"},
-		},
-		{
-			name:   "letter with whitespace",
-			result: `{"status":" p\n","progress":{"action":"load","step":1}}`,
-			want:   ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 1}},
-		},
-		{
-			name:   "unrecognised letter kept as sent",
-			result: `{"status":" x"}`,
-			want:   ImportStatus{Status: " x"},
-		},
-		{
-			name:   "invalid UTF-8 in additional and createItemList",
-			result: "{\"status\":\"F\",\"additional\":{\"name\":\"Sales \xff\xfe\"},\"createItemList\":[\"\xc3\"]}",
-			want: ImportStatus{
-				Status:       "F",
-				Additional:   json.RawMessage("{\"name\":\"Sales \uFFFD\"}"),
-				CreatedItems: json.RawMessage("[\"\uFFFD\"]"),
-			},
-		},
-		{
-			name:   "unknown keys",
-			result: `{"status":"S","something":{"new":true}}`,
-			want:   ImportStatus{Status: "S"},
-		},
-	}
-
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := DecodeImportStatus(json.RawMessage(tt.result))
-			if err != nil {
-				t.Fatalf("DecodeImportStatus: %v", err)
-			}
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("got\n%+v\nwant\n%+v", *got, tt.want)
-			}
-		})
-	}
-}
-
-func TestDecodeImportStatus_Invalid(t *testing.T) {
-	for _, result := range []string{``, `null`, `[]`, `"F"`, `42`, `{}`, `{"status":""}`, `{"status":null}`,
-		`{"status":{"a":1}}`, `{"status":["F"]}`, `{"status":"F"`, `not json`} {
-		got, err := DecodeImportStatus(json.RawMessage(result))
-		if err == nil {
-			t.Errorf("%s: got %+v, want an error", result, got)
-			continue
-		}
-		var respErr *ResponseError
-		if !errors.As(err, &respErr) || respErr.Method != "configuration.import.get" || respErr.Reason == "" {
-			t.Errorf("%s: error = %#v", result, err)
-		}
-	}
-
-	_, err := DecodeImportStatus(json.RawMessage(`{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`))
-	var apiErr *Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "PROCESS_NOT_FOUND" || !apiErr.InResult {
-		t.Errorf("an error result: %#v", err)
-	}
-}
-
 func TestImportStatus_States(t *testing.T) {
 	tests := []struct {
-		status, state      string
-		terminal, finished bool
+		status, state, words string
+		terminal, finished   bool
 	}{
-		{"S", "started", false, false},
-		{"P", "processing", false, false},
-		{"F", "finished", true, true},
-		{"E", "failed", true, false},
-		{"U", "unknown", true, false},
-		{"X", "unknown", false, false},
-		{"", "unknown", false, false},
-		{"f", "unknown", false, false}, // letters compare exactly
-		{" F", "unknown", false, false},
+		{"S", "started", "registered, not started yet", false, false},
+		{"P", "processing", "running", false, false},
+		{"F", "finished", "finished", true, true},
+		{"E", "failed", "failed", true, false},
+		{"U", "unknown", "unknown to the portal", true, false},
+		{"X", "unknown", `in status "X"`, false, false},
+		{"", "unknown", `in status ""`, false, false},
+		{"f", "unknown", `in status "f"`, false, false}, // letters compare exactly
+		{" F", "unknown", `in status " F"`, false, false},
 	}
 	for _, tt := range tests {
 		s := &ImportStatus{Status: tt.status}
-		if s.State() != tt.state || s.Terminal() != tt.terminal || s.Finished() != tt.finished {
-			t.Errorf("%q: State %q, Terminal %v, Finished %v", tt.status, s.State(), s.Terminal(), s.Finished())
+		if s.State() != tt.state || s.Words() != tt.words || s.Terminal() != tt.terminal || s.Finished() != tt.finished {
+			t.Errorf("%q: State %q, Words %q, Terminal %v, Finished %v", tt.status, s.State(), s.Words(), s.Terminal(), s.Finished())
 		}
+	}
+}
+
+func TestImportStatus_Describe(t *testing.T) {
+	s := &ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}}
+	if got, want := s.Describe(), "P (processing), action load, step 3, section CRM_STATUS"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+	if got, want := (&ImportStatus{Status: "X"}).Describe(), "X (unknown)"; got != want {
+		t.Errorf("Describe = %q, want %q", got, want)
+	}
+}
+
+// Sections are said only for the actions that run section by section.
+func TestImportProgress_Words(t *testing.T) {
+	tests := map[ImportProgress]string{
+		{Action: "start", Step: 0}:                           "starting, step 0",
+		{Action: "init_background", Section: "CRM_STATUS"}:   "preparing files, step 0",
+		{Action: "manifest", Step: 1, Section: "CRM_STATUS"}: "reading the manifest, step 1",
+		{Action: "clean", Step: 2, Section: "TASKS"}:         "clearing TASKS, step 2",
+		{Action: "load", Step: 3, Section: "CRM_STATUS"}:     "loading CRM_STATUS, step 3",
+		{Action: "load", Step: 4}:                            "loading, step 4",
+		{Action: "finish", Step: 9, Section: "CRM_STATUS"}:   "finishing, step 9",
+		{Action: "", Step: 9, Section: "CRM_STATUS"}:         "all steps done, about to be marked finished",
+		{Action: "rebuild", Step: 5, Section: "CRM_STATUS"}:  "at rebuild CRM_STATUS, step 5",
+		{Action: "rebuild", Step: 5}:                         "at rebuild, step 5",
+	}
+	for p, want := range tests {
+		if got := p.Words(); got != want {
+			t.Errorf("%+v: Words = %q, want %q", p, got, want)
+		}
+	}
+	if got := (*ImportProgress)(nil).Words(); got != "" {
+		t.Errorf("no progress: Words = %q", got)
+	}
+}
+
+// A change is what the portal's agent changes: status, action, step,
+// section, and the number of notices, errors and exceptions.
+func TestImportStatus_ChangedFrom(t *testing.T) {
+	base := func() *ImportStatus {
+		return &ImportStatus{Status: "P", Progress: &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"},
+			Notices: []ImportMessage{{Message: "n"}}, Errors: []ImportMessage{{Message: "e"}}}
+	}
+	message := []ImportMessage{{Message: "x"}}
+	changes := map[string]func(*ImportStatus){
+		"status":    func(s *ImportStatus) { s.Status = "E" },
+		"action":    func(s *ImportStatus) { s.Progress.Action = "finish" },
+		"step":      func(s *ImportStatus) { s.Progress.Step++ },
+		"section":   func(s *ImportStatus) { s.Progress.Section = "TASKS" },
+		"progress":  func(s *ImportStatus) { s.Progress = nil },
+		"notice":    func(s *ImportStatus) { s.Notices = append(s.Notices, message...) },
+		"error":     func(s *ImportStatus) { s.Errors = nil },
+		"exception": func(s *ImportStatus) { s.Exceptions = message },
+	}
+	for name, change := range changes {
+		s := base()
+		change(s)
+		if !s.ChangedFrom(base()) || !base().ChangedFrom(s) {
+			t.Errorf("a new %s is not a change", name)
+		}
+	}
+	same := base()
+	same.Notices = []ImportMessage{{Message: "another text"}}
+	same.Additional, same.Time = json.RawMessage(`{"a":1}`), &Time{Finish: 1}
+	if same.ChangedFrom(base()) {
+		t.Error("the same counts and progress are a change")
+	}
+	if !base().ChangedFrom(nil) {
+		t.Error("the first status is not a change")
 	}
 }
 

@@ -6,7 +6,9 @@
 // It knows how to call a method through an incoming webhook (Auth is the seam
 // for OAuth later), how to tell the portal's answers apart (a result, an error
 // envelope, an error returned inside the result, or something that is not an
-// envelope at all) and how to read and wait for a configuration import.
+// envelope at all), what a failure means (classify, failure.go: the retry
+// policy of retry.go acts on it) and how to read and wait for a
+// configuration import.
 //
 // # Combining reads into batch requests
 //
@@ -23,12 +25,8 @@
 //     configuration.import.get commands (the portal's limit), or several.
 //     Terraform starts its reads about a millisecond apart while a portal
 //     on loopback answers in less, so without the quiet period most reads
-//     would still go alone. 50 process ids waiting go out at once. When two
-//     sends in a row after a quiet period held the same number of callers
-//     (at least 4), that number is taken for the caller's limit (Terraform's
-//     -parallelism) and reads go out as soon as that many wait, so the
-//     quiet period does not hold Terraform up. Callers of the same process
-//     id share one command, keyed "p<id>".
+//     would still go alone. 50 process ids waiting go out at once. Callers
+//     of the same process id share one command, keyed "p<id>".
 //   - Each caller gets its own status or error: result[key] is decoded as
 //     Get decodes a plain answer (an error inside it is an *Error),
 //     result_error[key] becomes an *Error with the portal's code and
@@ -39,7 +37,7 @@
 //     transient one queues that read again after the backoff, counted as
 //     a plain retry would be; OPERATION_TIME_LIMIT and codes the policy does
 //     not know send the read alone, as a plain request, whose answer
-//     decides (see configuration_import_retry.go).
+//     decides.
 //   - The batch goes through Call, so the rate limit and the retry policy
 //     apply to it as to any read; when it fails for good, every caller in it
 //     gets that error.
@@ -51,15 +49,42 @@
 //   - Waits that poll at the same interval share poll rounds, one interval
 //     apart from the first poll of the first of them: after its first poll,
 //     a wait polls at the last round no later than its own interval would
-//     have it poll. Every wait books the round it sleeps until, and the
+//     have it poll (so a wait that joins later polls once more, sooner, to
+//     fall into step). Every wait books the round it sleeps until, and the
 //     round's reads are sent once all who booked it have sent theirs (a
 //     stalled one is not waited for beyond 100 ms), so N waits cost
-//     ceil(N/50) requests a round. Polls that a wait's learnt rhythm moved
-//     (see Wait) come at whole seconds and book that second the same way,
-//     so waits in step with one agent (imports on a cron-driven portal)
-//     still share a request.
+//     ceil(N/50) requests a round. Polls that a wait's rhythm moved come at
+//     whole seconds and book that second the same way, so waits in step
+//     with one agent (imports on a cron-driven portal) still share a
+//     request.
 //
 // Config.PlainReads turns all this off, for a proxy that refuses batch.
+//
+// # Waiting for an import
+//
+// Wait polls until the import is F, E or U. The first poll comes at once,
+// then one per PollInterval, counted from the start of the previous poll,
+// until the wait sees the import change (ImportStatus.ChangedFrom). From
+// then on it polls in step with the portal's agent, whose next run falls
+// due a minute after the previous one ended (wait_rhythm.go): just after
+// that moment, so that on a quiet portal, where requests start due runs,
+// the poll starts the next run and sees the one before; with short
+// follow-ups (2 to 20 s) that learn how long runs take, look for a run that
+// ends the import (P with action false, or a recorded exception), and look
+// again when an awaited change does not show; on a busy portal a gap after
+// each change; on a cron-driven one just after the minute, skipping ticks
+// when changes come minutes apart. Changes faster than the agent makes them
+// (a test's emulator), or more follow-ups than a rhythm needs, keep the
+// plain interval. When ctx has a deadline, the poll that would come after
+// it comes just before it instead.
+//
+// Each poll is a read with its retries. After a fault or the rate limit,
+// and after a connection problem once the portal has answered, the wait
+// reports the failure through OnPollError and polls on schedule; any
+// other failure ends it.
+//
+// One clock, Config.Clock, times the wait, the backoffs, the rate limit and
+// the batcher; tests and the bench give it a fake one (package fakeclock).
 //
 // The package has no Terraform dependency: the provider adapts Logger to tflog
 // and turns errors into diagnostics.

@@ -63,12 +63,8 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	}
 
 	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
-		apiErr := &Error{
-			Method:      method,
-			Code:        c.auth.Redact(jsonText(raw)),
-			Description: c.auth.Redact(jsonText(envelope["error_description"])),
-			HTTPStatus:  resp.StatusCode,
-		}
+		apiErr := portalError(&Error{Method: method, Code: jsonText(raw), Description: jsonText(envelope["error_description"])},
+			resp.StatusCode, c.auth.Redact)
 		if t, ok := decodeTime(envelope["time"]); ok && t.OperatingResetAt != nil {
 			apiErr.ResetAt = unixTime(*t.OperatingResetAt)
 		}
@@ -81,16 +77,8 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	}
 
 	if members, ok := jsonObject(result); ok {
-		if raw, ok := members["error"]; ok {
-			if k := jsonKind(raw); k == '"' || k == '0' {
-				return nil, &Error{
-					Method:      method,
-					Code:        c.auth.Redact(jsonText(raw)),
-					Description: c.auth.Redact(jsonText(members["error_description"])),
-					HTTPStatus:  resp.StatusCode,
-					InResult:    true,
-				}
-			}
+		if apiErr := resultError(method, members); apiErr != nil {
+			return nil, portalError(apiErr, resp.StatusCode, c.auth.Redact)
 		}
 	}
 
@@ -109,23 +97,34 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	return response, nil
 }
 
+// resultError is the error a result carries instead of a value, with HTTP
+// 200, as the configuration.import methods answer: {"error": "CODE",
+// "error_description": "text"} inside the result of a plain answer or of a
+// batch command. nil when its "error" is not a code (a string or number).
+func resultError(method string, members map[string]json.RawMessage) *Error {
+	raw := members["error"]
+	if k := jsonKind(raw); k != '"' && k != '0' {
+		return nil
+	}
+	return &Error{Method: method, Code: jsonText(raw), Description: jsonText(members["error_description"]), InResult: true}
+}
+
+// portalError completes an error the portal answered with: the HTTP status
+// of the answer, and its texts redacted, as the portal's may quote a URL.
+func portalError(e *Error, httpStatus int, redact func(string) string) *Error {
+	e.HTTPStatus = httpStatus
+	e.Code, e.Description = redact(e.Code), redact(e.Description)
+	return e
+}
+
 // decodeTime reads the envelope's time block, numbers or numeric strings.
 func decodeTime(raw json.RawMessage) (*Time, bool) {
 	members, ok := jsonObject(raw)
 	if !ok {
 		return nil, false
 	}
-	t := &Time{
-		DateStart:  jsonText(members["date_start"]),
-		DateFinish: jsonText(members["date_finish"]),
-	}
-	t.Start, _ = jsonFloat(members["start"])
+	t := &Time{}
 	t.Finish, _ = jsonFloat(members["finish"])
-	t.Duration, _ = jsonFloat(members["duration"])
-	t.Processing, _ = jsonFloat(members["processing"])
-	if f, ok := jsonFloat(members["operating"]); ok {
-		t.Operating = &f
-	}
 	if f, ok := jsonFloat(members["operating_reset_at"]); ok {
 		t.OperatingResetAt = &f
 	}

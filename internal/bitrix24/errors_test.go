@@ -4,114 +4,9 @@
 package bitrix24
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"net/url"
-	"os"
-	"syscall"
 	"testing"
 )
-
-func TestIsTransient_errorKinds(t *testing.T) {
-	apiErr := func(code string, status int) error {
-		return &Error{Method: "m", Code: code, HTTPStatus: status}
-	}
-	transportErr := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "https://p/rest/1/***/m.json", Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}
-	dialTimeout := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: &timeoutErr{}}}}
-	refused := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
-	unknownHost := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "portal.invalid", IsNotFound: true}}}}
-	untrusted := &TransportError{Method: "m", Err: &url.Error{Op: "Post", URL: "u", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}}
-
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"nil", nil, false},
-		{"plain error", errors.New("boom"), false},
-		{"context cancelled", fmt.Errorf("m: %w", context.Canceled), false},
-		{"context deadline", fmt.Errorf("m: %w", context.DeadlineExceeded), false},
-
-		{"transport error", transportErr, true},
-		{"wrapped transport error", fmt.Errorf("poll 2: %w", transportErr), true},
-		{"transport error from a dial timeout", dialTimeout, true},
-
-		{"HTML 502", &ResponseError{HTTPStatus: 502}, true},
-		{"HTML 504", &ResponseError{HTTPStatus: 504}, true},
-		{"empty 500", &ResponseError{HTTPStatus: 500}, true},
-		{"status unknown", &ResponseError{}, true},
-		{"truncated 200", &ResponseError{HTTPStatus: 200, Truncated: true}, true},
-		{"HTML 200", &ResponseError{HTTPStatus: 200}, false},
-		{"redirect", &ResponseError{HTTPStatus: 302}, false},
-		{"HTML 404", &ResponseError{HTTPStatus: 404}, false},
-
-		{"QUERY_LIMIT_EXCEEDED 503", apiErr("QUERY_LIMIT_EXCEEDED", 503), true},
-		{"QUERY_LIMIT_EXCEEDED 429", apiErr("QUERY_LIMIT_EXCEEDED", 429), true},
-		{"query_limit_exceeded, lower case", apiErr("query_limit_exceeded", 503), true},
-		{"OPERATION_TIME_LIMIT 429 (waits for its reset time instead)", apiErr("OPERATION_TIME_LIMIT", 429), false},
-		{"INTERNAL_SERVER_ERROR 500", apiErr("INTERNAL_SERVER_ERROR", 500), true},
-		{"ERROR_UNEXPECTED_ANSWER 500", apiErr("ERROR_UNEXPECTED_ANSWER", 500), true},
-		{"unknown code 502", apiErr("SOMETHING", 502), true},
-		{"unknown code 503", apiErr("SOMETHING", 503), true},
-		{"unknown code 504", apiErr("SOMETHING", 504), true},
-		{"empty code 503", apiErr("", 503), true},
-		{"wrapped", fmt.Errorf("x: %w", apiErr("QUERY_LIMIT_EXCEEDED", 503)), true},
-
-		{"OVERLOAD_LIMIT 503", apiErr("OVERLOAD_LIMIT", 503), false},
-		{"PORTAL_DELETED 500", apiErr("PORTAL_DELETED", 500), false},
-		{"PORTAL_DELETED 503", apiErr("PORTAL_DELETED", 503), false},
-		{"INVALID_CREDENTIALS 401", apiErr("INVALID_CREDENTIALS", 401), false},
-		{"NO_AUTH_FOUND 401", apiErr("NO_AUTH_FOUND", 401), false},
-		{"expired_token 401", apiErr("expired_token", 401), false},
-		{"invalid_token 401", apiErr("invalid_token", 401), false},
-		{"insufficient_scope 401", apiErr("insufficient_scope", 401), false},
-		{"insufficient_auth_type 400", apiErr("insufficient_auth_type", 400), false},
-		{"user_access_error 401", apiErr("user_access_error", 401), false},
-		{"ACCESS_DENIED 403", apiErr("ACCESS_DENIED", 403), false},
-		{"WRONG_AUTH_TYPE 403", apiErr("WRONG_AUTH_TYPE", 403), false},
-		{"ERROR_METHOD_NOT_FOUND 404", apiErr("ERROR_METHOD_NOT_FOUND", 404), false},
-		{"PAYMENT_REQUIRED 402", apiErr("PAYMENT_REQUIRED", 402), false},
-		{"METHOD_CONFIRM_WAITING 401", apiErr("METHOD_CONFIRM_WAITING", 401), false},
-		{"METHOD_CONFIRM_DENIED 403", apiErr("METHOD_CONFIRM_DENIED", 403), false},
-		{"INVALID_REQUEST 400", apiErr("INVALID_REQUEST", 400), false},
-		{"error in result 200", &Error{Code: "PROCESS_NOT_FOUND", HTTPStatus: 200, InResult: true}, false},
-		{"unknown code 500", apiErr("SOMETHING", 500), true},
-		{"empty code 500", apiErr("", 500), true},
-		{"unknown code 400", apiErr("SOMETHING", 400), false},
-
-		{"refused connection", refused, false},
-		{"unknown host", unknownHost, false},
-		{"untrusted certificate", untrusted, false},
-		{"empty 200", &ResponseError{HTTPStatus: 200, Empty: true}, true},
-		{"HTML 429 from a WAF", &ResponseError{HTTPStatus: 429, ContentType: "text/html"}, true},
-
-		{"wait error", &WaitError{Err: context.DeadlineExceeded, LastErr: transportErr}, false},
-		{"io error", io.ErrUnexpectedEOF, false},
-	}
-
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := IsTransient(tt.err); got != tt.want {
-				t.Errorf("IsTransient(%v) = %v, want %v", tt.err, got, tt.want)
-			}
-		})
-	}
-}
-
-type timeoutErr struct{}
-
-func (timeoutErr) Error() string   { return "i/o timeout" }
-func (timeoutErr) Timeout() bool   { return true }
-func (timeoutErr) Temporary() bool { return true }
-
-// net's own timeout error matches context.DeadlineExceeded; a dial timeout
-// must still be transient.
-func (timeoutErr) Is(err error) bool { return err == context.DeadlineExceeded }
 
 func TestError_texts(t *testing.T) {
 	tests := []struct {
@@ -154,36 +49,5 @@ func TestError_HasCode(t *testing.T) {
 	err := &Error{Code: "Expired_Token"}
 	if !err.HasCode(ErrorCodeExpiredToken) || err.HasCode(ErrorCodeInvalidToken) {
 		t.Error("HasCode does not compare codes case-insensitively")
-	}
-}
-
-func TestTransportError_RedactsItsText(t *testing.T) {
-	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &TransportError{Method: "m", Err: errors.New("proxy said: " + hook.MethodURL("m")), redact: hook.Redact}
-	assertNoSecret(t, "error", e.Error())
-}
-
-func TestIsAuthError_codes(t *testing.T) {
-	tests := []struct {
-		err  error
-		want bool
-	}{
-		{&Error{Code: "INVALID_CREDENTIALS", HTTPStatus: 401}, true},
-		{&Error{Code: "insufficient_scope", HTTPStatus: 401}, true},
-		{&Error{Code: "Insufficient_Auth_Type", HTTPStatus: 400}, true},
-		{&Error{Code: "ACCESS_DENIED", HTTPStatus: 403}, true},
-		{fmt.Errorf("poll 2: %w", &Error{Code: "expired_token"}), true},
-		{&Error{Code: "ERROR_METHOD_NOT_FOUND", HTTPStatus: 404}, false},
-		{&Error{Code: "QUERY_LIMIT_EXCEEDED", HTTPStatus: 503}, false},
-		{&ResponseError{HTTPStatus: 401}, false},
-		{nil, false},
-	}
-	for _, tc := range tests {
-		if got := IsAuthError(tc.err); got != tc.want {
-			t.Errorf("IsAuthError(%v) = %v, want %v", tc.err, got, tc.want)
-		}
 	}
 }

@@ -34,7 +34,7 @@ func Example() {
 	})
 	var waitErr *bitrix24.WaitError
 	switch {
-	case errors.As(err, &waitErr) && waitErr.TimedOut():
+	case errors.As(err, &waitErr) && errors.Is(waitErr, context.DeadlineExceeded):
 		log.Fatalf("still running: %v", err)
 	case err != nil:
 		log.Fatal(err)

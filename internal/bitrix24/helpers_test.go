@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // testPortal is an httptest server that answers with scripted replies and
@@ -184,4 +186,17 @@ func closedPortWebhook(t *testing.T) *Webhook {
 		t.Fatal(err)
 	}
 	return hook
+}
+
+// fakeEpoch lies an hour ahead of the real time, so that a fake deadline,
+// which the client reads with ctx.Deadline, is never in the real past: the
+// network code would otherwise give up on it before sending anything.
+var fakeEpoch = time.Now().Add(time.Hour).Truncate(time.Second)
+
+// newFakeClock returns a fake clock at fakeEpoch, jumping when jump is set.
+func newFakeClock(jump bool) *fakeclock.Clock {
+	if jump {
+		return fakeclock.NewJumping(fakeEpoch)
+	}
+	return fakeclock.New(fakeEpoch)
 }

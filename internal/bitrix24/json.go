@@ -5,8 +5,11 @@ package bitrix24
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -144,4 +147,140 @@ func hasControlByte(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// isIndexKey reports whether an object key is a list index: digits only.
+func isIndexKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '0' || key[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// compareIndexKeys orders index keys by numeric value ("10" after "9", of any
+// length), then any other keys by their text.
+func compareIndexKeys(a, b string) int {
+	aIndex, bIndex := isIndexKey(a), isIndexKey(b)
+	switch {
+	case aIndex && !bIndex:
+		return -1
+	case !aIndex && bIndex:
+		return 1
+	case !aIndex:
+		return strings.Compare(a, b)
+	}
+	aDigits, bDigits := trimLeadingZeros(a), trimLeadingZeros(b)
+	if c := cmp.Compare(len(aDigits), len(bDigits)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(aDigits, bDigits); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b) // "01" and "1": any fixed order
+}
+
+func trimLeadingZeros(digits string) string {
+	trimmed := strings.TrimLeft(digits, "0")
+	if trimmed == "" {
+		return "0"
+	}
+	return trimmed
+}
+
+// anyJSON keeps a value of any shape as compact JSON; nil when absent or null.
+// Invalid UTF-8 inside its strings becomes U+FFFD: Terraform strings must be
+// UTF-8, and encoding/json lets such bytes through.
+func anyJSON(raw json.RawMessage) json.RawMessage {
+	if isJSONNull(raw) {
+		return nil
+	}
+	compact := compactJSON(raw)
+	if compact != nil && !utf8.Valid(compact) {
+		compact = bytes.ToValidUTF8(compact, []byte("\uFFFD"))
+	}
+	return compact
+}
+
+// byIndex keys a list's entries "0", "1", ..., as PHP keys the array it
+// sends as a list.
+func byIndex[V any](list []V) map[string]V {
+	members := make(map[string]V, len(list))
+	for i, v := range list {
+		members[strconv.Itoa(i)] = v
+	}
+	return members
+}
+
+// inIndexOrder lists an object's values in the order of their keys
+// (compareIndexKeys): the order of the array PHP sent as an object.
+func inIndexOrder[V any](members map[string]V) []V {
+	values := make([]V, 0, len(members))
+	for _, key := range slices.SortedFunc(maps.Keys(members), compareIndexKeys) {
+		values = append(values, members[key])
+	}
+	return values
+}
+
+// PHP's json_encode gives an array the shape of its content: an empty one
+// is [] whatever it stands for, one with keys 0..n-1 a list, any other an
+// object. objectShaped and listShaped give a value one shape, so that
+// expressions on it never meet the other; numbers stay as written.
+
+// objectShaped returns raw as a compact JSON object: {} for nothing
+// (absent, null, []), a list's entries keyed "0", "1", ..., any other value
+// under "value"; an object stays as sent.
+func objectShaped(raw json.RawMessage) json.RawMessage {
+	raw = anyJSON(raw)
+	switch v := decodeKeepingNumbers(raw).(type) {
+	case nil:
+		return json.RawMessage("{}")
+	case map[string]any:
+		return raw
+	case []any:
+		return marshalJSON(byIndex(v))
+	default:
+		return marshalJSON(map[string]any{"value": v})
+	}
+}
+
+// listShaped returns raw as a compact JSON list: [] for nothing (absent,
+// null, {}), an object's values in the order of their keys (inIndexOrder),
+// any other value as a list of one; a list stays as sent.
+func listShaped(raw json.RawMessage) json.RawMessage {
+	raw = anyJSON(raw)
+	switch v := decodeKeepingNumbers(raw).(type) {
+	case nil:
+		return json.RawMessage("[]")
+	case []any:
+		return raw
+	case map[string]any:
+		return marshalJSON(inIndexOrder(v))
+	default:
+		return marshalJSON([]any{v})
+	}
+}
+
+// decodeKeepingNumbers decodes JSON, numbers as json.Number (an id past
+// 2^53 would lose digits as a float64); nil for nothing.
+func decodeKeepingNumbers(raw json.RawMessage) any {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	_ = dec.Decode(&v)
+	return v
+}
+
+// marshalJSON encodes decoded JSON, which cannot fail, without escaping
+// HTML characters.
+func marshalJSON(v any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSpace(b.Bytes())
 }

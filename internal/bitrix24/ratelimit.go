@@ -13,22 +13,27 @@ import (
 
 // rateLimiter keeps a client under the portal's leaky bucket, which refuses
 // requests with QUERY_LIMIT_EXCEEDED once more than its burst arrive faster
-// than it drains. One limiter serves every call of a client.
+// than it drains. One limiter serves every call of a client; a nil one
+// does not limit.
 type rateLimiter struct {
 	limiter *rate.Limiter
 	rate    float64
 	burst   int
+	clock   Clock
+	logger  Logger
 }
 
 // newRateLimiter keeps one request of headroom below the portal's burst
 // (while the burst allows it): requests reach the portal a little later than
 // the client sends them, and a request that overtakes an earlier one by a
 // few milliseconds would otherwise meet a bucket that is full by a hair.
-func newRateLimiter(perSecond float64, burst int) *rateLimiter {
+func newRateLimiter(perSecond float64, burst int, clock Clock, logger Logger) *rateLimiter {
 	return &rateLimiter{
 		limiter: rate.NewLimiter(rate.Limit(perSecond), max(burst-1, 1)),
 		rate:    perSecond,
 		burst:   burst,
+		clock:   clock,
+		logger:  logger,
 	}
 }
 
@@ -37,7 +42,11 @@ func newRateLimiter(perSecond float64, burst int) *rateLimiter {
 // such as the terraform plan that ran just before, or another integration,
 // filled it). The client's own bucket is emptied, so that the requests that
 // follow come at the rate the portal drains rather than as a burst.
-func (l *rateLimiter) portalBucketFull(now time.Time) {
+func (l *rateLimiter) portalBucketFull() {
+	if l == nil {
+		return
+	}
+	now := l.clock.Now()
 	if tokens := int(l.limiter.TokensAt(now)); tokens > 0 {
 		l.limiter.ReserveN(now, tokens)
 	}
@@ -58,12 +67,12 @@ func (e *RateLimitError) Error() string {
 // wait blocks until the limiter lets one request of method go, or ctx ends.
 // It does not wait when the wait would end after ctx's deadline: the
 // request could not be sent anyway.
-func (c *Client) waitForRateLimit(ctx context.Context, method string) error {
-	if c.limiter == nil {
+func (l *rateLimiter) wait(ctx context.Context, method string) error {
+	if l == nil {
 		return nil
 	}
-	now := c.clock.Now()
-	reservation := c.limiter.limiter.ReserveN(now, 1)
+	now := l.clock.Now()
+	reservation := l.limiter.ReserveN(now, 1)
 	delay := reservation.DelayFrom(now)
 	if delay <= 0 {
 		return nil
@@ -72,14 +81,14 @@ func (c *Client) waitForRateLimit(ctx context.Context, method string) error {
 		reservation.CancelAt(now)
 		return &RateLimitError{Method: method, Delay: delay}
 	}
-	c.logger.Debug(ctx, "Waiting for the client-side rate limit, which keeps the portal from refusing requests with QUERY_LIMIT_EXCEEDED", map[string]any{
+	l.logger.Debug(ctx, "Waiting for the client-side rate limit, which keeps the portal from refusing requests with QUERY_LIMIT_EXCEEDED", map[string]any{
 		"method":     method,
 		"delay_ms":   delay.Milliseconds(),
-		"rate_limit": c.limiter.rate,
-		"rate_burst": c.limiter.burst,
+		"rate_limit": l.rate,
+		"rate_burst": l.burst,
 	})
-	if err := sleep(ctx, c.clock, delay); err != nil {
-		reservation.CancelAt(c.clock.Now())
+	if err := sleep(ctx, l.clock, delay); err != nil {
+		reservation.CancelAt(l.clock.Now())
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	return nil

@@ -54,7 +54,7 @@ func TestCall_RateLimitIsShared(t *testing.T) {
 	waits := map[time.Duration]bool{}
 	for range 2 {
 		select {
-		case d := <-clock.timerCreated:
+		case d := <-clock.TimerMade():
 			waits[d] = true
 		case <-time.After(5 * time.Second):
 			t.Fatal("no caller waited for the rate limit")

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // retryingClient is a client of portal with retries on, on a fake clock.
-func retryingClient(portal *testPortal, clock *fakeClock, maxRetries int) *Client {
+func retryingClient(portal *testPortal, clock *fakeclock.Clock, maxRetries int) *Client {
 	return portal.Client(func(cfg *Config) {
 		cfg.MaxRetries = maxRetries
 		cfg.Clock = clock
@@ -166,7 +168,7 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 		_, err := client.Call(ctx, "configuration.import.get", nil)
 		done <- err
 	}()
-	<-clock.timerCreated // the first backoff has begun
+	<-clock.TimerMade() // the first backoff has begun
 	cancel()
 	select {
 	case err := <-done:
@@ -226,7 +228,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 	}
 
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !IsUnreachable(err) {
+	if !(classify(err) == failUnreachable) {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 0 {
@@ -235,7 +237,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 
 	client.answered.Store(true)
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !IsUnreachable(err) {
+	if !(classify(err) == failUnreachable) {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
 	if timers := clock.Timers(); len(timers) != 3 {
@@ -274,5 +276,90 @@ func TestCall_LogsRetries(t *testing.T) {
 	}
 	for _, e := range logger.Entries() {
 		assertNoSecret(t, "log line", e)
+	}
+}
+
+// A portal that answers QUERY_LIMIT_EXCEEDED to everything for a minute,
+// as when another integration holds its whole budget, slows a read with
+// the default settings down but does not fail it; each pause is logged at
+// INFO with its reason.
+func TestGet_BusyPortalForAMinute(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(map[bool]string{false: "batched", true: "plain reads"}[plain], func(t *testing.T) {
+			clock := newFakeClock(true)
+			busyUntil := fakeEpoch.Add(time.Minute)
+			portal := newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
+				if clock.Now().Before(busyUntil) {
+					reply(http.StatusServiceUnavailable, answerQueryLimit)(w, r)
+					return
+				}
+				ok(resultFinishedEmpty)(w, r)
+			})
+			logger := &recordingLogger{}
+			c := portal.Client(func(cfg *Config) {
+				cfg.MaxRetries = DefaultMaxRetries
+				cfg.RateLimit, cfg.RateBurst = DefaultRateLimit, DefaultRateBurst
+				cfg.PlainReads = plain
+				cfg.Clock = clock
+				cfg.Logger = logger
+			})
+			ctx := clock.WithDeadline(context.Background(), time.Hour) // timeouts.read's default
+			status, err := c.ConfigurationImport.Get(ctx, 42)
+			if err != nil || !status.Finished() {
+				t.Fatalf("status %+v, error %v", status, err)
+			}
+			requests := len(portal.Requests())
+			if requests > 30 {
+				t.Errorf("%d requests, want at most 30", requests)
+			}
+			infos := 0
+			for _, e := range logger.Entries() {
+				if strings.HasPrefix(e, "INFO ") && strings.Contains(e, "QUERY_LIMIT_EXCEEDED") {
+					infos++
+				}
+			}
+			if infos != requests-1 {
+				t.Errorf("%d INFO lines for %d pauses", infos, requests-1)
+			}
+			t.Logf("%d requests over %s", requests, clock.Now().Sub(fakeEpoch).Round(time.Second))
+		})
+	}
+}
+
+// An HTML 429 from a firewall is a request to slow down too: it does not
+// count against MaxRetries, while 5xx pages do.
+func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
+	waf := replyAs(http.StatusTooManyRequests, "text/html", "<html><head><title>Too Many Requests</title></head></html>")
+	clock := newFakeClock(true)
+	portal := newTestPortal(t, waf, waf, waf, waf, ok(resultFinishedEmpty))
+	ctx := clock.WithDeadline(context.Background(), time.Hour)
+	if _, err := retryingClient(portal, clock, 1).Call(ctx, "configuration.import.get", nil); err != nil {
+		t.Fatalf("error %v", err)
+	}
+	if n := len(portal.Requests()); n != 5 {
+		t.Errorf("%d requests, want 5", n)
+	}
+
+	gateway := replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML)
+	portal = newTestPortal(t, gateway)
+	_, err := retryingClient(portal, clock, 5).Call(ctx, "configuration.import.get", nil)
+	var retryErr *RetryError
+	if !errors.As(err, &retryErr) || retryErr.Attempts != 6 || !strings.HasSuffix(err.Error(), "gave up after 6 attempts (max_retries = 5)") {
+		t.Errorf("error = %v, want the gateway page after 6 attempts", err)
+	}
+	if !transient(err) {
+		t.Error("the RetryError hides that the failure is transient")
+	}
+}
+
+// Without a deadline nothing bounds the rate limit's retries but
+// MaxRetries, so they count against it.
+func TestCall_RateLimitWithoutADeadlineCountsAsAFault(t *testing.T) {
+	clock := newFakeClock(true)
+	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit))
+	_, err := retryingClient(portal, clock, 2).Call(context.Background(), "configuration.import.get", nil)
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) || len(portal.Requests()) != 3 {
+		t.Errorf("%d requests, error %v; want 3 and the last QUERY_LIMIT_EXCEEDED", len(portal.Requests()), err)
 	}
 }

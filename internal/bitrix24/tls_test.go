@@ -36,7 +36,7 @@ func TestCall_UntrustedCertificateFailsAtOnce(t *testing.T) {
 	}
 	started := time.Now()
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	if !IsCertificateError(err) || IsTransient(err) {
+	if !isCertificateProblem(err) || transient(err) {
 		t.Fatalf("error = %v, want a certificate error that is not transient", err)
 	}
 	if timers := clock.Timers(); len(timers) != 0 {

@@ -28,7 +28,7 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	msg := e.Method + ": request failed"
-	if cause := e.Problem().cause(); cause != "" {
+	if cause := problemCauses[e.Problem()]; cause != "" {
 		msg += ": " + cause
 	}
 	if e.Err != nil {
@@ -70,22 +70,14 @@ const (
 	ProblemTLSHandshake
 )
 
-// cause is the problem in words, for the error text; "" where the wrapped
-// error says it well enough.
-func (p TransportProblem) cause() string {
-	switch p {
-	case ProblemUnknownHost:
-		return "the portal's host name does not resolve"
-	case ProblemConnectionRefused:
-		return "the portal's host refused the connection"
-	case ProblemConnectTimeout:
-		return "no reply to the connection attempt (a firewall may drop it)"
-	case ProblemPlainHTTP:
-		return "the portal answered plain HTTP on an https address"
-	case ProblemTLSHandshake:
-		return "the TLS handshake with the portal failed"
-	}
-	return ""
+// problemCauses say the problems in words, for the error text; the
+// wrapped error says the others well enough.
+var problemCauses = map[TransportProblem]string{
+	ProblemUnknownHost:       "the portal's host name does not resolve",
+	ProblemConnectionRefused: "the portal's host refused the connection",
+	ProblemConnectTimeout:    "no reply to the connection attempt (a firewall may drop it)",
+	ProblemPlainHTTP:         "the portal answered plain HTTP on an https address",
+	ProblemTLSHandshake:      "the TLS handshake with the portal failed",
 }
 
 // Problem says why the request got no answer.
@@ -129,23 +121,6 @@ func isTLSAlert(err error) bool {
 		strings.HasPrefix(opErr.Err.Error(), "tls: ")
 }
 
-// CertificateProblem reports whether the portal's TLS certificate was
-// refused: no retry fixes that, trusting the right CA does.
-func (e *TransportError) CertificateProblem() bool {
-	return e.Problem() == ProblemCertificate
-}
-
-// Unreachable reports whether nothing could be reached at the portal's
-// address: its name does not resolve, or nothing listens there. Before any
-// answer that means a wrong URL; once the portal has answered, a blip.
-func (e *TransportError) Unreachable() bool {
-	switch e.Problem() {
-	case ProblemUnknownHost, ProblemConnectionRefused:
-		return true
-	}
-	return false
-}
-
 // TransportProblemOf returns the problem of a *TransportError in err's
 // chain; ok is false when there is none.
 func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
@@ -154,18 +129,4 @@ func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
 		return 0, false
 	}
 	return transportErr.Problem(), true
-}
-
-// IsCertificateError reports whether err is the portal's TLS certificate
-// being refused, so that callers can point the user at the CA to trust.
-func IsCertificateError(err error) bool {
-	problem, ok := TransportProblemOf(err)
-	return ok && problem == ProblemCertificate
-}
-
-// IsUnreachable reports whether err is nothing answering at the portal's
-// address (see TransportError.Unreachable).
-func IsUnreachable(err error) bool {
-	var transportErr *TransportError
-	return errors.As(err, &transportErr) && transportErr.Unreachable()
 }

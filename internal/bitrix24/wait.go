@@ -14,15 +14,11 @@ import (
 // WaitOptions configures ConfigurationImportService.Wait.
 type WaitOptions struct {
 	// PollInterval is the nominal time from the start of one poll to the
-	// start of the next; required. Once the wait has learnt the rhythm of
-	// the portal's agent, a poll moves by a few seconds to come just after
-	// the agent's next run falls due, short follow-ups look for a run that
-	// ends the import, and a slower rhythm spaces the polls further (see
-	// Wait). The portal advances an import at most once a minute, so polling
-	// more often tells nothing new.
+	// start of the next; required. The agent's rhythm moves polls from it
+	// (see the package doc). The portal advances an import at most once a
+	// minute, so polling more often tells nothing new.
 	PollInterval time.Duration
 
-	Clock       Clock                // nil -> RealClock()
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
 	OnPollError func(PollErrorEvent) // after each transient failure (provider logs at WARN)
 }
@@ -43,49 +39,17 @@ type PollErrorEvent struct {
 	Err       error
 }
 
-// Wait polls Get until the import is finished (F), failed (E) or unknown (U),
-// and returns that status with a nil error: deciding whether E or U is fatal
-// is the caller's job (see ImportFailure). S, P (also with action false) and
-// an unrecognised letter keep it waiting.
-//
-// The first poll comes at once, then one per PollInterval, counted from the
-// start of the previous poll, until the wait sees the import change. From
-// then on it polls in step with the portal's agent, whose next run falls
-// due a minute after the previous one ended (see wait_rhythm.go): just
-// after that moment, so that on a quiet portal, where requests start due
-// runs, the poll starts the next run and sees the one before; with short
-// follow-ups (2 to 20 s) that learn how long runs take, look for a run that
-// ends the import (P with action false, or a recorded exception), and look
-// again when an awaited change does not show; on a busy portal a gap after
-// each change; on a cron-driven one just after the minute, skipping ticks
-// when changes come minutes apart. Changes faster than the agent makes them
-// (a test's emulator), or more follow-ups than a rhythm needs, keep the
-// plain interval. When ctx has a deadline, the poll that would come after
-// it comes just before it instead. Each poll is a Call, with its retries.
-// A failure that remains transient (IsTransient, or an unreachable portal
-// that has answered before; a connection attempt without a reply only once
-// the portal has answered) is reported through OnPollError and the
-// next poll comes on schedule; any other error ends the wait at once,
-// wrapped (errors.As still finds *Error).
-//
-// Waits of one client that poll at the same interval share poll rounds
-// (unless Config.PlainReads): rounds come one interval apart from the first
-// poll of the first of them, and after its first poll a wait polls at the
-// last round no later than its own interval would have it poll, so that the
-// waits' reads go out together, ceil(N/50) requests a round. A wait that
-// joins later thus polls once more, sooner, to fall into step. A poll the
-// rhythm moved comes at the next whole second, and waits whose moved polls
-// fall in the same second share a request the same way.
-//
-// When ctx ends, during a poll or between polls, Wait returns a *WaitError.
+// Wait polls the import until it is finished (F), failed (E) or unknown
+// (U), and returns that status with a nil error: whether E or U is fatal is
+// the caller's decision (see ImportFailure). The package doc says when it
+// polls, which failures it polls on after, and how waits share requests.
+// Any other failure ends the wait, wrapped (errors.As finds *Error); when
+// ctx ends, Wait returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = RealClock()
-	}
+	clock := s.client.clock
 
 	started := clock.Now()
 	w := &WaitError{ProcessID: processID}
@@ -98,10 +62,10 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 	var round, moments *pollRound // nil: the wait polls on its own schedule
 	if s.batcher != nil {
-		round = s.batcher.joinRounds(opts.PollInterval, started)
-		defer s.batcher.leaveRounds(round)
-		moments = s.batcher.joinMoments()
-		defer s.batcher.leaveRounds(moments)
+		round = s.batcher.rounds.join(opts.PollInterval, started)
+		defer s.batcher.rounds.leave(round)
+		moments = s.batcher.rounds.joinMoments()
+		defer s.batcher.rounds.leave(moments)
 	}
 	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
@@ -115,7 +79,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 
 		pollStarted := clock.Now()
 		w.Polls++
-		status, err := s.poll(ctx, processID, slot)
+		status, err := s.read(ctx, processID, slot)
 		slot = roundSlot{}
 
 		switch {
@@ -140,7 +104,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 			<-ctx.Done() // at the deadline, or a moment after it
 			return nil, gaveUp()
-		case s.client.pollMayGoOn(err):
+		case pollGoesOn(err, s.client.answered.Load()):
 			w.LastErr = err
 			if opts.OnPollError != nil {
 				opts.OnPollError(PollErrorEvent{ProcessID: processID, Poll: w.Polls, Elapsed: clock.Now().Sub(started), Err: err})
@@ -159,7 +123,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				next, slot = moments.momentSlot(at)
 			}
 		} else if round != nil {
-			next, slot = s.batcher.nextRound(round, pollStarted)
+			next, slot = s.batcher.rounds.next(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			// A poll that would come at or after the deadline is moved to
@@ -175,7 +139,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			}
 		}
 		if slot.round != nil {
-			s.batcher.book(slot)
+			s.batcher.rounds.book(slot)
 		}
 		delay := next.Sub(clock.Now())
 		if delay <= 0 {
@@ -192,12 +156,19 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	}
 }
 
-// poll reads the import, as part of slot's round when it has one.
-func (s *ConfigurationImportService) poll(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
-	if s.batcher == nil {
-		return s.getOne(ctx, processID)
+// pollGoesOn reports whether a wait goes on to its next poll after a poll
+// failed with err, its retries spent: after a fault or the rate limit, and
+// after a connection problem once the portal has answered (before that it
+// means a wrong address, or a firewall in the way, which the next poll will
+// not get past either).
+func pollGoesOn(err error, answered bool) bool {
+	switch classify(err) {
+	case failFault, failNoAnswer, failSlowDown:
+		return true
+	case failNoReply, failUnreachable:
+		return answered
 	}
-	return s.batcher.get(ctx, processID, slot)
+	return false
 }
 
 // unbook withdraws a wait from the round it booked, if any.
@@ -224,23 +195,18 @@ type WaitError struct {
 	Err       error         // ctx.Err()
 }
 
-// TimedOut reports whether the context's deadline passed.
-func (e *WaitError) TimedOut() bool {
-	return errors.Is(e.Err, context.DeadlineExceeded)
-}
-
 func (e *WaitError) Error() string {
 	var b strings.Builder
 	if e.Cancelled {
 		fmt.Fprintf(&b, "waiting for configuration import %d was cancelled after %s and %s; ",
-			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	} else {
 		fmt.Fprintf(&b, "gave up waiting for configuration import %d after %s and %s: ",
-			e.ProcessID, roundWaited(e.Waited), pollCount(e.Polls))
+			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	}
 	if e.Last != nil {
 		b.WriteString("last status ")
-		b.WriteString(e.Last.describe())
+		b.WriteString(e.Last.Describe())
 	} else {
 		b.WriteString("no poll succeeded")
 	}
@@ -263,11 +229,4 @@ func roundWaited(d time.Duration) time.Duration {
 		return d.Round(time.Millisecond)
 	}
 	return d.Round(time.Second)
-}
-
-func pollCount(n int) string {
-	if n == 1 {
-		return "1 poll"
-	}
-	return fmt.Sprintf("%d polls", n)
 }

@@ -3,10 +3,7 @@
 
 package bitrix24
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // What the schedule knows of the portal's agent: it runs an import one step
 // a run, and a run falls due agentGap after the previous one ENDED, in
@@ -60,7 +57,7 @@ type agentRhythm struct {
 	server   serverClock
 
 	off      bool // changes came faster than the agent makes them
-	prev     string
+	prev     *ImportStatus
 	prevAt   time.Time
 	polled   bool
 	changes  int
@@ -96,15 +93,6 @@ func newAgentRhythm(interval time.Duration) *agentRhythm {
 	return &agentRhythm{interval: interval, probe: -1, tick: tickState{late: defaultTickLate}}
 }
 
-// stateKey is what of a status the agent's runs change.
-func stateKey(s *ImportStatus) string {
-	key := s.Status
-	if p := s.Progress; p != nil {
-		key += fmt.Sprintf("|%s|%d|%s", p.Action, p.Step, p.Section)
-	}
-	return key + fmt.Sprintf("|%d|%d|%d", len(s.Notices), len(s.Errors), len(s.Exceptions))
-}
-
 // imminent reports that the agent's next run ends the import: action false
 // with P means the last step has run and the next run marks F; a recorded
 // exception means the next run marks E.
@@ -123,10 +111,9 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 		kind = pollPlain // a poll the plan did not ask for (the first, or the deadline's)
 	}
 	r.server.sample(at, s.Time)
-	key := stateKey(s)
-	changed := r.polled && key != r.prev
+	changed := r.polled && s.ChangedFrom(r.prev)
 	lo := r.prevAt
-	r.prev, r.prevAt, r.polled = key, at, true
+	r.prev, r.prevAt, r.polled = s, at, true
 	if kind != pollFollowUp {
 		r.lastRegular = at
 	}

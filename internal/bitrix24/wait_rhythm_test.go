@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
@@ -19,7 +20,7 @@ import (
 
 // newMinuteClock returns a jumping fake clock on a whole minute, so that
 // runs (and cron ticks) fall at the same moments in every test run.
-func newMinuteClock() *fakeClock {
+func newMinuteClock() *fakeclock.Clock {
 	clock := newFakeClock(true)
 	clock.Advance(fakeEpoch.Truncate(time.Minute).Add(time.Minute).Sub(fakeEpoch))
 	return clock
@@ -66,7 +67,7 @@ func waitForModel(t *testing.T, model emulator.AgentModel, script emulator.Scrip
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewClient(Config{Auth: hook})
+	client, err := NewClient(Config{Auth: hook, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func waitForModel(t *testing.T, model emulator.AgentModel, script emulator.Scrip
 	clock.Advance(lateBy)
 
 	started := clock.Now()
-	status, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: interval, Clock: clock})
+	status, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: interval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +108,11 @@ func TestWaitRhythm_fastAgentKeepsThePlainInterval(t *testing.T) {
 	server := httptest.NewServer(portal)
 	defer server.Close()
 	hook, _ := ParseWebhookURL(server.URL + portal.WebhookPath())
-	client, _ := NewClient(Config{Auth: hook})
+	client, _ := NewClient(Config{Auth: hook, Clock: clock})
 	id := portal.CreateProcess(twentySteps)
 
 	started := clock.Now()
-	if _, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: 5 * time.Second, Clock: clock}); err != nil {
+	if _, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range portal.Requests() {
@@ -255,7 +256,7 @@ func TestWaitRhythm_missingChangeFallsBackToTheInterval(t *testing.T) {
 	server := httptest.NewServer(portal)
 	defer server.Close()
 	hook, _ := ParseWebhookURL(server.URL + portal.WebhookPath())
-	client, _ := NewClient(Config{Auth: hook})
+	client, _ := NewClient(Config{Auth: hook, Clock: clock})
 	id := portal.CreateProcess(twentySteps)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -263,7 +264,7 @@ func TestWaitRhythm_missingChangeFallsBackToTheInterval(t *testing.T) {
 	stopAfter := 12 // polls; by then the rhythm is learnt
 	var stoppedAt time.Duration
 	started := clock.Now()
-	_, _ = client.ConfigurationImport.Wait(ctx, id, WaitOptions{PollInterval: time.Minute, Clock: clock, OnPoll: func(e PollEvent) {
+	_, _ = client.ConfigurationImport.Wait(ctx, id, WaitOptions{PollInterval: time.Minute, OnPoll: func(e PollEvent) {
 		switch e.Poll {
 		case stopAfter:
 			portal.Unregister(id) // the agent runs it no more

@@ -12,12 +12,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // waitFixture runs Wait against a scripted portal on a fake clock.
 type waitFixture struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	portal *testPortal
 	client *Client
 
@@ -41,7 +43,6 @@ func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitF
 		}
 	}
 	f.portal = newTestPortal(t, timed...)
-	// The client backs off on the wait's clock.
 	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock = f.clock })
 	return f
 }
@@ -49,7 +50,6 @@ func newWaitFixture(t *testing.T, auto bool, replies ...http.HandlerFunc) *waitF
 func (f *waitFixture) options(interval time.Duration) WaitOptions {
 	return WaitOptions{
 		PollInterval: interval,
-		Clock:        f.clock,
 		OnPoll:       func(e PollEvent) { f.polls = append(f.polls, e) },
 		OnPollError:  func(e PollErrorEvent) { f.pollErrors = append(f.pollErrors, e) },
 	}
@@ -66,7 +66,7 @@ func (f *waitFixture) PollTimes() []time.Duration {
 }
 
 // advancing makes a reply that takes d of fake time.
-func advancing(clock **fakeClock, d time.Duration, h http.HandlerFunc) http.HandlerFunc {
+func advancing(clock **fakeclock.Clock, d time.Duration, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		(*clock).Advance(d)
 		h(w, r)
@@ -257,7 +257,7 @@ func TestWait_Timeout(t *testing.T) {
 	if !errors.As(err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", err, err)
 	}
-	if waitErr.Cancelled || !waitErr.TimedOut() || !errors.Is(err, context.DeadlineExceeded) {
+	if waitErr.Cancelled || !errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %+v", waitErr)
 	}
 	if waitErr.ProcessID != 42 || waitErr.Polls != 4 || waitErr.Waited != 150*time.Second || waitErr.LastErr != nil {
@@ -275,8 +275,8 @@ func TestWait_Timeout(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", err, want)
 	}
-	if IsTransient(err) {
-		t.Error("IsTransient = true for a WaitError")
+	if transient(err) {
+		t.Error("transient = true for a WaitError")
 	}
 }
 
@@ -334,7 +334,7 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 
 	// The first poll is done and Wait sleeps on its timer; 12 s pass.
 	select {
-	case <-f.clock.timerCreated:
+	case <-f.clock.TimerMade():
 	case <-time.After(5 * time.Second):
 		t.Fatal("Wait did not start its timer")
 	}
@@ -351,7 +351,7 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 	if !errors.As(got.err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", got.err, got.err)
 	}
-	if !waitErr.Cancelled || waitErr.TimedOut() || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
+	if !waitErr.Cancelled || errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
 		t.Errorf("error = %+v", waitErr)
 	}
 	want := "waiting for configuration import 42 was cancelled after 12s and 1 poll; last status P (processing), " +
@@ -424,7 +424,7 @@ func TestWait_ContextAlreadyDone(t *testing.T) {
 }
 
 func TestWait_IntervalCountsFromThePollStart(t *testing.T) {
-	var clock *fakeClock
+	var clock *fakeclock.Clock
 	slow := advancing(&clock, 20*time.Second, ok(resultLoad))
 	f := newWaitFixture(t, true, slow, slow, advancing(&clock, 20*time.Second, ok(resultFinishedEmpty)))
 	clock = f.clock
@@ -441,9 +441,12 @@ func TestWait_IntervalCountsFromThePollStart(t *testing.T) {
 }
 
 func TestWait_PollSlowerThanTheInterval(t *testing.T) {
-	var clock *fakeClock
+	var clock *fakeclock.Clock
 	f := newWaitFixture(t, true, advancing(&clock, 90*time.Second, ok(resultLoad)), ok(resultFinishedEmpty))
 	clock = f.clock
+	// Batched, the poll that follows an answer at once would be held for
+	// the batcher's quiet period (5 ms on the same clock).
+	f.client = f.portal.Client(func(cfg *Config) { cfg.Clock, cfg.PlainReads = f.clock, true })
 
 	if _, err := f.wait(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)
@@ -453,6 +456,30 @@ func TestWait_PollSlowerThanTheInterval(t *testing.T) {
 	}
 	if timers := f.clock.Timers(); len(timers) != 0 {
 		t.Errorf("timers %v, want none", timers)
+	}
+}
+
+// A lone batched wait's reads are idle, so the batcher never holds them:
+// on the client's jumping clock it makes no timer of its own, and the polls
+// stay on the minute.
+func TestWait_BatchedPollsAreNotHeld(t *testing.T) {
+	replies := make([]http.HandlerFunc, 0, 101)
+	for range 100 {
+		replies = append(replies, ok(resultLoad))
+	}
+	f := newWaitFixture(t, true, append(replies, ok(resultFinishedEmpty))...)
+	if _, err := f.wait(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range f.PollTimes() {
+		if at != time.Duration(i)*time.Minute {
+			t.Fatalf("poll %d at %v, want %v", i+1, at, time.Duration(i)*time.Minute)
+		}
+	}
+	for _, d := range f.clock.Timers() {
+		if d != time.Minute {
+			t.Fatalf("a timer of %v; want only the wait's minutes", d)
+		}
 	}
 }
 
@@ -468,7 +495,7 @@ func TestWait_Options(t *testing.T) {
 		t.Errorf("%d polls with invalid options", n)
 	}
 
-	// Without a clock or callbacks: the real clock, and no wait for F.
+	// Without callbacks, and no wait for F.
 	status, err := f.client.ConfigurationImport.Wait(context.Background(), 42, WaitOptions{PollInterval: time.Hour})
 	if err != nil || !status.Finished() {
 		t.Errorf("status %+v, error %v", status, err)
@@ -511,16 +538,15 @@ func TestWait_UnreachableAfterAnswersKeepsWaiting(t *testing.T) {
 		go portal.server.Close() // nothing listens from now on
 	})
 	clock := newFakeClock(true)
-	client := portal.Client()
+	client := portal.Client(func(cfg *Config) { cfg.Clock = clock })
 	ctx := clock.WithDeadline(context.Background(), 150*time.Second)
 	var pollErrors []PollErrorEvent
 	_, err := client.ConfigurationImport.Wait(ctx, 42, WaitOptions{
 		PollInterval: time.Minute,
-		Clock:        clock,
 		OnPollError:  func(e PollErrorEvent) { pollErrors = append(pollErrors, e) },
 	})
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || !IsUnreachable(waitErr.LastErr) {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || !(classify(waitErr.LastErr) == failUnreachable) {
 		t.Fatalf("error = %v, want a timeout whose last poll found nothing listening", err)
 	}
 	if len(pollErrors) != 3 {
@@ -540,7 +566,50 @@ func TestWait_RateLimitedPastTheDeadline(t *testing.T) {
 	ctx := f.clock.WithDeadline(context.Background(), 5*time.Minute)
 	_, err := f.wait(ctx, time.Minute)
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() || waitErr.Polls != 1 || waitErr.Last == nil {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) || waitErr.Polls != 1 || waitErr.Last == nil {
 		t.Fatalf("error = %v, want a timeout after 1 poll with its status", err)
+	}
+}
+
+// A wait whose connections time out for a while, and later ones succeed,
+// ends with the import's status, in both modes; one that never reached
+// the portal ends at once with the connection problem, not at its
+// deadline.
+func TestWait_ConnectTimeouts(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		mode := map[bool]string{false: "batched", true: "plain reads"}[plain]
+		t.Run(mode+", a blip", func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, ok(resultLoad), ok(resultFinishedEmpty))
+			// Poll 1 connects; poll 2 times out twice (its retry too);
+			// poll 3 times out once, then connects.
+			httpClient, _ := timingOutDialsWhen(func(dial int) bool { return dial >= 2 && dial <= 4 }, true)
+			c := portal.Client(func(cfg *Config) {
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
+			})
+			var pollErrors []error
+			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute,
+				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
+			if err != nil || !status.Finished() {
+				t.Fatalf("status %+v, error %v", status, err)
+			}
+			if len(pollErrors) != 1 {
+				t.Errorf("poll errors %v, want the one of poll 2", pollErrors)
+			}
+		})
+		t.Run(mode+", never reached", func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, ok(resultFinishedEmpty))
+			httpClient, _ := timingOutDials(1000)
+			c := portal.Client(func(cfg *Config) {
+				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
+			})
+			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
+			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
+			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
+				t.Fatalf("error %v, want the connection problem before the deadline", err)
+			}
+		})
 	}
 }

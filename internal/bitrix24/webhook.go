@@ -175,16 +175,6 @@ func (w *Webhook) String() string {
 	return w.baseURL(redactedCode)
 }
 
-// UserID returns the id of the user the webhook acts as.
-func (w *Webhook) UserID() string {
-	return w.userID
-}
-
-// Host returns the portal's host, with the port when the URL had one.
-func (w *Webhook) Host() string {
-	return w.host
-}
-
 func (w *Webhook) baseURL(code string) string {
 	return w.scheme + "://" + w.host + "/rest/" + w.userID + "/" + code + "/"
 }

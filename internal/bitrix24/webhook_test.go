@@ -95,11 +95,11 @@ func TestParseWebhookURL_Valid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
-			if got := hook.Host(); got != tt.host {
-				t.Errorf("Host() = %q, want %q", got, tt.host)
+			if got := hook.host; got != tt.host {
+				t.Errorf("host = %q, want %q", got, tt.host)
 			}
-			if got := hook.UserID(); got != tt.userID {
-				t.Errorf("UserID() = %q, want %q", got, tt.userID)
+			if got := hook.userID; got != tt.userID {
+				t.Errorf("userID = %q, want %q", got, tt.userID)
 			}
 			if got := hook.String(); got != tt.redacted {
 				t.Errorf("String() = %q, want %q", got, tt.redacted)

@@ -66,8 +66,12 @@ func newDirectAction(t *testing.T, portal *testPortal, clock bitrix24.Clock) *di
 	if err != nil {
 		t.Fatal(err)
 	}
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: webhook, Logger: tflogLogger{}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := &directAction{action: &configurationImportWaitAction{
-		provider: &providerData{client: testClient(t, portal), secrets: webhook.Secrets()},
+		provider: &providerData{client: client, secrets: webhook.Secrets()},
 		clock:    clock,
 	}}
 	d.action.Schema(context.Background(), action.SchemaRequest{}, &d.schema)
@@ -230,7 +234,7 @@ func TestConfigurationImportWaitAction_failedPollSaidWithoutSecret(t *testing.T)
 
 	d := newDirectAction(t, portal, newAutoClock())
 	webhook, _ := bitrix24.ParseWebhookURL(portal.webhookURL())
-	cfg := bitrix24.Config{Auth: webhook, Logger: tflogLogger{}, MaxRetries: 1}
+	cfg := bitrix24.Config{Auth: webhook, Logger: tflogLogger{}, MaxRetries: 1, Clock: d.action.clock}
 	fastRetries(&cfg)
 	client, err := bitrix24.NewClient(cfg)
 	if err != nil {

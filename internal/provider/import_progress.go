@@ -81,7 +81,8 @@ func (p *importProgress) summary(status *bitrix24.ImportStatus, elapsed time.Dur
 	defer p.mu.Unlock()
 	p.elapsed = elapsed
 	parts := []string{}
-	if n, ok := countJSONItems(status.CreatedItems); ok {
+	// CreatedItems is [] when absent; the portal sends it with F only.
+	if n, ok := countJSONItems(status.CreatedItems); ok && status.Finished() {
 		parts = append(parts, plural(n, "item")+" created")
 	}
 	parts = append(parts, plural(len(status.Notices), "notice"))

@@ -142,7 +142,6 @@ func (p *providerData) waitForImportWatched(ctx context.Context, processID int64
 ) (*bitrix24.ImportStatus, error) {
 	return p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
 		PollInterval: settings.pollInterval,
-		Clock:        clock,
 		OnPoll: func(e bitrix24.PollEvent) {
 			logPoll(ctx, e)
 			if progress != nil {

@@ -139,7 +139,7 @@ func waitForModelImport(model emulator.AgentModel, imp benchImport, grid bool, s
 	if err != nil {
 		return importOutcome{}, err
 	}
-	client, err := bitrix24.NewClient(bitrix24.Config{Auth: hook, HTTPClient: server.Client(), RateLimit: 0})
+	client, err := bitrix24.NewClient(bitrix24.Config{Auth: hook, HTTPClient: server.Client(), RateLimit: 0, Clock: clock})
 	if err != nil {
 		return importOutcome{}, err
 	}
@@ -147,7 +147,7 @@ func waitForModelImport(model emulator.AgentModel, imp benchImport, grid bool, s
 	if grid {
 		err = waitOnGrid(client, id, clock)
 	} else {
-		_, err = client.ConfigurationImport.Wait(context.Background(), id, bitrix24.WaitOptions{PollInterval: time.Minute, Clock: clock})
+		_, err = client.ConfigurationImport.Wait(context.Background(), id, bitrix24.WaitOptions{PollInterval: time.Minute})
 	}
 	if err != nil {
 		return importOutcome{}, err

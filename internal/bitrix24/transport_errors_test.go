@@ -78,133 +78,6 @@ func TestGet_ConnectTimeoutIsAConnectionProblem(t *testing.T) {
 	}
 }
 
-// A wait whose connections time out for a while, and later ones succeed,
-// ends with the import's status, in both modes; one that never reached
-// the portal ends at once with the connection problem, not at its
-// deadline.
-func TestWait_ConnectTimeouts(t *testing.T) {
-	for _, plain := range []bool{false, true} {
-		mode := map[bool]string{false: "batched", true: "plain reads"}[plain]
-		t.Run(mode+", a blip", func(t *testing.T) {
-			clock := newFakeClock(true)
-			portal := newTestPortal(t, ok(resultLoad), ok(resultFinishedEmpty))
-			// Poll 1 connects; poll 2 times out twice (its retry too);
-			// poll 3 times out once, then connects.
-			httpClient, _ := timingOutDialsWhen(func(dial int) bool { return dial >= 2 && dial <= 4 }, true)
-			c := portal.Client(func(cfg *Config) {
-				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
-			})
-			var pollErrors []error
-			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			status, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock,
-				OnPollError: func(e PollErrorEvent) { pollErrors = append(pollErrors, e.Err) }})
-			if err != nil || !status.Finished() {
-				t.Fatalf("status %+v, error %v", status, err)
-			}
-			if len(pollErrors) != 1 {
-				t.Errorf("poll errors %v, want the one of poll 2", pollErrors)
-			}
-		})
-		t.Run(mode+", never reached", func(t *testing.T) {
-			clock := newFakeClock(true)
-			portal := newTestPortal(t, ok(resultFinishedEmpty))
-			httpClient, _ := timingOutDials(1000)
-			c := portal.Client(func(cfg *Config) {
-				cfg.HTTPClient, cfg.PlainReads, cfg.MaxRetries, cfg.Clock = httpClient, plain, 1, clock
-			})
-			ctx := clock.WithDeadline(context.Background(), 10*time.Minute)
-			_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute, Clock: clock})
-			if problem, ok := TransportProblemOf(err); !ok || problem != ProblemConnectTimeout || ctx.Err() != nil {
-				t.Fatalf("error %v, want the connection problem before the deadline", err)
-			}
-		})
-	}
-}
-
-// A portal that answers QUERY_LIMIT_EXCEEDED to everything for a minute,
-// as when another integration holds its whole budget, slows a read with
-// the default settings down but does not fail it; each pause is logged at
-// INFO with its reason.
-func TestGet_BusyPortalForAMinute(t *testing.T) {
-	for _, plain := range []bool{false, true} {
-		t.Run(map[bool]string{false: "batched", true: "plain reads"}[plain], func(t *testing.T) {
-			clock := newFakeClock(true)
-			busyUntil := fakeEpoch.Add(time.Minute)
-			portal := newTestPortal(t, func(w http.ResponseWriter, r *http.Request) {
-				if clock.Now().Before(busyUntil) {
-					reply(http.StatusServiceUnavailable, answerQueryLimit)(w, r)
-					return
-				}
-				ok(resultFinishedEmpty)(w, r)
-			})
-			logger := &recordingLogger{}
-			c := portal.Client(func(cfg *Config) {
-				cfg.MaxRetries = DefaultMaxRetries
-				cfg.RateLimit, cfg.RateBurst = DefaultRateLimit, DefaultRateBurst
-				cfg.PlainReads = plain
-				cfg.Clock = clock
-				cfg.Logger = logger
-			})
-			ctx := clock.WithDeadline(context.Background(), time.Hour) // timeouts.read's default
-			status, err := c.ConfigurationImport.Get(ctx, 42)
-			if err != nil || !status.Finished() {
-				t.Fatalf("status %+v, error %v", status, err)
-			}
-			requests := len(portal.Requests())
-			if requests > 30 {
-				t.Errorf("%d requests, want at most 30", requests)
-			}
-			infos := 0
-			for _, e := range logger.Entries() {
-				if strings.HasPrefix(e, "INFO ") && strings.Contains(e, "QUERY_LIMIT_EXCEEDED") {
-					infos++
-				}
-			}
-			if infos != requests-1 {
-				t.Errorf("%d INFO lines for %d pauses", infos, requests-1)
-			}
-			t.Logf("%d requests over %s", requests, clock.Now().Sub(fakeEpoch).Round(time.Second))
-		})
-	}
-}
-
-// An HTML 429 from a firewall is a request to slow down too: it does not
-// count against MaxRetries, while 5xx pages do.
-func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
-	waf := replyAs(http.StatusTooManyRequests, "text/html", "<html><head><title>Too Many Requests</title></head></html>")
-	clock := newFakeClock(true)
-	portal := newTestPortal(t, waf, waf, waf, waf, ok(resultFinishedEmpty))
-	ctx := clock.WithDeadline(context.Background(), time.Hour)
-	if _, err := retryingClient(portal, clock, 1).Call(ctx, "configuration.import.get", nil); err != nil {
-		t.Fatalf("error %v", err)
-	}
-	if n := len(portal.Requests()); n != 5 {
-		t.Errorf("%d requests, want 5", n)
-	}
-
-	gateway := replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML)
-	portal = newTestPortal(t, gateway)
-	_, err := retryingClient(portal, clock, 5).Call(ctx, "configuration.import.get", nil)
-	var retryErr *RetryError
-	if !errors.As(err, &retryErr) || retryErr.Attempts != 6 || !strings.HasSuffix(err.Error(), "gave up after 6 attempts (max_retries = 5)") {
-		t.Errorf("error = %v, want the gateway page after 6 attempts", err)
-	}
-	if !IsTransient(err) {
-		t.Error("the RetryError hides that the failure is transient")
-	}
-}
-
-// Without a deadline nothing bounds the rate limit's retries but
-// MaxRetries, so they count against it.
-func TestCall_RateLimitWithoutADeadlineCountsAsAFault(t *testing.T) {
-	clock := newFakeClock(true)
-	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit))
-	_, err := retryingClient(portal, clock, 2).Call(context.Background(), "configuration.import.get", nil)
-	if !isQueryLimit(err) || len(portal.Requests()) != 3 {
-		t.Errorf("%d requests, error %v; want 3 and the last QUERY_LIMIT_EXCEEDED", len(portal.Requests()), err)
-	}
-}
-
 // Plain HTTP on an https address and a TLS alert fail at once, naming the
 // problem: no retry fixes them.
 func TestCall_PermanentTransportErrors(t *testing.T) {
@@ -238,8 +111,8 @@ func TestCall_PermanentTransportErrors(t *testing.T) {
 			if problem, ok := TransportProblemOf(err); !ok || problem != tt.problem {
 				t.Fatalf("error = %v, want problem %d", err, tt.problem)
 			}
-			if !strings.Contains(err.Error(), tt.text) || IsTransient(err) {
-				t.Errorf("error %q (transient %v)", err, IsTransient(err))
+			if !strings.Contains(err.Error(), tt.text) || transient(err) {
+				t.Errorf("error %q (transient %v)", err, transient(err))
 			}
 			if timers := clock.Timers(); len(timers) != 0 {
 				t.Errorf("backed off %v before failing", timers)
@@ -296,4 +169,13 @@ func TestTransportError_Problems(t *testing.T) {
 			t.Errorf("Problem(%v) = %d, want %d", tt.err, got, tt.want)
 		}
 	}
+}
+
+func TestTransportError_RedactsItsText(t *testing.T) {
+	hook, err := ParseWebhookURL("https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &TransportError{Method: "m", Err: errors.New("proxy said: " + hook.MethodURL("m")), redact: hook.Redact}
+	assertNoSecret(t, "error", e.Error())
 }

@@ -11,51 +11,36 @@ import (
 	"time"
 )
 
-// How concurrent reads become batch requests (the package doc has the
-// scheme in prose).
+// The numbers of the scheme in the package doc.
 const (
 	methodBatch = "batch"
 
-	// maxBatchCommands is how many commands the portal runs in one batch;
-	// it answers each one past it with ERROR_BATCH_LENGTH_EXCEEDED.
+	// maxBatchCommands is the portal's limit: it answers each command past
+	// it with ERROR_BATCH_LENGTH_EXCEEDED.
 	maxBatchCommands = 50
 
 	// maxNotRunTries is how many batch answers in a row may leave a read
-	// out (neither a result nor an error: the portal did not run it)
-	// before the read fails rather than going into yet another batch.
+	// out (the portal did not run it) before the read fails.
 	maxNotRunTries = 3
 
-	// roundGatherLimit bounds how long a poll round's reads are held for
-	// waits that booked the round and have not sent their read yet. They
-	// wake at the same instant, so they normally arrive within a
-	// millisecond; the limit only keeps a stalled one from holding the rest.
-	roundGatherLimit = 100 * time.Millisecond
-
-	// inFlightWaitLimit bounds how long a read waits for requests it is not
-	// part of. A portal answers in well under a second, so normally the
-	// gathered reads go out when the requests in flight are answered; a
-	// request that hangs or backs off before a retry holds them no longer
-	// than this.
+	// Booked waits wake at one instant and a portal answers in well under a
+	// second: these limits only keep a stalled wait, or a request that hangs
+	// or backs off, from holding the other reads.
+	roundGatherLimit  = 100 * time.Millisecond
 	inFlightWaitLimit = time.Second
 
-	// burstQuietPeriod and burstGatherLimit gather a burst of reads that
-	// trickle in: Terraform starts its reads one by one, about a
-	// millisecond apart, each after evaluating its configuration, while the
-	// emulator (or a portal close by) answers a read in less. Reads that
-	// follow other reads closely are gathered until none has arrived for
-	// burstQuietPeriod, at most burstGatherLimit after the first of them.
-	// A read that comes when the client is idle is never held.
+	// A burst is gathered until no read has arrived for burstQuietPeriod,
+	// at most burstGatherLimit after its first read.
 	burstQuietPeriod = 5 * time.Millisecond
 	burstGatherLimit = 250 * time.Millisecond
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
-// client: a read that finds nothing in flight is sent at once, as a plain
-// request; reads that arrive while requests are in flight are gathered and
-// sent together when those are done, as batch requests of at most
-// maxBatchCommands commands, one command per process id.
+// client into batch requests, as the package doc says: this file gathers
+// the reads, batch_send.go sends them.
 type importGetBatcher struct {
 	service *ConfigurationImportService
+	clock   Clock
 	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
 
 	// roundGatherLimit, inFlightWaitLimit, burstQuietPeriod and
@@ -66,23 +51,24 @@ type importGetBatcher struct {
 	mu          sync.Mutex
 	queue       []*importRead // not sent yet, in order of arrival
 	inFlight    int           // requests sent and not yet answered
-	dispatching bool          // dispatch is running: requests are in flight, or reads queued
-	lastArrival time.Time     // of a read, on the real clock
-	lastAnswer  time.Time     // when a request last ended
-	callers     callerLimit
-	rounds      map[time.Duration]*pollRound
+	dispatching bool          // dispatch is running
+	lastArrival time.Time     // of a read
+	lastAnswer  time.Time     // when a request was last answered
+	rounds      pollRounds
 }
 
 func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher {
-	return &importGetBatcher{
+	b := &importGetBatcher{
 		service:       service,
+		clock:         service.client.clock,
 		wake:          make(chan struct{}, 1),
 		gatherLimit:   roundGatherLimit,
 		inFlightLimit: inFlightWaitLimit,
 		quietPeriod:   burstQuietPeriod,
 		burstLimit:    burstGatherLimit,
-		rounds:        map[time.Duration]*pollRound{},
 	}
+	b.rounds = pollRounds{mu: &b.mu, byKey: map[time.Duration]*pollRound{}}
+	return b
 }
 
 // importRead is one caller's read.
@@ -90,7 +76,7 @@ type importRead struct {
 	processID int64
 	ctx       context.Context // the caller's: its values (logging) and deadline serve the request
 	slot      roundSlot       // the poll round the read belongs to; zero for none
-	queued    time.Time       // when it was (last) queued, on the real clock
+	queued    time.Time       // when it was (last) queued
 	idle      bool            // it arrived when nothing was queued, in flight or just answered
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
@@ -118,27 +104,23 @@ type readGroup struct {
 	reads     []*importRead
 }
 
-// get reads processID as part of the next request that goes out. The
-// caller's context governs only its own wait: when it ends, get returns its
-// error at once and the request goes on for the other reads in it.
+// get reads processID as part of the next request that goes out, in
+// slot's poll round when it has one. The caller's context governs only its
+// own wait: when it ends, get returns its error at once and the request
+// goes on for the other reads in it.
 func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if err := ctx.Err(); err != nil {
 		b.unbook(slot)
 		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, err)
 	}
-	now := time.Now()
-	read := &importRead{processID: processID, ctx: ctx, slot: slot, queued: now, done: make(chan struct{})}
+	read := &importRead{processID: processID, ctx: ctx, slot: slot, done: make(chan struct{})}
 
 	b.mu.Lock()
-	b.arrivedLocked(slot)
-	read.idle = !b.dispatching && now.Sub(b.lastAnswer) >= b.quietPeriod
-	b.lastArrival = now
-	b.callers.arrive(now)
-	b.queue = append(b.queue, read)
-	b.wakeLocked()
+	slot.arrivedLocked()
+	b.lastArrival = b.clock.Now()
+	b.queueLocked(read, false)
 	b.mu.Unlock()
 
-	defer b.left()
 	select {
 	case <-read.done:
 		if read.expired {
@@ -161,15 +143,22 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 	}
 }
 
-// left counts a caller out of the batcher.
-func (b *importGetBatcher) left() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.callers.leave()
+// queueLocked queues read, at the head when it goes again after a
+// backoff, and makes dispatch see it. A read is idle when nothing is queued
+// or in flight and no request was answered in the last quiet period.
+func (b *importGetBatcher) queueLocked(read *importRead, head bool) {
+	now := b.clock.Now()
+	read.queued = now
+	read.idle = len(b.queue) == 0 && b.inFlight == 0 && now.Sub(b.lastAnswer) >= b.quietPeriod
+	if head {
+		b.queue = append([]*importRead{read}, b.queue...)
+	} else {
+		b.queue = append(b.queue, read)
+	}
+	b.wakeLocked()
 }
 
-// wakeLocked makes dispatch see a read just queued: it starts dispatch when
-// none runs, or pokes the one that does.
+// wakeLocked starts dispatch when none runs, or pokes the one that does.
 func (b *importGetBatcher) wakeLocked() {
 	if !b.dispatching {
 		b.dispatching = true
@@ -179,7 +168,15 @@ func (b *importGetBatcher) wakeLocked() {
 	b.poke()
 }
 
-// poke wakes dispatch if it is holding a round.
+// unbook withdraws a booking whose wait ended before the round.
+func (b *importGetBatcher) unbook(slot roundSlot) {
+	b.mu.Lock()
+	slot.arrivedLocked()
+	b.mu.Unlock()
+	b.poke()
+}
+
+// poke wakes dispatch if it is holding reads.
 func (b *importGetBatcher) poke() {
 	select {
 	case b.wake <- struct{}{}:
@@ -202,34 +199,32 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued and runs until the queue is empty and every
-// request answered. A read that arrives when the client is idle goes out at
-// once. Other reads are gathered: until the requests in flight are
-// answered (at most inFlightLimit), until no read has arrived for
-// quietPeriod (at most burstLimit after the first), and until every wait
-// that booked a round in the queue has sent its read (at most gatherLimit),
-// so that a round costs ceil(N/50) requests rather than one plain request
-// for the first to wake and batches for the rest. Whenever 50 process ids
-// are queued, a full batch goes out at once: waiting would not make it
-// cheaper.
+// dispatch sends what is queued, as the package doc says, and runs until
+// the queue is empty and every request answered: an idle read goes out at
+// once, others are held (holdLocked), and 50 process ids go out at once.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
 		b.mu.Lock()
 		b.queue = slices.DeleteFunc(b.queue, func(r *importRead) bool { return r.abandoned })
-		if len(b.queue) == 0 && b.inFlight == 0 {
-			b.dispatching = false
+		if len(b.queue) == 0 {
+			inFlight := b.inFlight > 0
+			b.dispatching = inFlight
 			b.mu.Unlock()
-			return
+			if !inFlight {
+				return
+			}
+			<-b.wake // until a request is answered or a read arrives
+			continue
 		}
 		groups := groupReads(b.queue)
 		wait := b.holdLocked(&holdingSince)
 		if wait > 0 && len(groups) < maxBatchCommands {
 			b.mu.Unlock()
-			timer := time.NewTimer(wait)
+			timer := b.clock.NewTimer(wait)
 			select {
 			case <-b.wake:
-			case <-timer.C:
+			case <-timer.C():
 			}
 			timer.Stop()
 			continue
@@ -238,36 +233,37 @@ func (b *importGetBatcher) dispatch() {
 			full := len(groups) - len(groups)%maxBatchCommands
 			groups, b.queue = groups[:full], readsOf(groups[full:])
 		} else {
-			if !b.queue[0].idle && !b.callers.saturated {
-				b.callers.sentAfterQuiet()
-			}
 			holdingSince, b.queue = time.Time{}, nil
-			b.callers.saturated = false
 		}
 		chunks := slices.Collect(slices.Chunk(groups, maxBatchCommands))
 		b.inFlight += len(chunks)
 		b.mu.Unlock()
 
 		for _, chunk := range chunks {
-			go func() {
-				b.sendRequest(chunk)
-				b.mu.Lock()
-				b.inFlight--
-				b.lastAnswer = time.Now()
-				b.mu.Unlock()
-				b.poke()
-			}()
+			go b.sendRequest(chunk)
 		}
 	}
 }
 
-// holdLocked says how long the queue must wait before it is sent; 0 or less
-// means now. An empty queue waits for the requests in flight.
+// requestAnswered counts a request out of those in flight, and the plain
+// requests it leads to (see sendBatch) in: its answer has come, before the
+// reads in it get theirs, so that a read that follows at once knows
+// whether the client is idle.
+func (b *importGetBatcher) requestAnswered(followUps int) {
+	b.mu.Lock()
+	b.inFlight += followUps - 1
+	b.lastAnswer = b.clock.Now()
+	b.mu.Unlock()
+	b.poke()
+}
+
+// holdLocked says how long the queued reads wait before they are sent; 0 or
+// less means now. They wait for the waits that booked their round (at most
+// gatherLimit), for the requests in flight (at most inFlightLimit), and,
+// unless the first was idle, for a quiet period without a read (at most
+// burstLimit after the first).
 func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
-	if len(b.queue) == 0 {
-		return b.inFlightLimit // until a request ends or a read arrives
-	}
-	now := time.Now()
+	now := b.clock.Now()
 	first := b.queue[0]
 	var wait time.Duration
 	if b.roundIncompleteLocked() {
@@ -279,7 +275,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	if b.inFlight > 0 {
 		wait = max(wait, b.inFlightLimit-now.Sub(first.queued))
 	}
-	if !first.idle && !b.callers.saturated {
+	if !first.idle {
 		quiet := b.quietPeriod - now.Sub(b.lastArrival)
 		wait = max(wait, min(quiet, b.burstLimit-now.Sub(first.queued)))
 	}

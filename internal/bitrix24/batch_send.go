@@ -14,19 +14,22 @@ import (
 )
 
 // The sending half of importGetBatcher: one request for the reads gathered,
-// a plain get or a batch, and handing each read its answer or its error.
+// a plain get or a batch, handing each read its answer or its error, and
+// the retries of a command that failed inside a batch (see the package doc).
 
 // sendRequest sends one request for groups: a plain configuration.import.get
 // for a single process id, a batch for several.
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	ctx, groups, cancel := b.startRequest(groups)
 	if len(groups) == 0 {
+		b.requestAnswered(0)
 		return
 	}
 	defer cancel()
 
 	if len(groups) == 1 {
-		status, err := b.service.getOneAfter(ctx, groups[0].processID, groups[0].tries())
+		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries())
+		b.requestAnswered(0)
 		b.finish(ctx, groups[0], status, err)
 		return
 	}
@@ -101,26 +104,28 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 	})
 
 	resp, err := client.Call(ctx, methodBatch, map[string]any{"halt": 0, "cmd": cmd})
-	if err != nil {
-		for _, g := range groups {
-			b.finish(ctx, g, nil, err)
+	var answer batchAnswer
+	if err == nil {
+		var ok bool
+		if answer, ok = decodeBatchAnswer(resp.Result); !ok {
+			err = &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
+				Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, client.auth.Redact)}
 		}
-		return
 	}
-	answer, ok := decodeBatchAnswer(resp.Result)
-	if !ok {
-		err := &ResponseError{
-			Method:     methodBatch,
-			HTTPStatus: resp.HTTPStatus,
-			Reason:     "the result is neither a JSON object nor a list",
-			Excerpt:    excerpt(resp.Result, client.auth.Redact),
-		}
+	if err != nil {
+		b.requestAnswered(0)
 		for _, g := range groups {
 			b.finish(ctx, g, nil, err)
 		}
 		return
 	}
 
+	type commandAnswer struct {
+		g      readGroup
+		status *ImportStatus
+		err    error
+	}
+	var answers []commandAnswer
 	var notRun, alone []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
@@ -129,23 +134,30 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup) {
 			if commandTime, ok := decodeTime(answer.times[key]); ok {
 				t = commandTime
 			}
+			// An error inside the result came with HTTP 200 as it would
+			// have in a plain request: judged alike.
 			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
-			if err != nil {
-				// Inside the result, the error came with HTTP 200 as
-				// it would have in a plain request: judged alike.
-				b.commandFailed(g, err)
-				continue
-			}
-			b.finish(ctx, g, status, nil)
+			answers = append(answers, commandAnswer{g, status, err})
 		} else if raw, ok := answer.errors[key]; ok {
 			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
-			if needsPlainRead(cmdErr) {
+			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
+				// A plain read judges it as a plain request would: a batch
+				// answer has no reset time for a failed command, and a
+				// command no HTTP status of its own.
 				alone = append(alone, g)
 				continue
 			}
-			b.commandFailed(g, cmdErr)
+			answers = append(answers, commandAnswer{g, nil, cmdErr})
 		} else {
 			notRun = append(notRun, g)
+		}
+	}
+	b.requestAnswered(len(alone))
+	for _, a := range answers {
+		if a.err != nil {
+			b.commandFailed(a.g, a.err)
+		} else {
+			b.finish(ctx, a.g, a.status, nil)
 		}
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
@@ -173,7 +185,10 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 			again = append(again, r)
 		}
 	}
-	b.queue = append(again, b.queue...)
+	if len(again) > 0 {
+		b.queue = append(again, b.queue...)
+		b.wakeLocked()
+	}
 	b.mu.Unlock()
 
 	for _, r := range failed {
@@ -249,24 +264,83 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 		if json.Unmarshal(raw, &list) != nil {
 			return nil
 		}
-		members := make(map[string]json.RawMessage, len(list))
-		for i, v := range list {
-			members[strconv.Itoa(i)] = v
-		}
-		return members
+		return byIndex(list)
 	}
 	return nil
 }
 
 // commandError is a result_error entry: {"error": ..., "error_description":
-// ...}, the description possibly empty.
+// ...}, the description possibly empty, or a bare code.
 func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
-	e := &Error{Method: methodConfigurationImportGet, HTTPStatus: httpStatus}
+	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
 	if members, ok := jsonObject(raw); ok {
-		e.Code = redact(jsonText(members["error"]))
-		e.Description = redact(jsonText(members["error_description"]))
-	} else {
-		e.Code = redact(jsonText(raw))
+		e.Code, e.Description = jsonText(members["error"]), jsonText(members["error_description"])
 	}
-	return e
+	return portalError(e, httpStatus, redact)
+}
+
+// commandFailed handles a command's error for each read of its group: each
+// read retries it, or fails with it, as the retry policy says for its own
+// context.
+func (b *importGetBatcher) commandFailed(g readGroup, err error) {
+	client := b.service.client
+	client.noteFailure(err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
+	for _, r := range g.reads {
+		b.mu.Lock()
+		r.request = nil
+		abandoned := r.abandoned
+		b.mu.Unlock()
+		if abandoned {
+			continue
+		}
+		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, err, client.answered.Load())
+		if finalErr != nil {
+			b.finishRead(r, nil, finalErr, false) // the batch was answered
+			continue
+		}
+		go b.retryLater(r, delay)
+	}
+}
+
+// retryLater puts r back at the head of the queue after delay, unless its
+// caller gives up first (then Get has returned already).
+func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
+	if sleep(r.ctx, b.clock, delay) != nil {
+		return
+	}
+	b.mu.Lock()
+	if !r.abandoned {
+		b.queueLocked(r, true)
+	}
+	b.mu.Unlock()
+}
+
+// sendAlone reads each group with a plain request of its own, with the
+// plain request's retries, all at once; it returns when all are answered.
+// The requests are counted in flight already (see sendBatch).
+func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
+	done := make(chan struct{}, len(groups))
+	for _, g := range groups {
+		go func() {
+			status, err := b.service.getOne(ctx, g.processID, retryState{})
+			b.requestAnswered(0)
+			b.finish(ctx, g, status, err)
+			done <- struct{}{}
+		}()
+	}
+	for range groups {
+		<-done
+	}
+}
+
+// tries is what the group's reads have spent on their command so far: the
+// most any of them has.
+func (g readGroup) tries() retryState {
+	var st retryState
+	for _, r := range g.reads {
+		if r.retry.attempts > st.attempts {
+			st = r.retry
+		}
+	}
+	return st
 }

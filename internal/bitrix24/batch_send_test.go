@@ -46,14 +46,16 @@ func TestGet_TransientCommandErrorIsRetried(t *testing.T) {
 	p.results[2], p.results[3], p.results[4] = resultLoad, resultFinishedEmpty, resultStarted
 	p.cmdErrorsOnce[3] = []string{commandInternalError}
 	p.cmdErrorsOnce[4] = []string{commandQueryLimit, commandQueryLimit}
-	clock := newFakeClock(true)
+	// The real clock, with short backoffs: on a jumping clock the batcher's
+	// hold behind the first request would end at once.
 	c := p.batchingClient(func(cfg *Config) {
 		cfg.MaxRetries = 1
-		cfg.Clock = clock
+		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, 2*time.Millisecond
 		cfg.RateLimit, cfg.RateBurst = DefaultRateLimit, DefaultRateBurst
 	})
 
-	ctx := clock.WithDeadline(context.Background(), time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	outcomes := gatherBehindFirstWithin(ctx, t, p, c, []int64{2, 3, 4})
 
 	for i, want := range []string{StatusProcessing, StatusFinished, StatusStarted} {
@@ -64,7 +66,7 @@ func TestGet_TransientCommandErrorIsRetried(t *testing.T) {
 	if got := commandsOf(t, p); got[2] != 1 || got[3] != 2 || got[4] != 3 {
 		t.Errorf("reads sent by id: %v; want 2 once, 3 twice (one fault), 4 three times (rate limits do not count)", got)
 	}
-	if tokens := c.limiter.limiter.TokensAt(clock.Now()); tokens > 5 {
+	if tokens := c.limiter.limiter.TokensAt(time.Now()); tokens > 5 {
 		t.Errorf("%.1f tokens left in the client's bucket: QUERY_LIMIT_EXCEEDED did not empty it", tokens)
 	}
 }
@@ -74,10 +76,11 @@ func TestGet_CommandErrorRetriesAreLimited(t *testing.T) {
 	p := newImportsPortal(t)
 	p.results[2] = resultLoad
 	p.cmdErrors[3] = commandInternalError
-	clock := newFakeClock(true)
+	logger := &recordingLogger{}
 	c := p.batchingClient(func(cfg *Config) {
 		cfg.MaxRetries = 2
-		cfg.Clock = clock
+		cfg.RetryWaitMin, cfg.RetryWaitMax = time.Millisecond, 2*time.Millisecond
+		cfg.Logger = logger
 	})
 
 	outcomes := gatherBehindFirst(t, p, c, []int64{2, 3})
@@ -95,8 +98,14 @@ func TestGet_CommandErrorRetriesAreLimited(t *testing.T) {
 	if got := commandsOf(t, p); got[3] != 3 {
 		t.Errorf("reads of 3 sent: %d, want 3", got[3])
 	}
-	if len(clock.Timers()) != 2 {
-		t.Errorf("backoffs %v, want 2", clock.Timers())
+	var backoffs []string
+	for _, e := range logger.Entries() {
+		if strings.Contains(e, "trying again") {
+			backoffs = append(backoffs, e)
+		}
+	}
+	if len(backoffs) != 2 {
+		t.Errorf("backoffs %v, want 2", backoffs)
 	}
 }
 

@@ -191,7 +191,7 @@ func TestGet_CommandErrorsReachOnlyTheirCaller(t *testing.T) {
 		apiErr.HTTPStatus != 200 || apiErr.Method != methodConfigurationImportGet || !IsAuthError(o.err) {
 		t.Errorf("read of 3: %v", o.err)
 	}
-	if o := outcomes[2]; !errors.As(o.err, &apiErr) || !apiErr.HasCode(ErrorCodeProcessNotFound) || !apiErr.InResult || apiErr.HTTPStatus != 200 {
+	if o := outcomes[2]; !errors.As(o.err, &apiErr) || !apiErr.HasCode("PROCESS_NOT_FOUND") || !apiErr.InResult || apiErr.HTTPStatus != 200 {
 		t.Errorf("read of 4: %v", o.err)
 	}
 	// A batch answer has no reset time for a failed command: the read is
@@ -534,7 +534,7 @@ func TestGet_SharedRequestDeadlineIsTheCallersTimeout(t *testing.T) {
 
 	_, err := portal.Client().ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
 	var waitErr *WaitError
-	if !errors.As(err, &waitErr) || !waitErr.TimedOut() {
+	if !errors.As(err, &waitErr) || !errors.Is(waitErr, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want a WaitError that timed out", err)
 	}
 }

@@ -3,7 +3,10 @@
 
 package bitrix24
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // pollRound is the shared poll schedule of the waits of one client that poll
 // at the same interval: rounds start at anchor + k·interval, anchor being the
@@ -43,70 +46,70 @@ func floorDiv(a, b time.Duration) int64 {
 	return q
 }
 
-// joinRounds returns the schedule of interval, starting one at now when no
-// wait uses it yet. Each call must be matched by leaveRounds.
-func (b *importGetBatcher) joinRounds(interval time.Duration, now time.Time) *pollRound {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	p := b.rounds[interval]
+// pollRounds are the poll schedules of one client's waits, by interval.
+// Guarded by mu, the batcher's mutex: the batcher reads the bookings when
+// it gathers a round's reads.
+type pollRounds struct {
+	mu    *sync.Mutex
+	byKey map[time.Duration]*pollRound
+}
+
+// join returns the schedule of interval, starting one at anchor when no
+// wait uses it yet. Each call must be matched by leave.
+func (r *pollRounds) join(interval time.Duration, anchor time.Time) *pollRound {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.byKey[interval]
 	if p == nil {
-		p = &pollRound{interval: interval, anchor: now, booked: map[int64]int{}}
-		b.rounds[interval] = p
+		p = &pollRound{interval: interval, anchor: anchor, booked: map[int64]int{}}
+		r.byKey[interval] = p
 	}
 	p.members++
 	return p
 }
 
-// leaveRounds forgets the schedule once its last wait has ended, so that a
-// wait starting later polls on its own interval from its own start again.
-func (b *importGetBatcher) leaveRounds(p *pollRound) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// leave forgets the schedule once its last wait has ended, so that a wait
+// starting later polls on its own interval from its own start again.
+func (r *pollRounds) leave(p *pollRound) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	p.members--
-	if p.members == 0 && b.rounds[p.interval] == p {
-		delete(b.rounds, p.interval)
+	if p.members == 0 && r.byKey[p.interval] == p {
+		delete(r.byKey, p.interval)
 	}
 }
 
-// nextRound returns when a wait that last polled at lastPoll polls next on
-// the shared schedule: the last boundary no later than lastPoll + interval.
-func (b *importGetBatcher) nextRound(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// next returns when a wait that last polled at lastPoll polls next on p:
+// the last boundary no later than lastPoll + interval.
+func (r *pollRounds) next(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	at, k := p.boundary(lastPoll.Add(p.interval))
 	return at, roundSlot{round: p, index: k}
 }
 
 // book tells the batcher that a wait will poll in slot's round: when the
 // round comes, the batcher holds the round's first reads until every
-// booked wait has sent its own (see importGetBatcher.dispatch).
-func (b *importGetBatcher) book(slot roundSlot) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// booked wait has sent its own.
+func (r *pollRounds) book(slot roundSlot) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	slot.round.booked[slot.index]++
 }
 
-// unbook withdraws a booking whose wait ended before the round.
-func (b *importGetBatcher) unbook(slot roundSlot) {
-	b.mu.Lock()
-	b.arrivedLocked(slot)
-	b.mu.Unlock()
-	b.poke()
-}
-
 // arrivedLocked counts a booked wait as no longer expected.
-func (b *importGetBatcher) arrivedLocked(slot roundSlot) {
-	if slot.round == nil {
+func (s roundSlot) arrivedLocked() {
+	if s.round == nil {
 		return
 	}
-	if n := slot.round.booked[slot.index]; n > 1 {
-		slot.round.booked[slot.index] = n - 1
+	if n := s.round.booked[s.index]; n > 1 {
+		s.round.booked[s.index] = n - 1
 	} else {
-		delete(slot.round.booked, slot.index)
+		delete(s.round.booked, s.index)
 	}
 }
 
-// momentRounds is the key in importGetBatcher.rounds of the schedule of
+// momentRounds is the key in pollRounds of the schedule of
 // polls that a wait's rhythm moved (see agentRhythm): one round per whole
 // second of the clock, so that waits whose rhythms coincide (imports on one
 // cron-driven portal) still share a request. No interval is negative, so
@@ -114,17 +117,9 @@ func (b *importGetBatcher) arrivedLocked(slot roundSlot) {
 const momentRounds = -time.Second
 
 // joinMoments returns the schedule of moved polls; each call must be
-// matched by leaveRounds.
-func (b *importGetBatcher) joinMoments() *pollRound {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	p := b.rounds[momentRounds]
-	if p == nil {
-		p = &pollRound{interval: momentRounds, anchor: time.Unix(0, 0), booked: map[int64]int{}}
-		b.rounds[momentRounds] = p
-	}
-	p.members++
-	return p
+// matched by leave.
+func (r *pollRounds) joinMoments() *pollRound {
+	return r.join(momentRounds, time.Unix(0, 0))
 }
 
 // momentSlot returns the whole second at or after t and its round.

@@ -11,13 +11,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // roundsFixture runs waits on one client against an importsPortal, on a
 // fake clock that moves only when the test says so.
 type roundsFixture struct {
 	t      *testing.T
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	portal *importsPortal
 	client *Client
 	ctx    context.Context
@@ -28,7 +30,13 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 	t.Helper()
 	p := newImportsPortal(t)
 	p.defaultResult = resultLoad // every wait goes on until the test ends
-	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p, client: p.batchingClient(modify...)}
+	f := &roundsFixture{t: t, clock: newFakeClock(false), portal: p}
+	f.client = p.batchingClient(append(modify, func(cfg *Config) { cfg.Clock = f.clock })...)
+	if b := f.client.ConfigurationImport.batcher; b != nil {
+		// The clock moves only when the test says so: a quiet period
+		// after a burst of reads would never end.
+		b.quietPeriod, b.burstLimit = 0, 0
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.ctx = ctx
 	t.Cleanup(func() {
@@ -41,7 +49,7 @@ func newRoundsFixture(t *testing.T, modify ...func(*Config)) *roundsFixture {
 // startWait starts a wait for id with a one-minute poll interval.
 func (f *roundsFixture) startWait(id int64) {
 	f.waits.Go(func() {
-		_, err := f.client.ConfigurationImport.Wait(f.ctx, id, WaitOptions{PollInterval: time.Minute, Clock: f.clock})
+		_, err := f.client.ConfigurationImport.Wait(f.ctx, id, WaitOptions{PollInterval: time.Minute})
 		var waitErr *WaitError
 		if !errors.As(err, &waitErr) || !waitErr.Cancelled {
 			f.t.Errorf("wait for %d: %v", id, err)
@@ -155,7 +163,7 @@ func TestWait_CancelledWaitLeavesItsRound(t *testing.T) {
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan error, 1)
 	go func() {
-		_, err := f.client.ConfigurationImport.Wait(ctx, 2, WaitOptions{PollInterval: time.Minute, Clock: f.clock})
+		_, err := f.client.ConfigurationImport.Wait(ctx, 2, WaitOptions{PollInterval: time.Minute})
 		done <- err
 	}()
 	f.awaitTimers(2)

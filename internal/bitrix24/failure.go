@@ -1,0 +1,137 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// failure is what a failed request means: whether and when to try again,
+// and whether a wait goes on. classify is the one place that decides it,
+// for a plain request, a whole batch, each command in one, and a wait's
+// poll; the retry policy (retry.go) adds what the client knows, such as
+// whether the portal has ever answered.
+type failure int
+
+// The failures an answer brings come first (answered reports it).
+const (
+	// failFinal: the portal answered, and another try would get the same
+	// answer: credentials, access, an unknown method, OVERLOAD_LIMIT, an
+	// answer that is not a Bitrix24 envelope.
+	failFinal failure = iota
+	// failSlowDown: the portal, or a firewall before it, asks the client to
+	// slow down: QUERY_LIMIT_EXCEEDED, an HTTP 429 page.
+	failSlowDown
+	// failAtReset: OPERATION_TIME_LIMIT, which lasts until its reset time.
+	failAtReset
+	// failFault: an answer that another try may not meet: a 5xx or gateway
+	// page, a passing server error, an empty or truncated body.
+	failFault
+	// failNoAnswer: the request got no answer: a dropped connection, or
+	// Config.RequestTimeout cut it.
+	failNoAnswer
+	// failNoReply: the connection attempt got no reply at all, as when a
+	// firewall drops it.
+	failNoReply
+	// failUnreachable: nothing at the address: its host name does not
+	// resolve, or nothing listens there.
+	failUnreachable
+	// failPermanent: no answer, and another try gets none either: an
+	// untrusted certificate, a failed TLS handshake, plain HTTP on an https
+	// address; also the end of the caller's context and any other error.
+	failPermanent
+)
+
+// answered reports whether the portal (or a gateway before it) answered.
+func (f failure) answered() bool { return f <= failFault }
+
+// classify says what err, from a request or a command, is. It looks
+// through wrapped errors.
+func classify(err error) failure {
+	var (
+		apiErr       *Error
+		respErr      *ResponseError
+		transportErr *TransportError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		if f, known := codeFailure(apiErr.Code); known {
+			return f
+		}
+		switch apiErr.HTTPStatus {
+		case 500, 502, 503, 504:
+			return failFault
+		}
+		return failFinal
+	case errors.As(err, &respErr):
+		switch {
+		case respErr.HTTPStatus == http.StatusTooManyRequests:
+			return failSlowDown
+		case respErr.Truncated || respErr.Empty || respErr.HTTPStatus == 0 || respErr.HTTPStatus >= 500:
+			return failFault
+		}
+		return failFinal
+	case errors.As(err, &transportErr):
+		switch transportErr.Problem() {
+		case ProblemNoAnswer:
+			return failNoAnswer
+		case ProblemConnectTimeout:
+			return failNoReply
+		case ProblemUnknownHost, ProblemConnectionRefused:
+			return failUnreachable
+		}
+	}
+	return failPermanent
+}
+
+// codeFailures are the portal's error codes whose meaning does not depend
+// on the HTTP status they come with (OVERLOAD_LIMIT and QUERY_LIMIT_EXCEEDED
+// both arrive with 503); authCodes are final too.
+var codeFailures = map[string]failure{
+	ErrorCodeQueryLimitExceeded:   failSlowDown, // the call never ran
+	ErrorCodeOperationTimeLimit:   failAtReset,
+	ErrorCodeInternalServerError:  failFault,
+	ErrorCodeUnexpectedAnswer:     failFault,
+	ErrorCodeOverloadLimit:        failFinal, // the portal was blocked by hand
+	ErrorCodePortalDeleted:        failFinal,
+	ErrorCodeMethodNotFound:       failFinal,
+	ErrorCodePaymentRequired:      failFinal,
+	ErrorCodeMethodConfirmWaiting: failFinal,
+	ErrorCodeMethodConfirmDenied:  failFinal,
+	ErrorCodeInvalidRequest:       failFinal,
+}
+
+// codeFailure is what the portal's error code says on its own; known is
+// false for a code whose HTTP status decides.
+func codeFailure(code string) (f failure, known bool) {
+	code = strings.ToUpper(code)
+	if authCodes[code] {
+		return failFinal, true
+	}
+	f, known = codeFailures[code]
+	return f, known
+}
+
+// authCodes are the portal errors that mean the credentials are wrong, have
+// expired, or lack the rights for the method.
+var authCodes = map[string]bool{
+	ErrorCodeInvalidCredentials:                    true,
+	ErrorCodeNoAuthFound:                           true,
+	strings.ToUpper(ErrorCodeExpiredToken):         true,
+	strings.ToUpper(ErrorCodeInvalidToken):         true,
+	strings.ToUpper(ErrorCodeInsufficientScope):    true,
+	strings.ToUpper(ErrorCodeInsufficientAuthType): true,
+	strings.ToUpper(ErrorCodeUserAccessError):      true,
+	ErrorCodeAccessDenied:                          true,
+	ErrorCodeWrongAuthType:                         true,
+}
+
+// IsAuthError reports whether err is the portal refusing the credentials or
+// their rights, so that callers can point the user at them.
+func IsAuthError(err error) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && authCodes[strings.ToUpper(apiErr.Code)]
+}

@@ -29,7 +29,7 @@ const (
 )
 
 // lookAhead plans the next follow-up after the first change, seen at
-// changeAt; false when none is left before the plain interval.
+// changeAt; false when none is left.
 func (r *agentRhythm) lookAhead(at time.Time) bool {
 	if r.ahead != aheadLooking {
 		r.ahead, r.aheadMade = aheadLooking, 0
@@ -37,9 +37,6 @@ func (r *agentRhythm) lookAhead(at time.Time) bool {
 	base := maxTime(r.changeAt, r.changeLo.Add(agentGap))
 	for _, offset := range lookAheadOffsets[r.aheadMade:] {
 		next := base.Add(offset)
-		if next.Sub(r.changeAt) >= r.interval {
-			break // the plain interval comes first
-		}
 		r.aheadMade++
 		if next.After(at) {
 			r.followUp(next)

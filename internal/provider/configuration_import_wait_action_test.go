@@ -137,7 +137,7 @@ func TestConfigurationImportWaitAction_progressAndHeartbeat(t *testing.T) {
 		"import %d: registered, not started yet (0s elapsed, 1 poll)",
 		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
 		"import %d: running - preparing files CRM_STATUS, step 0 (7m elapsed, 8 polls)",
-		"import %d: running - reading the manifest CRM_STATUS, step 0 (8m elapsed, 9 polls)",
+		"import %d: running - reading the manifest CRM_STATUS, step 0 (7m elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
 		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
@@ -191,7 +191,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			}
 			resp := d.invoke(context.Background(), processIDValue(id), wait, true)
 
-			summary := fmt.Sprintf("import %d failed after 2m and 3 polls: 0 notices, 1 error", id)
+			summary := fmt.Sprintf("import %d failed after 1m and 3 polls: 0 notices, 1 error", id)
 			if last := d.messages[len(d.messages)-1]; last != summary {
 				t.Errorf("last message %q; want %q", last, summary)
 			}

@@ -5,11 +5,10 @@ package bitrix24
 
 import "time"
 
-// The first change has no known cause: on a quiet portal the poll before
-// it can have started its run, and then the next run falls due a gap and a
-// run time after that poll, some seconds after the change is seen. Short
-// follow-ups then start that run and see it, so that the wait keeps step
-// from the first change rather than from the second, an interval later.
+// The follow-ups after the first change (see the package doc): its cause
+// is unknown, and where the poll before it started its run, the next run
+// falls due a gap and a run time after that poll, seconds after the change
+// is seen.
 
 // lookAheadOffsets are those follow-ups, counted from a gap after the poll
 // that can have started the first change's run: the first starts the next

@@ -227,6 +227,9 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 			r.inStep = false // the run showed later than the step says
 		}
 		r.triggered(at, changed, r.expect && !changed, s)
+		if ahead == aheadMissed && !changed {
+			r.skipShortProbes(at)
+		}
 	case kind == pollFollowUp && r.ahead == aheadLooking:
 		r.lookedAhead(at, changed)
 	case changed && r.dueBy.IsZero():

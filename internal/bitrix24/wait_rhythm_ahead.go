@@ -83,3 +83,19 @@ func (r *agentRhythm) afterLookAhead(at time.Time, ahead aheadState, s *ImportSt
 	}
 	r.seen(at)
 }
+
+// skipShortProbes follows up a due poll that saw no run after follow-ups
+// that saw none either: the first of those came when a run of up to
+// lookAheadOffsets[0] would have fallen due and been started, so runs take
+// longer (or something else starts them), and probes shorter than the
+// follow-ups' span would find nothing.
+func (r *agentRhythm) skipShortProbes(at time.Time) {
+	if r.probe != 0 {
+		return // not probing from the start
+	}
+	span := lookAheadOffsets[len(lookAheadOffsets)-1]
+	for r.probe < len(probeOffsets)-1 && probeOffsets[r.probe] < span {
+		r.probe++
+	}
+	r.followUp(at.Add(probeOffsets[r.probe]))
+}

@@ -243,22 +243,28 @@ func TestWaitRhythm_quietPortalKeepsStepFromTheFirstChange(t *testing.T) {
 	}
 }
 
-// Rule: the follow-ups after the first change are two, so that where
-// something else starts the runs (cron here), and they find nothing, they
-// cost no more than that before the next regular poll.
-func TestWaitRhythm_firstChangeCostsTwoFollowUpsAtMost(t *testing.T) {
+// Rule: the follow-ups after the first change are two, and where
+// something else starts the runs (cron here) they cost nothing in the end:
+// when the due poll after them sees no run either, runs take longer than
+// they looked for, and its probes start at 10 s, not at 2.
+func TestWaitRhythm_firstChangeFollowUpsCostCronNothing(t *testing.T) {
 	cron := emulator.AgentModel{Kind: emulator.AgentOnCron, CronEvery: time.Minute, StepDuration: 2 * time.Second}
 	for _, phase := range []time.Duration{0, 23 * time.Second, 47 * time.Second} {
 		run := waitForModel(t, cron, twentySteps, time.Minute, phase, 3*time.Second)
 		first := slices.Index(run.statuses, StatusProcessing) // S until the first run
-		followUps := 0
-		for _, at := range run.polls[first+1:] {
-			if at-run.polls[first] < agentGap-5*time.Second {
+		followUps, due := 0, 0
+		for i := first + 1; i < len(run.polls) && due == 0; i++ {
+			if run.polls[i]-run.polls[first] < agentGap-5*time.Second {
 				followUps++
+			} else {
+				due = i
 			}
 		}
 		if followUps > 2 {
 			t.Errorf("phase %v: %d polls within 55 s after the first change (polls %v); want 2 at most", phase, followUps, run.polls)
+		}
+		if probe := run.polls[due+1] - run.polls[due]; probe < 10*time.Second {
+			t.Errorf("phase %v: the due poll after them followed up after %v (polls %v); want 10 s", phase, probe, run.polls)
 		}
 	}
 }

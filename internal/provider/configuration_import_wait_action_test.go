@@ -108,7 +108,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			}
 			resp := d.invoke(context.Background(), processIDValue(id), wait, true)
 
-			summary := fmt.Sprintf("import %d failed after 2m and 3 polls: 0 notices, 1 error", id)
+			summary := fmt.Sprintf("import %d failed after 1m and 3 polls: 0 notices, 1 error", id)
 			if last := d.messages[len(d.messages)-1]; last != summary {
 				t.Errorf("last message %q; want %q", last, summary)
 			}

@@ -44,7 +44,7 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 		"import %d: registered, not started yet (0s elapsed, 1 poll)",
 		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
 		"import %d: running - preparing files, step 0 (7m elapsed, 8 polls)",
-		"import %d: running - reading the manifest, step 0 (8m elapsed, 9 polls)",
+		"import %d: running - reading the manifest, step 0 (7m elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
 		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",

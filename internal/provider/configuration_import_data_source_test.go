@@ -259,6 +259,7 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		fault  *emulator.Fault
+		scopes []string // the webhook's; nil: all it needs
 		config func(p *testPortal) string
 		want   string
 	}{
@@ -278,9 +279,15 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 			fault: ptr(emulator.ErrorFault(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")),
 			want:  `Unable to read configuration import.*ERROR_METHOD_NOT_FOUND.*Method not found!`,
 		},
-		"insufficient scope": {
+		"webhook without the scope": {
+			scopes: []string{"crm", "user"},
+			want: `Webhook without the configuration.import scope.*insufficient_scope.*` +
+				`Developer resources > Other > Inbound webhook, edit this webhook, tick configuration.import.*save.*` +
+				`URL and code stay the same`,
+		},
+		"insufficient_scope answered": {
 			fault: ptr(emulator.ErrorFault(401, "insufficient_scope", "The request requires higher privileges than provided by the webhook token")),
-			want:  `Bitrix24 refused the credentials.*insufficient_scope`,
+			want:  `Webhook without the configuration.import scope.*insufficient_scope`,
 		},
 		"gateway page": {
 			fault: ptr(emulator.GatewayHTML(502)),
@@ -294,7 +301,7 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			portal := newTestPortal(t, emulator.Config{})
+			portal := newTestPortal(t, emulator.Config{Scopes: tc.scopes})
 			id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 			provider := portal.providerConfig()
 			if tc.config != nil {

@@ -38,8 +38,6 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 	checkURL := "Check the host and port in webhook_url (or " + envWebhookURL + ")."
 	problem, isTransport := bitrix24.TransportProblemOf(err)
 	switch {
-	case errors.As(err, &waitErr) && waitErr.Cancelled:
-		return "Waiting for the configuration import was cancelled", ""
 	case errors.As(err, &waitErr):
 		return "Timed out waiting for the configuration import",
 			"Raise " + timeoutAttribute + " if the import is still making progress: an import takes about " +

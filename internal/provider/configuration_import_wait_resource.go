@@ -110,6 +110,7 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 		importWaitModel: plan.importWaitModel,
 		timeout:         timeoutIn(plan.Timeouts.Object, "create"),
 		instead:         recordsIt,
+		afterCancel:     afterCancelledCreate,
 	}, &resp.Diagnostics)
 	if status == nil {
 		return

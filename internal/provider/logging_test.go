@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
@@ -86,8 +87,41 @@ func TestLogPoll_fields(t *testing.T) {
 		t.Fatalf("want one log entry, got %d", len(entries))
 	}
 	want := map[string]any{
-		"@level": "info", "process_id": float64(42), "poll": float64(3), "status": "P", "state": "processing",
+		"@level": "debug", "process_id": float64(42), "poll": float64(3), "status": "P", "state": "processing",
 		"action": "load", "step": float64(4), "section": "CRM_STATUS", "elapsed": "2m0.002s",
+	}
+	for k, v := range want {
+		if entries[0][k] != v {
+			t.Errorf("%s = %#v, want %#v", k, entries[0][k], v)
+		}
+	}
+}
+
+// A progress line is logged at INFO as the line itself: no fields but the
+// subsystem's module, and with the webhook code masked like any other line.
+func TestLogProgress_lineAlone(t *testing.T) {
+	var out bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &out)
+	ctx = tflog.SetField(ctx, "tf_req_id", "9a1b") // as terraform-plugin-go sets it on every request
+	ctx = requestLogging(ctx, []string{testWebhookCode})
+	logProgress(ctx, "import 42: poll 2 failed: gateway at /rest/1/"+testWebhookCode+"/ (1m24s elapsed, 2 polls)")
+
+	entries, err := tflogtest.MultilineJSONDecode(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("want one log entry, got %d", len(entries))
+	}
+	want := map[string]any{
+		"@level":   "info",
+		"@message": "import 42: poll 2 failed: gateway at /rest/1/***/ (1m24s elapsed, 2 polls)",
+		"@module":  "provider." + progressSubsystem,
+	}
+	for k := range entries[0] {
+		if _, ok := want[k]; !ok && k != "@timestamp" && k != "@caller" {
+			t.Errorf("the progress line carries the field %s = %v", k, entries[0][k])
+		}
 	}
 	for k, v := range want {
 		if entries[0][k] != v {

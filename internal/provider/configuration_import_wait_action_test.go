@@ -6,7 +6,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,9 +153,8 @@ func TestConfigurationImportWaitAction_warnsBeforeWaiting(t *testing.T) {
 }
 
 // Ctrl-C makes Terraform cancel the context of the invocation. A wait at
-// the default one-minute interval must end within a second of that, say it
-// was cancelled, where the import was and that it goes on, and say so in a
-// last progress line too.
+// the default one-minute interval must end within a second of that, and say
+// it was cancelled, where the import was and that it goes on.
 func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
@@ -174,10 +172,10 @@ func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 		!want.MatchString(resp.Diagnostics[0].Detail()) {
 		t.Errorf("diagnostics %v; want the one that says the wait was cancelled, matching %s", resp.Diagnostics, want)
 	}
-	cancelled := regexp.MustCompile(fmt.Sprintf(`^import %d: wait cancelled after \d+s and 1 poll `+
-		`\(last seen running - loading CRM_STATUS, step 0\); the import goes on in the portal$`, id))
-	if len(d.messages) != 2 || !cancelled.MatchString(d.messages[1]) {
-		t.Errorf("progress messages %q; want the first poll's and one matching %s", d.messages, cancelled)
+	// No progress line after the cancellation: once Terraform has stopped, it
+	// would make Terraform drop the error (see protocolServer).
+	if len(d.messages) != 1 {
+		t.Errorf("progress messages %q; want the first poll's only", d.messages)
 	}
 }
 

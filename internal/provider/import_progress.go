@@ -20,8 +20,7 @@ const progressHeartbeat = 5 * time.Minute
 
 // importProgress turns the polls of one wait into progress lines: one at
 // the first poll and at every change a user would care about, a heartbeat
-// while nothing changes, and a summary at the end (or a line saying the
-// wait was cancelled). It is fed by the wait's OnPoll and OnPollError, on
+// while nothing changes, and a summary at the end. It is fed by the wait's OnPoll and OnPollError, on
 // the wait's clock. Every wait has one: the action streams its lines, and
 // every waiter logs them at INFO (waitForImport's sink).
 type importProgress struct {
@@ -105,18 +104,15 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 		elapsedText(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
 }
 
-// sendCancelled sends the last message of a cancelled wait: that it was
+// cancelledLine is the last progress line of a cancelled wait: that it was
 // cancelled, where the import was, and that it goes on.
-func (p *importProgress) sendCancelled(e *bitrix24.WaitError) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.elapsed = e.Waited
+func cancelledLine(e *bitrix24.WaitError) string {
 	last := "no poll had succeeded"
 	if e.Last != nil {
 		last = "last seen " + statusWords(e.Last)
 	}
-	p.sendLocked(fmt.Sprintf("import %d: wait cancelled after %s and %s (%s); the import goes on in the portal",
-		p.processID, elapsedText(e.Waited), plural(e.Polls, "poll"), last))
+	return fmt.Sprintf("import %d: wait cancelled after %s and %s (%s); the import goes on in the portal",
+		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"), last)
 }
 
 func (p *importProgress) heartbeatDueLocked() bool {

@@ -95,7 +95,9 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	var waitErr *bitrix24.WaitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.Cancelled:
-		progress.sendCancelled(waitErr)
+		// To the log only: once Terraform has stopped, an action's progress
+		// event makes it drop the action's error (see protocolServer).
+		logProgress(ctx, cancelledLine(waitErr))
 		addCancelledWait(diags, waitErr, w.afterCancel)
 		return nil
 	case err != nil:
@@ -126,8 +128,9 @@ const (
 		"it is then."
 	afterCancelledCreate = "apply again: a cancelled create records nothing, so the next apply waits for the same " +
 		"import again, from where it is then."
-	afterCancelledAction = "run the action again (terraform apply -invoke=action.bitrix24_configuration_import_wait.<name>): " +
-		"it waits from where the import is then."
+	afterCancelledAction = "run the action again to wait from where the import is then: terraform apply " +
+		"-invoke=action.bitrix24_configuration_import_wait.<name>. Applying again does not run an action_trigger's " +
+		"action again: the resource that triggers it was created before the wait."
 )
 
 // addCancelledWait reports a wait that Ctrl-C or SIGTERM cancelled: where

@@ -133,7 +133,6 @@ resource "terraform_data" "crm_import" {
 	}
 }
 
-
 // fakeActionServer is an action's server whose stream, once StopProvider
 // has cancelled it, pushes what a cancelled wait would: a progress line that
 // crossed the stop, then the completed event with the error.

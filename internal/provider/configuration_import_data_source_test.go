@@ -5,6 +5,7 @@ package provider
 
 import (
 	"fmt"
+	"slices"
 	"regexp"
 	"strings"
 	"testing"
@@ -322,6 +323,32 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 			})
 			check.requireSeen(t)
 		})
+	}
+}
+
+// Reads gathered into a batch get the scope's own error too: there the
+// portal answers insufficient_scope per command, with no description.
+func TestAccConfigurationImportDataSource_webhookWithoutScopeInBatch(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{Scopes: []string{"crm"}})
+	config := portal.providerConfig()
+	for i := range 20 {
+		config += dataSourceConfig(fmt.Sprintf("crm_%d", i), int64(100+i), "")
+	}
+	check := &redactedErrorCheck{want: expectError(`Webhook without the configuration.import scope.*insufficient_scope`), secret: testWebhookCode}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		ErrorCheck: func(err error) error {
+			if n := strings.Count(fmt.Sprint(err), "Webhook without the configuration.import scope"); err != nil && n != 20 {
+				return fmt.Errorf("%d of 20 reads say the scope is missing: %w", n, err)
+			}
+			return check.check(err)
+		},
+		Steps: []resource.TestStep{{Config: config}},
+	})
+	check.requireSeen(t)
+	if !slices.ContainsFunc(portal.Requests(), func(r emulator.Request) bool { return r.Method == "batch" }) {
+		t.Error("no read went in a batch")
 	}
 }
 

@@ -58,9 +58,10 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 	for name, a := range importStatusAttributes() {
 		attributes[name] = recordedAttribute(a)
 	}
-	id := attributes["id"].(schema.StringAttribute)
-	id.PlanModifiers = []planmodifier.String{idIsProcessID{}}
-	attributes["id"] = id
+	if id, ok := attributes["id"].(schema.StringAttribute); ok { // it is; TestAccConfigurationImportWaitResource_idKnownAtPlan
+		id.PlanModifiers = []planmodifier.String{idIsProcessID{}}
+		attributes["id"] = id
+	}
 	attributes["process_id"] = schema.StringAttribute{
 		MarkdownDescription: processIDDescription + " Changing it replaces the resource: the new import is waited for and recorded.",
 		Required:            true,

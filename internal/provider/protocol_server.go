@@ -46,8 +46,13 @@ func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 // newProtocolServer serves p; the acceptance tests serve their providers
 // through it too, so that they run what Terraform runs.
 func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
-	framework := providerserver.NewProtocol6(p)()
-	return &protocolServer{ProviderServerWithActions: framework.(tfprotov6.ProviderServerWithActions)}
+	// ProviderServerWithActions is deprecated only in favour of ProviderServer
+	// taking its methods, which it has not yet (terraform-plugin-go v0.31).
+	framework, ok := providerserver.NewProtocol6(p)().(tfprotov6.ProviderServerWithActions) //nolint:staticcheck
+	if !ok {                                                                                // the framework has served actions since v1.16
+		panic("providerserver.NewProtocol6 serves no actions")
+	}
+	return &protocolServer{ProviderServerWithActions: framework}
 }
 
 // protocolServer is the framework's server with the action streams tracked.

@@ -49,8 +49,8 @@ func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
 	// ProviderServerWithActions is deprecated only in favour of ProviderServer
 	// taking its methods, which it has not yet (terraform-plugin-go v0.31).
 	framework, ok := providerserver.NewProtocol6(p)().(tfprotov6.ProviderServerWithActions) //nolint:staticcheck
-	if !ok {                                                                                // the framework has served actions since v1.16
-		panic("providerserver.NewProtocol6 serves no actions")
+	if !ok {
+		panic("providerserver.NewProtocol6 serves no actions") // it has since terraform-plugin-framework v1.16
 	}
 	return &protocolServer{ProviderServerWithActions: framework}
 }

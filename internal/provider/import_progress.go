@@ -13,16 +13,17 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-// progressHeartbeat is how long the action stays quiet while an import does
+// progressHeartbeat is how long a wait stays quiet while an import does
 // not change before it says again where the import is: the portal's agent
 // can sit on one step for several minutes, and silence looks like a hang.
 const progressHeartbeat = 5 * time.Minute
 
 // importProgress turns the polls of one wait into progress lines: one at
 // the first poll and at every change a user would care about, a heartbeat
-// while nothing changes, and a summary at the end. It is fed by the wait's OnPoll and OnPollError, on
-// the wait's clock. Every wait has one: the action streams its lines, and
-// every waiter logs them at INFO (waitForImport's sink).
+// while nothing changes, and a summary at the end. It is fed by the wait's
+// OnPoll and OnPollError, on the wait's clock. Every wait has one: every
+// waiter logs its lines at INFO, and the action streams them too
+// (waitForImport's sink).
 type importProgress struct {
 	processID int64
 	send      func(string)

@@ -42,7 +42,10 @@ func main() {
 		runtimedebug.SetMemoryLimit(softMemoryLimit)
 	}
 
-	var opts []tf6server.ServeOpt
+	// No @caller on log lines: the client logs through one bridge, so every
+	// location would be the same line of it, and the progress lines
+	// documented for TF_LOG_PROVIDER=INFO carry only the message.
+	opts := []tf6server.ServeOpt{tf6server.WithoutLogLocation()}
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}

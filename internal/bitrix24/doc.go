@@ -73,10 +73,16 @@
 // ends the import (P with action false, or a recorded exception), and look
 // again when an awaited change does not show; on a busy portal a gap after
 // each change; on a cron-driven one just after the minute, skipping ticks
-// when changes come minutes apart. Changes faster than the agent makes them
-// (a test's emulator), or more follow-ups than a rhythm needs, keep the
-// plain interval. When ctx has a deadline, the poll that would come after
-// it comes just before it instead.
+// when changes come minutes apart. The poll before the first change can
+// have started its run (on a quiet portal it did), so two follow-ups, 5
+// and 10 s past a gap after that poll, start the next run and see it: the
+// wait keeps step from the first change (wait_rhythm_ahead.go). Where
+// something else starts the runs they find nothing, and save as many polls
+// later: a due poll that sees nothing after them is probed from 10 s, and
+// one that sees a change nobody awaited is not probed. Changes faster than
+// the agent makes them (a test's emulator), or more follow-ups than a
+// rhythm needs, keep the plain interval. When ctx has a deadline, the poll
+// that would come after it comes just before it instead.
 //
 // Each poll is a read with its retries (retry.go). Every attempt has a
 // timeout for the step it is in: 30 s to connect, 10 s for the TLS

@@ -75,6 +75,8 @@ type agentRhythm struct {
 	busy       bool          // runs start without our polls (other visitors' requests)
 	expect     bool          // the next rhythm poll should see the trigger's run
 	probe      int           // follow-ups made since trigger; -1: not probing
+	ahead      aheadState    // the follow-ups after the first change: wait_rhythm_ahead.go
+	aheadMade  int           // how many of them were made
 
 	ticks bool // cron starts the runs: see wait_rhythm_ticks.go
 	tick  tickState
@@ -212,6 +214,12 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 		// it. Its result shows within the run time; one that was awaited
 		// and did not show is looked for with follow-ups. A change nobody
 		// awaited means other visitors start the runs: a busy portal.
+		ahead := r.ahead
+		r.ahead = aheadNone
+		if changed && !r.expect && ahead != aheadNone {
+			r.afterLookAhead(at, ahead, s)
+			return
+		}
 		if changed && !r.expect {
 			r.busy = true
 		}
@@ -219,6 +227,16 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 			r.inStep = false // the run showed later than the step says
 		}
 		r.triggered(at, changed, r.expect && !changed, s)
+		if ahead == aheadMissed && !changed {
+			r.skipShortProbes(at)
+		}
+	case kind == pollFollowUp && r.ahead == aheadLooking:
+		r.lookedAhead(at, changed)
+	case changed && r.dueBy.IsZero():
+		// The first change: see wait_rhythm_ahead.go.
+		if !r.lookAhead(at) {
+			r.seen(at)
+		}
 	case changed:
 		r.seen(at)
 	default:

@@ -6,6 +6,7 @@ package bitrix24
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,10 +53,36 @@ func (r rhythmRun) gaps() []time.Duration {
 	return gaps
 }
 
+// rhythmTestBudget is how long, in real time, a wait of these tests may
+// take: on the jumping clock a 20-step import takes well under a second,
+// so a wait that never ends fails in seconds, not at the suite's timeout.
+const rhythmTestBudget = 15 * time.Second
+
+// withBudget returns a context cancelled after rhythmTestBudget of real
+// time. It has no deadline: Wait would read one on the fake clock.
+func withBudget(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(rhythmTestBudget, cancel)
+	t.Cleanup(func() {
+		timer.Stop()
+		cancel()
+	})
+	return ctx
+}
+
 // waitForModel registers script on an emulated portal with model, after
 // moving the clock by phase, and waits for it from lateBy after the
 // registration.
 func waitForModel(t *testing.T, model emulator.AgentModel, script emulator.Script, interval, phase, lateBy time.Duration) rhythmRun {
+	t.Helper()
+	return waitForRuns(t, model, script, 0, interval, phase, lateBy)
+}
+
+// waitForRuns is waitForModel for an import of which the agent had made
+// runsDone runs by the registration: that many runs shorter, its next run
+// due a gap later as a fresh one's is.
+func waitForRuns(t *testing.T, model emulator.AgentModel, script emulator.Script, runsDone int, interval, phase, lateBy time.Duration) rhythmRun {
 	t.Helper()
 	clock := newMinuteClock()
 	clock.Advance(phase)
@@ -72,10 +99,11 @@ func waitForModel(t *testing.T, model emulator.AgentModel, script emulator.Scrip
 		t.Fatal(err)
 	}
 	id := portal.CreateProcess(script)
+	portal.Advance(id, runsDone)
 	clock.Advance(lateBy)
 
 	started := clock.Now()
-	status, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: interval})
+	status, err := client.ConfigurationImport.Wait(withBudget(t), id, WaitOptions{PollInterval: interval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +140,7 @@ func TestWaitRhythm_fastAgentKeepsThePlainInterval(t *testing.T) {
 	id := portal.CreateProcess(twentySteps)
 
 	started := clock.Now()
-	if _, err := client.ConfigurationImport.Wait(context.Background(), id, WaitOptions{PollInterval: 5 * time.Second}); err != nil {
+	if _, err := client.ConfigurationImport.Wait(withBudget(t), id, WaitOptions{PollInterval: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range portal.Requests() {
@@ -162,6 +190,82 @@ func TestWaitRhythm_quietPortalKeepsThePace(t *testing.T) {
 	}
 	if n := onQuiet.perMinute(); n > 1.3 {
 		t.Errorf("%.2f requests a minute; want at most 1.3", n)
+	}
+}
+
+// sevenSteps is the shortest import: start, init_background, manifest,
+// clean, load, finish, action false; F at the 7th run.
+var sevenSteps = emulator.Script{Sections: []string{"CRM_STATUS"}}
+
+// Rule: the poll before the first change can have started its run (on a
+// quiet portal it did), so follow-ups a gap after that poll start the next
+// run and see it: the wait keeps step from the first change, and a short
+// import takes as long as on a busy portal (within 10 %), not an interval
+// more, with its end seen within seconds.
+func TestWaitRhythm_quietPortalKeepsStepFromTheFirstChange(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		runsDone int // of sevenSteps' 7, before the wait
+		interval time.Duration
+		lateBy   time.Duration
+		fSeen    time.Duration // from the wait's start, at most; 0: not checked
+		polls    int           // at most, with fSeen
+	}{
+		// Its first poll starts the first run, the second sees it and
+		// follow-ups start and see the second, the one a gap after them
+		// starts the last and its follow-up sees F: 134 s, 6 polls.
+		{"3 steps, the first due at the wait's first poll", 4, time.Minute, agentGap, 140 * time.Second, 6},
+		{"3 steps, the first due a minute after the wait's first poll", 4, time.Minute, 3 * time.Second, 0, 0},
+		{"7 steps", 0, time.Minute, 3 * time.Second, 0, 0},
+		// The second poll starts the first run, the third sees it 45 s
+		// later: the follow-ups count from a gap after the second.
+		{"3 steps, polled every 45 s", 4, 45 * time.Second, 15 * time.Second, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			onQuiet := waitForRuns(t, quiet, sevenSteps, c.runsDone, c.interval, 0, c.lateBy)
+			onBusy := waitForRuns(t, busy, sevenSteps, c.runsDone, c.interval, 0, c.lateBy)
+			quietTook := onQuiet.info.FinishedAt.Sub(onQuiet.info.RegisteredAt)
+			busyTook := onBusy.info.FinishedAt.Sub(onBusy.info.RegisteredAt)
+			t.Logf("quiet %v, busy %v; polls %v", quietTook, busyTook, onQuiet.polls)
+			if onQuiet.info.Status != "F" {
+				t.Fatalf("the import ended %s", onQuiet.info.Status)
+			}
+			if quietTook > busyTook*11/10 {
+				t.Errorf("the import took %v on a quiet portal, %v on a busy one; want within 10 %%", quietTook, busyTook)
+			}
+			if onQuiet.delay > 5*time.Second {
+				t.Errorf("the wait returned %v after F; want within 5 s", onQuiet.delay)
+			}
+			if c.fSeen > 0 && (onQuiet.waited > c.fSeen || len(onQuiet.polls) > c.polls) {
+				t.Errorf("F seen %v after the wait started, in %d polls; want within %v and %d polls", onQuiet.waited, len(onQuiet.polls), c.fSeen, c.polls)
+			}
+		})
+	}
+}
+
+// Rule: the follow-ups after the first change are two, and where
+// something else starts the runs (cron here) they cost nothing in the end:
+// when the due poll after them sees no run either, runs take longer than
+// they looked for, and its probes start at 10 s, not at 2.
+func TestWaitRhythm_firstChangeFollowUpsCostCronNothing(t *testing.T) {
+	cron := emulator.AgentModel{Kind: emulator.AgentOnCron, CronEvery: time.Minute, StepDuration: 2 * time.Second}
+	for _, phase := range []time.Duration{0, 23 * time.Second, 47 * time.Second} {
+		run := waitForModel(t, cron, twentySteps, time.Minute, phase, 3*time.Second)
+		first := slices.Index(run.statuses, StatusProcessing) // S until the first run
+		followUps, due := 0, 0
+		for i := first + 1; i < len(run.polls) && due == 0; i++ {
+			if run.polls[i]-run.polls[first] < agentGap-5*time.Second {
+				followUps++
+			} else {
+				due = i
+			}
+		}
+		if followUps > 2 {
+			t.Errorf("phase %v: %d polls within 55 s after the first change (polls %v); want 2 at most", phase, followUps, run.polls)
+		}
+		if probe := run.polls[due+1] - run.polls[due]; probe < 10*time.Second {
+			t.Errorf("phase %v: the due poll after them followed up after %v (polls %v); want 10 s", phase, probe, run.polls)
+		}
 	}
 }
 
@@ -259,7 +363,7 @@ func TestWaitRhythm_missingChangeFallsBackToTheInterval(t *testing.T) {
 	client, _ := NewClient(Config{Auth: hook, Clock: clock})
 	id := portal.CreateProcess(twentySteps)
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(withBudget(t))
 	defer cancel()
 	stopAfter := 12 // polls; by then the rhythm is learnt
 	var stoppedAt time.Duration
@@ -366,8 +470,9 @@ func waitOnGrid(t *testing.T, model emulator.AgentModel, phase time.Duration) ti
 	client, _ := NewClient(Config{Auth: hook})
 	id := portal.CreateProcess(twentySteps)
 	clock.Advance(3 * time.Second)
+	ctx := withBudget(t)
 	for {
-		status, err := client.ConfigurationImport.Get(context.Background(), id)
+		status, err := client.ConfigurationImport.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}

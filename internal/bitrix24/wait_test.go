@@ -116,18 +116,18 @@ func TestWait_StartedProcessingFinished(t *testing.T) {
 	if status.Status != StatusFinished {
 		t.Errorf("status = %+v", status)
 	}
-	// The plain interval until the first change; after it the agent's next
-	// run falls due within a minute and a second, and the poll a second
-	// after that sees another change nobody awaited (a busy portal): a
-	// follow-up 2 s later finds the next, and from then on each poll comes
-	// a gap after the change before (see wait_rhythm_test.go).
-	polls := []time.Duration{0, time.Minute, 2*time.Minute + 2*time.Second, 2*time.Minute + 4*time.Second,
-		3*time.Minute + 6*time.Second, 4*time.Minute + 8*time.Second}
+	// The plain interval until the first change; after it a follow-up 5 s
+	// past a gap after the poll before it finds the next change, and the
+	// poll a gap after that sees another nobody awaited (a busy portal):
+	// from then on each poll comes a gap after the change before (see
+	// wait_rhythm_test.go).
+	polls := []time.Duration{0, time.Minute, time.Minute + 5*time.Second, 2*time.Minute + 7*time.Second,
+		3*time.Minute + 9*time.Second, 4*time.Minute + 11*time.Second}
 	if got := f.PollTimes(); !reflect.DeepEqual(got, polls) {
 		t.Errorf("polls at %v, want %v", got, polls)
 	}
 	gap := time.Minute + 2*time.Second
-	if got, want := f.clock.Timers(), []time.Duration{time.Minute, gap, 2 * time.Second, gap, gap}; !reflect.DeepEqual(got, want) {
+	if got, want := f.clock.Timers(), []time.Duration{time.Minute, 5 * time.Second, gap, gap, gap}; !reflect.DeepEqual(got, want) {
 		t.Errorf("timers %v, want %v", got, want)
 	}
 	var letters []string

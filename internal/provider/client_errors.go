@@ -39,8 +39,6 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 	checkURL := "Check the host and port in webhook_url (or " + envWebhookURL + ")."
 	problem, isTransport := bitrix24.TransportProblemOf(err)
 	switch {
-	case errors.As(err, &waitErr) && waitErr.Cancelled:
-		return "Waiting for the configuration import was cancelled", ""
 	case errors.As(err, &waitErr):
 		return "Timed out waiting for the configuration import",
 			"Raise " + timeoutAttribute + " if the import is still making progress: an import takes about " +
@@ -49,6 +47,12 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 		return "Timed out reading the configuration import",
 			"The read ran out of " + timeoutAttribute + " before the portal answered. Check that the portal is up and " +
 				"reachable from this machine; raise " + timeoutAttribute + " if it is only slow."
+	case errors.As(err, &apiErr) && apiErr.HasCode(bitrix24.ErrorCodeInsufficientScope):
+		return "Webhook without the configuration.import scope",
+			"The portal knows the webhook in webhook_url (or " + envWebhookURL + "), but the webhook may not call " +
+				"configuration.import methods. Add the scope on the portal: Developer resources > Other > Inbound " +
+				"webhook, edit this webhook, tick configuration.import among its permissions, and save. The webhook's " +
+				"URL and code stay the same, so the configuration needs no change: run again once it is saved."
 	case bitrix24.IsAuthError(err):
 		return "Bitrix24 refused the credentials",
 			"Check that webhook_url (or " + envWebhookURL + ") is the URL of an active incoming webhook " +

@@ -80,6 +80,7 @@ func (d *configurationImportDataSource) Read(ctx context.Context, req datasource
 		readOnceWithoutWait: true,
 		timeout:             timeoutIn(config.Timeouts.Object, "read"),
 		instead:             recordsIt,
+		afterCancel:         afterCancelledRead,
 	}, &resp.Diagnostics)
 	if status == nil {
 		return

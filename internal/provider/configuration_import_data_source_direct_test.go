@@ -113,6 +113,7 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	advanceTo(t, portal, id, "load")
 
 	ctx, cancelledAt := cancelAfterFirstPoll(portal)
 	_, diags := directRead{processID: fmt.Sprint(id), wait: map[string]tftypes.Value{}}.run(ctx, t, portal)
@@ -125,8 +126,9 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 		t.Fatal("a cancelled wait returned no error")
 	}
 	d := diags.Errors()[0]
-	if d.Summary() != "Waiting for the configuration import was cancelled" || !strings.Contains(d.Detail(), "was cancelled after") {
-		t.Errorf("unexpected diagnostic: %s: %s", d.Summary(), d.Detail())
+	if want := cancelledWaitDetail(id, afterCancelledRead); d.Summary() != "Waiting for the configuration import was cancelled" ||
+		!want.MatchString(d.Detail()) {
+		t.Errorf("diagnostic %s: %s\nwant the detail to match %s", d.Summary(), d.Detail(), want)
 	}
 	t.Logf("read returned %s after the cancellation: %s", returned.Sub(cancelledAt()), d.Detail())
 }

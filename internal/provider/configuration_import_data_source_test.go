@@ -6,6 +6,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,7 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		fault  *emulator.Fault
+		scopes []string // the webhook's; nil: all it needs
 		config func(p *testPortal) string
 		want   string
 	}{
@@ -278,9 +280,15 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 			fault: ptr(emulator.ErrorFault(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")),
 			want:  `Unable to read configuration import.*ERROR_METHOD_NOT_FOUND.*Method not found!`,
 		},
-		"insufficient scope": {
+		"webhook without the scope": {
+			scopes: []string{"crm", "user"},
+			want: `Webhook without the configuration.import scope.*insufficient_scope.*` +
+				`Developer resources > Other > Inbound webhook, edit this webhook, tick configuration.import.*save.*` +
+				`URL and code stay the same`,
+		},
+		"insufficient_scope answered": {
 			fault: ptr(emulator.ErrorFault(401, "insufficient_scope", "The request requires higher privileges than provided by the webhook token")),
-			want:  `Bitrix24 refused the credentials.*insufficient_scope`,
+			want:  `Webhook without the configuration.import scope.*insufficient_scope`,
 		},
 		"gateway page": {
 			fault: ptr(emulator.GatewayHTML(502)),
@@ -294,7 +302,7 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			portal := newTestPortal(t, emulator.Config{})
+			portal := newTestPortal(t, emulator.Config{Scopes: tc.scopes})
 			id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 			provider := portal.providerConfig()
 			if tc.config != nil {
@@ -315,6 +323,32 @@ func TestAccConfigurationImportDataSource_portalErrors(t *testing.T) {
 			})
 			check.requireSeen(t)
 		})
+	}
+}
+
+// Reads gathered into a batch get the scope's own error too: there the
+// portal answers insufficient_scope per command, with no description.
+func TestAccConfigurationImportDataSource_webhookWithoutScopeInBatch(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{Scopes: []string{"crm"}})
+	config := portal.providerConfig()
+	for i := range 20 {
+		config += dataSourceConfig(fmt.Sprintf("crm_%d", i), int64(100+i), "")
+	}
+	check := &redactedErrorCheck{want: expectError(`Webhook without the configuration.import scope.*insufficient_scope`), secret: testWebhookCode}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviderFactories(),
+		ErrorCheck: func(err error) error {
+			if n := strings.Count(fmt.Sprint(err), "Webhook without the configuration.import scope"); err != nil && n != 20 {
+				return fmt.Errorf("%d of 20 reads say the scope is missing: %w", n, err)
+			}
+			return check.check(err)
+		},
+		Steps: []resource.TestStep{{Config: config}},
+	})
+	check.requireSeen(t)
+	if !slices.ContainsFunc(portal.Requests(), func(r emulator.Request) bool { return r.Method == "batch" }) {
+		t.Error("no read went in a batch")
 	}
 }
 

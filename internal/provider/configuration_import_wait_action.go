@@ -92,11 +92,12 @@ func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.I
 	a.provider.waitForImport(ctx, importWait{
 		importWaitModel: config.importWaitModel,
 		timeout:         timeoutSetting{value: config.Timeout, at: path.Root("timeout")},
-		progress: func(msg string) {
+		stream: func(msg string) {
 			if resp.SendProgress != nil {
 				resp.SendProgress(action.InvokeProgressEvent{Message: msg})
 			}
 		},
-		instead: endsWithAWarning,
+		instead:     endsWithAWarning,
+		afterCancel: afterCancelledAction,
 	}, &resp.Diagnostics)
 }

@@ -164,6 +164,41 @@ func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
 	}
 }
 
+// What the terminal shows of a failed import with a warning about the
+// settings: the warning once, as the first progress line, before the wait;
+// the labelled report in the error only. Terraform prints an action's error
+// twice by itself, in its "Action failed: <action> - <summary>: <detail>"
+// line and then as the error (hook_ui.go's CompleteAction prints every
+// diagnostic of the completed event, warnings too): so nothing but the
+// error may ride in the completed event, or that line lists "2 problems".
+func TestAccConfigurationImportWaitAction_failurePrintedOnce(t *testing.T) {
+	t.Parallel()
+	cli := cliForActions(t, actionsSince, "an action")
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(failingScript())
+	oneRunPerPoll(portal, id)
+	w := cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "    wait {\n      poll_interval = \"2s\"\n    }\n"))
+	w.mustRun("init", "-input=false", "-no-color")
+	stdout, stderr, err := w.run("apply", "-input=false", "-auto-approve", "-no-color", "-invoke=action."+actionType+".crm")
+	output := stdout + stderr
+	if err == nil {
+		t.Fatalf("apply -invoke succeeded on a failing import:\n%s", output)
+	}
+
+	warning := "Polling more often than the portal changes"
+	firstPoll := fmt.Sprintf("import %d: registered, not started yet", id)
+	if n := strings.Count(output, warning); n != 1 || strings.Index(output, warning) > strings.Index(output, firstPoll) {
+		t.Errorf("want the warning once, before %q; it is there %d times:\n%s", firstPoll, n, output)
+	}
+	failedLine := regexp.MustCompile(`(?m)^Action failed: .*$`).FindString(output)
+	if !strings.Contains(failedLine, " - Configuration import failed: Configuration import") || strings.Contains(failedLine, "problems") {
+		t.Errorf("want Terraform's failure line to hold the error alone; got %q", failedLine)
+	}
+	if n := strings.Count(output, "Access denied to REST_APPLICATION"); n != 2 {
+		t.Errorf("the portal's exception is printed %d times; want 2, Terraform's failure line and the error:\n%s", n, output)
+	}
+}
+
 // An action_trigger on a terraform_data keyed on the process id runs the
 // action at create; a resource that depends on the terraform_data is
 // created only after the import finished (from Terraform 1.16). The

@@ -108,7 +108,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 			}
 			resp := d.invoke(context.Background(), processIDValue(id), wait, true)
 
-			summary := fmt.Sprintf("import %d failed after 2m and 3 polls: 0 notices, 1 error", id)
+			summary := fmt.Sprintf("import %d failed after 1m5s and 3 polls: 0 notices, 1 error", id)
 			if last := d.messages[len(d.messages)-1]; last != summary {
 				t.Errorf("last message %q; want %q", last, summary)
 			}
@@ -130,13 +130,36 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 	}
 }
 
+// A warning about the wait's settings is the first progress line, before
+// the first poll, and not a diagnostic: Terraform shows those only after the
+// wait, and prints an action's with its "Action failed" line too.
+func TestConfigurationImportWaitAction_warnsBeforeWaiting(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.RunToEnd(id)
+
+	d := newDirectAction(t, portal, newJumpingClock())
+	resp := d.invoke(context.Background(), processIDValue(id),
+		map[string]tftypes.Value{"poll_interval": tftypes.NewValue(tftypes.String, "2s")}, true)
+	if len(resp.Diagnostics) != 0 {
+		t.Errorf("diagnostics %v; want none: the warning is a progress line", resp.Diagnostics)
+	}
+	want := fmt.Sprintf("import %d: warning: Polling more often than the portal changes. wait.poll_interval is 2s, "+
+		"shorter than 1m0s: the portal's agent advances an import at most once a minute", id)
+	if len(d.messages) != 2 || !strings.HasPrefix(d.messages[0], want) {
+		t.Errorf("progress messages %q; want a first one starting %q, then the summary", d.messages, want)
+	}
+}
+
 // Ctrl-C makes Terraform cancel the context of the invocation. A wait at
-// the default one-minute interval must end within a second of that, and
-// say it was cancelled.
+// the default one-minute interval must end within a second of that, and say
+// it was cancelled, where the import was and that it goes on.
 func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	advanceTo(t, portal, id, "load")
 
 	ctx, cancelledAt := cancelAfterFirstPoll(portal)
 	d := newDirectAction(t, portal, nil)
@@ -144,9 +167,13 @@ func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	if took := time.Since(cancelledAt()); took > time.Second {
 		t.Errorf("Invoke returned %s after the cancellation; want at once", took)
 	}
-	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary() != "Waiting for the configuration import was cancelled" {
-		t.Errorf("diagnostics %v; want the one that says the wait was cancelled", resp.Diagnostics)
+	want := cancelledWaitDetail(id, afterCancelledAction)
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary() != "Waiting for the configuration import was cancelled" ||
+		!want.MatchString(resp.Diagnostics[0].Detail()) {
+		t.Errorf("diagnostics %v; want the one that says the wait was cancelled, matching %s", resp.Diagnostics, want)
 	}
+	// No progress line after the cancellation: once Terraform has stopped, it
+	// would make Terraform drop the error (see protocolServer).
 	if len(d.messages) != 1 {
 		t.Errorf("progress messages %q; want the first poll's only", d.messages)
 	}

@@ -5,6 +5,7 @@ package provider
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -57,6 +58,10 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 	for name, a := range importStatusAttributes() {
 		attributes[name] = recordedAttribute(a)
 	}
+	if id, ok := attributes["id"].(schema.StringAttribute); ok { // it is; TestAccConfigurationImportWaitResource_idKnownAtPlan
+		id.PlanModifiers = []planmodifier.String{idIsProcessID{}}
+		attributes["id"] = id
+	}
 	attributes["process_id"] = schema.StringAttribute{
 		MarkdownDescription: processIDDescription + " Changing it replaces the resource: the new import is waited for and recorded.",
 		Required:            true,
@@ -106,6 +111,7 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 		importWaitModel: plan.importWaitModel,
 		timeout:         timeoutIn(plan.Timeouts.Object, "create"),
 		instead:         recordsIt,
+		afterCancel:     afterCancelledCreate,
 	}, &resp.Diagnostics)
 	if status == nil {
 		return
@@ -147,6 +153,27 @@ func (r *configurationImportWaitResource) Update(ctx context.Context, req resour
 func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
 	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
+}
+
+// idIsProcessID plans id, which is the process id, from process_id once
+// that is known, so that a plan shows it instead of "known after apply".
+type idIsProcessID struct{}
+
+func (idIsProcessID) Description(context.Context) string {
+	return "The id is the process id, known at plan once process_id is."
+}
+
+func (m idIsProcessID) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+func (idIsProcessID) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	var processID types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("process_id"), &processID)...)
+	if processID.IsNull() || processID.IsUnknown() {
+		return
+	}
+	if id, err := parseProcessID(processID.ValueString()); err == nil { // else validation says why
+		resp.PlanValue = types.StringValue(strconv.FormatInt(id, 10))
+	}
 }
 
 // record fills m in with the import's status and when the provider saw it

@@ -70,6 +70,7 @@ func TestConfigurationImportWaitResource_cancelEndsCreatePromptly(t *testing.T) 
 	t.Parallel()
 	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	advanceTo(t, portal, id, "load")
 	d := newDirectResource(t, portal)
 	d.resource.provider.pollIntervalOverride = 0 // poll at the default minute
 
@@ -85,8 +86,9 @@ func TestConfigurationImportWaitResource_cancelEndsCreatePromptly(t *testing.T) 
 	if !resp.Diagnostics.HasError() {
 		t.Fatal("a cancelled create returned no error")
 	}
-	if diag := resp.Diagnostics.Errors()[0]; diag.Summary() != "Waiting for the configuration import was cancelled" {
-		t.Errorf("unexpected diagnostic: %s: %s", diag.Summary(), diag.Detail())
+	if diag, want := resp.Diagnostics.Errors()[0], cancelledWaitDetail(id, afterCancelledCreate); diag.Summary() !=
+		"Waiting for the configuration import was cancelled" || !want.MatchString(diag.Detail()) {
+		t.Errorf("diagnostic %s: %s\nwant the detail to match %s", diag.Summary(), diag.Detail(), want)
 	}
 	if !resp.State.Raw.IsNull() {
 		t.Errorf("a cancelled create recorded state: %s", resp.State.Raw)

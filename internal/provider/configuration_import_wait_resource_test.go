@@ -354,6 +354,29 @@ func TestAccConfigurationImportWaitResource_replacedOnNewProcessID(t *testing.T)
 	})
 }
 
+// The id is the process id, so a plan shows it, at create and at a
+// replacement, in the form the record keeps (no leading zero).
+func TestAccConfigurationImportWaitResource_idKnownAtPlan(t *testing.T) {
+	t.Parallel()
+	portal := newTestPortal(t, emulator.Config{})
+	first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal.RunToEnd(first)
+	portal.RunToEnd(second)
+	step := func(processID string, id int64, action plancheck.ResourceActionType) resource.TestStep {
+		return resource.TestStep{
+			Config: portal.providerConfig() + fmt.Sprintf("resource %q \"crm\" {\n  process_id = %q\n}\n", waitResourceType, processID),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(waitResourceType+".crm", action),
+				plancheck.ExpectKnownValue(waitResourceType+".crm", tfjsonpath.New("id"), knownvalue.StringExact(fmt.Sprint(id))),
+			}},
+			ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "id", knownvalue.StringExact(fmt.Sprint(id)))},
+		}
+	}
+	unitTest(t, step(fmt.Sprintf("0%d", first), first, plancheck.ResourceActionCreate),
+		step(fmt.Sprint(second), second, plancheck.ResourceActionReplace))
+}
+
 // Changing only the wait settings or the timeout updates the record in
 // place, without a request: the recorded import is not read again.
 func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.T) {

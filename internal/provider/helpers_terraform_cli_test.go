@@ -112,6 +112,13 @@ func (cli *terraformCLI) workDir(t *testing.T, config string) *workDir {
 // printed and its error (an *exec.ExitError for a failed command).
 func (w *workDir) run(args ...string) (stdout, stderr string, err error) {
 	w.t.Helper()
+	return w.runSignalled(nil, nil, args...)
+}
+
+// runSignalled is run that sends the CLI sig, as Ctrl-C or a CI runner's
+// SIGTERM would, once when is closed, if the CLI is still running then.
+func (w *workDir) runSignalled(sig os.Signal, when <-chan struct{}, args ...string) (stdout, stderr string, err error) {
+	w.t.Helper()
 	reattach := serveTestProvider(w.t)
 	defer reattach.stop()
 
@@ -123,7 +130,21 @@ func (w *workDir) run(args ...string) (stdout, stderr string, err error) {
 		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=", "TF_LOG_PROVIDER=")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
+	if err = cmd.Start(); err != nil {
+		return "", "", err
+	}
+	exited := make(chan struct{})
+	defer close(exited)
+	if sig != nil {
+		go func() {
+			select {
+			case <-when:
+				_ = cmd.Process.Signal(sig)
+			case <-exited:
+			}
+		}()
+	}
+	err = cmd.Wait()
 	return out.String(), errOut.String(), err
 }
 

@@ -13,15 +13,17 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-// progressHeartbeat is how long the action stays quiet while an import does
+// progressHeartbeat is how long a wait stays quiet while an import does
 // not change before it says again where the import is: the portal's agent
 // can sit on one step for several minutes, and silence looks like a hang.
 const progressHeartbeat = 5 * time.Minute
 
-// importProgress turns the polls of one wait into the progress messages of
-// the action: one at the first poll and at every change a user would care
-// about, a heartbeat while nothing changes, and a summary at the end. It is
-// fed by the wait's OnPoll and OnPollError, on the wait's clock.
+// importProgress turns the polls of one wait into progress lines: one at
+// the first poll and at every change a user would care about, a heartbeat
+// while nothing changes, and a summary at the end. It is fed by the wait's
+// OnPoll and OnPollError, on the wait's clock. Every wait has one: every
+// waiter logs its lines at INFO, and the action streams them too
+// (waitForImport's sink).
 type importProgress struct {
 	processID int64
 	send      func(string)
@@ -37,13 +39,17 @@ type importProgress struct {
 	lastChange time.Duration
 }
 
-// newImportProgress tells send about a wait that starts now on clock; a nil
-// send discards what it would tell.
+// newImportProgress tells send about a wait that starts now on clock.
 func newImportProgress(processID int64, clock bitrix24.Clock, send func(string)) *importProgress {
-	if send == nil {
-		send = func(string) {}
-	}
 	return &importProgress{processID: processID, send: send, clock: clock, started: clock.Now()}
+}
+
+// warn says a warning about the wait before it starts: Terraform shows
+// diagnostics only when the wait has ended.
+func (p *importProgress) warn(summary, detail string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sendLocked(fmt.Sprintf("import %d: warning: %s. %s", p.processID, summary, detail))
 }
 
 // poll takes a successful poll: it says so when something changed, or when
@@ -96,7 +102,18 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 		parts = append(parts, plural(len(status.Errors), "error"))
 	}
 	p.sendLocked(fmt.Sprintf("import %d %s after %s and %s: %s", p.processID, status.Words(),
-		roughDuration(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
+		elapsedText(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
+}
+
+// cancelledLine is the last progress line of a cancelled wait: that it was
+// cancelled, where the import was, and that it goes on.
+func cancelledLine(e *bitrix24.WaitError) string {
+	last := "no poll had succeeded"
+	if e.Last != nil {
+		last = "last seen " + statusWords(e.Last)
+	}
+	return fmt.Sprintf("import %d: wait cancelled after %s and %s (%s); the import goes on in the portal",
+		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"), last)
 }
 
 func (p *importProgress) heartbeatDueLocked() bool {
@@ -109,12 +126,9 @@ func (p *importProgress) sendLocked(msg string) {
 }
 
 // describeLocked writes "import 42: running - loading CRM_STATUS, step 3
-// (4m elapsed, 5 polls)"; still is "" or "still ".
+// (4m12s elapsed, 5 polls)"; still is "" or "still ".
 func (p *importProgress) describeLocked(still string) string {
-	text := fmt.Sprintf("import %d: %s%s", p.processID, still, p.last.Words())
-	if where := p.last.Progress.Words(); where != "" && !p.last.Terminal() {
-		text += " - " + where
-	}
+	text := fmt.Sprintf("import %d: %s%s", p.processID, still, statusWords(p.last))
 	if n := len(p.last.Notices); n > 0 {
 		text += ", " + plural(n, "notice")
 	}
@@ -123,26 +137,29 @@ func (p *importProgress) describeLocked(still string) string {
 	}
 	counts := p.countsLocked()
 	if still != "" && p.elapsed > p.lastChange {
-		counts += "; no change for " + roughDuration(p.elapsed-p.lastChange)
+		counts += "; no change for " + elapsedText(p.elapsed-p.lastChange)
 	}
 	return text + " (" + counts + ")"
 }
 
-func (p *importProgress) countsLocked() string {
-	return roughDuration(p.elapsed) + " elapsed, " + plural(p.polls, "poll")
+// statusWords says a status and where the import is: "running - loading
+// CRM_STATUS, step 3".
+func statusWords(s *bitrix24.ImportStatus) string {
+	text := s.Words()
+	if where := s.Progress.Words(); where != "" && !s.Terminal() {
+		text += " - " + where
+	}
+	return text
 }
 
-// roughDuration rounds for a progress line: seconds under a minute, then
-// minutes, then hours and minutes.
-func roughDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	default:
-		return fmt.Sprintf("%dh%dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
-	}
+func (p *importProgress) countsLocked() string {
+	return elapsedText(p.elapsed) + " elapsed, " + plural(p.polls, "poll")
+}
+
+// elapsedText writes a time in whole seconds, as Terraform's own "Still
+// creating... [1m24s elapsed]" does: "45s", "1m24s", "1h2m0s".
+func elapsedText(d time.Duration) string {
+	return d.Round(time.Second).String()
 }
 
 func plural(n int, noun string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
@@ -42,15 +43,15 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 
 	want := []string{
 		"import %d: registered, not started yet (0s elapsed, 1 poll)",
-		"import %d: still registered, not started yet (5m elapsed, 6 polls; no change for 5m)",
-		"import %d: running - preparing files, step 0 (7m elapsed, 8 polls)",
-		"import %d: running - reading the manifest, step 0 (8m elapsed, 9 polls)",
-		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
-		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
-		"import %d: running - finishing, step 0, 1 notice (19m elapsed, 24 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (20m elapsed, 25 polls)",
-		"import %d finished after 21m and 26 polls: 2 items created, 1 notice",
+		"import %d: still registered, not started yet (5m0s elapsed, 6 polls; no change for 5m0s)",
+		"import %d: running - preparing files, step 0 (7m0s elapsed, 8 polls)",
+		"import %d: running - reading the manifest, step 0 (7m5s elapsed, 9 polls)",
+		"import %d: running - clearing CRM_STATUS, step 0 (8m7s elapsed, 10 polls)",
+		"import %d: running - loading CRM_STATUS, step 0 (9m9s elapsed, 11 polls)",
+		"import %d: still running - loading CRM_STATUS, step 0 (15m3s elapsed, 20 polls; no change for 5m54s)",
+		"import %d: running - finishing, step 0, 1 notice (19m3s elapsed, 24 polls)",
+		"import %d: running - all steps done, about to be marked finished, 1 notice (20m3s elapsed, 25 polls)",
+		"import %d finished after 21m3s and 26 polls: 2 items created, 1 notice",
 	}
 	for i := range want {
 		want[i] = fmt.Sprintf(want[i], id)
@@ -100,8 +101,8 @@ func TestImportProgress_failedPollSaidWithoutSecret(t *testing.T) {
 	want := []string{
 		fmt.Sprintf("import %d: registered, not started yet (0s elapsed, 1 poll)", id),
 		fmt.Sprintf("import %d: poll 2 failed, trying again at the next poll: ", id),
-		fmt.Sprintf("import %d: still registered, not started yet (2m elapsed, 3 polls; no change for 2m)", id),
-		fmt.Sprintf("import %d finished after 3m and 4 polls: 0 items created, 0 notices", id),
+		fmt.Sprintf("import %d: still registered, not started yet (2m0s elapsed, 3 polls; no change for 2m0s)", id),
+		fmt.Sprintf("import %d finished after 3m0s and 4 polls: 0 items created, 0 notices", id),
 	}
 	if len(d.messages) != len(want) {
 		t.Fatalf("progress messages:\n%s\nwant %d", all, len(want))
@@ -110,5 +111,33 @@ func TestImportProgress_failedPollSaidWithoutSecret(t *testing.T) {
 		if !strings.HasPrefix(d.messages[i], w) {
 			t.Errorf("message %d is %q; want it to start with %q", i+1, d.messages[i], w)
 		}
+	}
+}
+
+// A step that moves within one action (load CRM_STATUS step 1, then step
+// 2) is a change worth a line, as a new action is; elapsed times are exact
+// to the second, past the first minute too.
+func TestImportProgress_stepWithinActionAndExactTimes(t *testing.T) {
+	t.Parallel()
+	clock := newJumpingClock()
+	var lines []string
+	p := newImportProgress(42, clock, func(msg string) { lines = append(lines, msg) })
+	load := func(step int64) *bitrix24.ImportStatus {
+		return &bitrix24.ImportStatus{ProcessID: 42, Status: bitrix24.StatusProcessing,
+			Progress: &bitrix24.ImportProgress{Action: "load", Step: step, Section: "CRM_STATUS"}}
+	}
+	p.poll(bitrix24.PollEvent{ProcessID: 42, Poll: 1, Status: load(1)})
+	p.poll(bitrix24.PollEvent{ProcessID: 42, Poll: 2, Elapsed: time.Minute, Status: load(1)})
+	p.poll(bitrix24.PollEvent{ProcessID: 42, Poll: 3, Elapsed: 84 * time.Second, Status: load(2)})
+	clock.Advance(96 * time.Second)
+	p.sendSummary(&bitrix24.ImportStatus{ProcessID: 42, Status: bitrix24.StatusFinished, CreatedItems: []byte("[]")})
+
+	want := []string{
+		"import 42: running - loading CRM_STATUS, step 1 (0s elapsed, 1 poll)",
+		"import 42: running - loading CRM_STATUS, step 2 (1m24s elapsed, 3 polls)",
+		"import 42 finished after 1m36s and 3 polls: 0 items created, 0 notices",
+	}
+	if got := strings.Join(lines, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("progress lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }

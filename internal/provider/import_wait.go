@@ -5,6 +5,9 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -31,8 +34,15 @@ type importWait struct {
 	// fails on the status (the data source); otherwise it means the defaults.
 	readOnceWithoutWait bool
 	timeout             timeoutSetting
-	progress            func(string) // the action's progress messages; nil: none
-	instead             insteadOfFailing
+	// stream, when set, is the action's progress stream. The wait's
+	// progress lines go to it as well as to the log, and so do the warnings
+	// about its settings, instead of diagnostics: those come only after the
+	// wait, and ride along in Terraform's "Action failed" line.
+	stream  func(string)
+	instead insteadOfFailing
+	// afterCancel says what to do after a cancelled wait: what the waiter
+	// does when run again.
+	afterCancel string
 }
 
 // waitForImport reads w's settings, warns about them, waits for the import
@@ -57,8 +67,20 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 		return p.readImport(ctx, processID, w.timeout.at, diags)
 	}
 
-	settings.warn(timeout, w.timeout.at, diags)
-	progress := newImportProgress(processID, p.clock, w.progress)
+	progress := newImportProgress(processID, p.clock, func(msg string) {
+		logProgress(ctx, msg)
+		if w.stream != nil {
+			w.stream(msg)
+		}
+	})
+	var warnings diag.Diagnostics
+	settings.warn(timeout, w.timeout.at, &warnings)
+	for _, d := range warnings {
+		progress.warn(d.Summary(), d.Detail())
+	}
+	if w.stream == nil {
+		diags.Append(warnings...)
+	}
 	status, err := p.client.ConfigurationImport.Wait(ctx, processID, bitrix24.WaitOptions{
 		PollInterval: settings.pollInterval,
 		OnPoll: func(e bitrix24.PollEvent) {
@@ -70,7 +92,15 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 			progress.pollFailed(e)
 		},
 	})
-	if err != nil {
+	var waitErr *bitrix24.WaitError
+	switch {
+	case errors.As(err, &waitErr) && waitErr.Cancelled:
+		// To the log only: once Terraform has stopped, an action's progress
+		// event makes it drop the action's error (see protocolServer).
+		logProgress(ctx, cancelledLine(waitErr))
+		addCancelledWait(diags, waitErr, w.afterCancel)
+		return nil
+	case err != nil:
 		addClientError(diags, processID, err, w.timeout.at.String())
 		return nil
 	}
@@ -90,4 +120,34 @@ func (p *providerData) readImport(ctx context.Context, processID int64, timeoutA
 		return nil
 	}
 	return status
+}
+
+// What each waiter does when run again after a cancelled wait.
+const (
+	afterCancelledRead = "run plan or apply again: the data source reads the import again and waits from where " +
+		"it is then."
+	afterCancelledCreate = "apply again: a cancelled create records nothing, so the next apply waits for the same " +
+		"import again, from where it is then."
+	afterCancelledAction = "run the action again to wait from where the import is then: terraform apply " +
+		"-invoke=action.bitrix24_configuration_import_wait.<name>. Applying again does not run an action_trigger's " +
+		"action again: the resource that triggers it was created before the wait."
+)
+
+// addCancelledWait reports a wait that Ctrl-C or SIGTERM cancelled: where
+// the import was, that it goes on in the portal, and then what to do.
+func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The wait for configuration import %d was cancelled after %s and %s. ",
+		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"))
+	if e.Last != nil {
+		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", statusWords(e.Last), e.Last.Describe())
+	} else {
+		b.WriteString("No poll had succeeded, so its state is not known. ")
+	}
+	if e.LastErr != nil {
+		fmt.Fprintf(&b, "The last poll failed: %s. ", e.LastErr)
+	}
+	b.WriteString("The import goes on in the portal: cancelling the wait neither stops nor undoes it.\n\nWhat next: ")
+	b.WriteString(next)
+	diags.AddError("Waiting for the configuration import was cancelled", b.String())
 }

@@ -334,3 +334,13 @@ func TestAccConfigurationImportWait_pollIntervalSetting(t *testing.T) {
 		}
 	}
 }
+
+// cancelledWaitDetail is what every cancelled wait's error says of an import
+// that advanceTo left at load: that the wait was cancelled, where the import
+// was, that it goes on, and what the waiter does next.
+func cancelledWaitDetail(id int64, next string) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^The wait for configuration import %d was cancelled after \d+s and 1 poll\. `+
+		`Its last known state: running - loading CRM_STATUS, step 0; as the portal reported it: P \(processing\), `+
+		`action load, step 0, section CRM_STATUS\. The import goes on in the portal: cancelling the wait neither `+
+		`stops nor undoes it\.\n\nWhat next: %s$`, id, regexp.QuoteMeta(next)))
+}

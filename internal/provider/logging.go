@@ -31,6 +31,21 @@ func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) 
 	tflog.Warn(ctx, msg, fields)
 }
 
+// progressSubsystem logs the waits' progress lines. It is a subsystem, not
+// the provider's root logger, because it carries none of the request's
+// fields (tf_req_id, tf_rpc, ...): Terraform prints a provider line's fields
+// in random order (go-plugin reads them into a map), so with them no two
+// runs would print a progress line alike. Its lines show at INFO, with
+// TF_LOG_PROVIDER=INFO, as "...: import 42: running ...: @module=bitrix24.progress
+// timestamp=...".
+const progressSubsystem = "progress"
+
+// requestLogging sets up what every request logs with: the progress
+// subsystem, and masks for the secrets.
+func requestLogging(ctx context.Context, secrets []string) context.Context {
+	return maskSecrets(tflog.NewSubsystem(ctx, progressSubsystem), secrets)
+}
+
 // maskSecrets hides the credentials in every log line written with ctx,
 // messages and field values, by the client's rule: a secret and any start of
 // it six characters or longer (bitrix24.SecretPattern), as the client
@@ -46,9 +61,17 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 	if len(patterns) == 0 {
 		return ctx
 	}
+	ctx = tflog.SubsystemMaskLogRegexes(ctx, progressSubsystem, patterns...)
 	return tflog.MaskLogRegexes(ctx, patterns...)
 }
 
+// logProgress logs a progress line of a wait, as it is and with no fields.
+func logProgress(ctx context.Context, msg string) {
+	tflog.SubsystemInfo(ctx, progressSubsystem, msg)
+}
+
+// logPoll and logPollError log each poll with its fields, at DEBUG: at INFO
+// the progress lines say what changed, in words.
 func logPoll(ctx context.Context, e bitrix24.PollEvent) {
 	fields := map[string]any{
 		"process_id": e.ProcessID,
@@ -62,11 +85,11 @@ func logPoll(ctx context.Context, e bitrix24.PollEvent) {
 		fields["step"] = p.Step
 		fields["section"] = p.Section
 	}
-	tflog.Info(ctx, "Polled configuration import", fields)
+	tflog.Debug(ctx, "Polled configuration import", fields)
 }
 
 func logPollError(ctx context.Context, e bitrix24.PollErrorEvent) {
-	tflog.Warn(ctx, "Polling configuration import failed; trying again at the next poll", map[string]any{
+	tflog.Debug(ctx, "Polling configuration import failed; trying again at the next poll", map[string]any{
 		"process_id": e.ProcessID,
 		"poll":       e.Poll,
 		"elapsed":    e.Elapsed.Round(time.Millisecond).String(),

@@ -30,6 +30,13 @@ const stopGrace = 10 * time.Second
 // without a completed event as one that succeeded ("Apply complete!", exit
 // 0). Holding StopProvider until every action in flight has sent its
 // completed event, error and all, closes that race.
+//
+// And once Terraform has stopped, it halts at the next event of an action
+// whatever it is, with "execution halted", and reads the completed event
+// only if that one comes first: a progress line after the stop (such as the
+// wait's "wait cancelled" line, or a poll's that crossed the stop) would
+// lose the action's error. So progress events after StopProvider are
+// dropped; the action's error says all they would.
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		return newProtocolServer(New(version)())
@@ -39,16 +46,22 @@ func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 // newProtocolServer serves p; the acceptance tests serve their providers
 // through it too, so that they run what Terraform runs.
 func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
-	framework := providerserver.NewProtocol6(p)()
-	return &protocolServer{ProviderServerWithActions: framework.(tfprotov6.ProviderServerWithActions)}
+	// ProviderServerWithActions is deprecated only in favour of ProviderServer
+	// taking its methods, which it has not yet (terraform-plugin-go v0.31).
+	framework, ok := providerserver.NewProtocol6(p)().(tfprotov6.ProviderServerWithActions) //nolint:staticcheck
+	if !ok {
+		panic("providerserver.NewProtocol6 serves no actions") // it has since terraform-plugin-framework v1.16
+	}
+	return &protocolServer{ProviderServerWithActions: framework}
 }
 
 // protocolServer is the framework's server with the action streams tracked.
 type protocolServer struct {
 	tfprotov6.ProviderServerWithActions
 
-	mu      sync.Mutex
-	streams map[chan struct{}]struct{} // closed once a stream's last event is sent
+	mu       sync.Mutex
+	streams  map[chan struct{}]struct{} // closed once a stream's last event is sent
+	stopping bool                       // StopProvider was called
 }
 
 // InvokeAction tracks the stream until its iterator returns, which it does
@@ -74,14 +87,29 @@ func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.Invoke
 			s.mu.Unlock()
 			close(sent)
 		}()
-		events(push)
+		events(func(e tfprotov6.InvokeActionEvent) bool {
+			if _, progress := e.Type.(tfprotov6.ProgressInvokeActionEventType); progress && s.stopped() {
+				return true
+			}
+			return push(e)
+		})
 	}
 	return stream, nil
 }
 
+func (s *protocolServer) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
 // StopProvider cancels the waits in flight, then returns only once their
-// actions have sent their last event (or after stopGrace).
+// actions have sent their last event (or after stopGrace); from now on their
+// progress events are dropped.
 func (s *protocolServer) StopProvider(ctx context.Context, req *tfprotov6.StopProviderRequest) (*tfprotov6.StopProviderResponse, error) {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	resp, err := s.ProviderServerWithActions.StopProvider(ctx, req)
 
 	s.mu.Lock()

@@ -165,7 +165,7 @@ func resolveWebhook(config bitrix24ProviderModel, getenv func(string) string, di
 		if fromEnv {
 			source = "the " + envWebhookURL + " environment variable (used because webhook_url is not set)"
 		}
-		diags.AddAttributeError(attrPath, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail(source, err))
+		diags.AddAttributeError(attrPath, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail(source, raw, err))
 		return nil
 	}
 	return webhook

@@ -66,11 +66,12 @@ func (p *providerData) start(ctx context.Context, diags *diag.Diagnostics) (cont
 	return p.masked(ctx), true
 }
 
-// masked is ctx hiding the webhook's secrets in what it logs; p may be nil
-// (then there are none), as for a resource read without a configured provider.
+// masked is ctx set up for logging, hiding the webhook's secrets in what it
+// logs; p may be nil (then there are none), as for a resource read without
+// a configured provider.
 func (p *providerData) masked(ctx context.Context) context.Context {
 	if p == nil {
-		return ctx
+		return requestLogging(ctx, nil)
 	}
-	return maskSecrets(ctx, p.secrets)
+	return requestLogging(ctx, p.secrets)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -44,17 +45,23 @@ func (v stringValidator) ValidateString(_ context.Context, req validator.StringR
 var webhookURLValidator = stringValidator{"value must be an incoming webhook URL like " + webhookURLExample,
 	func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := bitrix24.ParseWebhookURL(value); err != nil {
-			diags.AddAttributeError(at, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", err))
+			diags.AddAttributeError(at, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", value, err))
 		}
 	}}
 
-// invalidWebhookURLDetail says what is wrong with a webhook URL and what a
-// good one looks like, naming where the value came from but not the value.
-func invalidWebhookURLDetail(source string, err error) string {
+// invalidWebhookURLDetail says what is wrong with the webhook URL raw and
+// what a good one looks like, naming where the value came from but not the
+// value.
+func invalidWebhookURLDetail(source, raw string, err error) string {
 	reason := err.Error()
 	var urlErr *bitrix24.WebhookURLError
 	if errors.As(err, &urlErr) {
 		reason = urlErr.Reason
+	}
+	// The client judges a URL as a URL ("not an absolute URL", "not a valid
+	// URL"); a value without a scheme is a portal's address typed without it.
+	if value := strings.TrimSpace(raw); value != "" && !strings.Contains(value, "://") {
+		reason = "it must start with https://"
 	}
 	return fmt.Sprintf("The value of %s is not a usable webhook URL: %s. A webhook URL looks like %s. "+
 		"Set webhook_url, or the %s environment variable, to the URL of an incoming webhook of the portal.",
@@ -62,22 +69,24 @@ func invalidWebhookURLDetail(source string, err error) string {
 }
 
 // parseProcessID accepts the decimal ids the portal hands out: digits only,
-// greater than zero, within int64.
+// greater than zero, within int64. Its errors say what the value is, in the
+// terms of the rule "a positive whole number".
 func parseProcessID(s string) (int64, error) {
 	if s == "" {
 		return 0, fmt.Errorf("it is empty")
 	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("%q is not a whole number: a process id is made of digits only", s)
-		}
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a whole number: a process id is made of digits only", s)
 	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is too large for a process id", s)
-	}
-	if id == 0 {
-		return 0, fmt.Errorf("a process id is greater than zero")
+	id, err := strconv.ParseInt(digits, 10, 64)
+	switch {
+	case digits != s && strings.Trim(digits, "0") != "":
+		return 0, fmt.Errorf("%s is negative", s)
+	case err != nil:
+		return 0, fmt.Errorf("%s is too large for a process id", s)
+	case id == 0:
+		return 0, fmt.Errorf("%s is not greater than zero", s)
 	}
 	return id, nil
 }

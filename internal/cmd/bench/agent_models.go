@@ -13,13 +13,15 @@ import (
 	"time"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
 // The agent-models table drives the client's Wait directly against the
 // emulator's agent models (not through Terraform): each import runs on a
-// clock of its own that jumps to the end of each of the wait's sleeps, so
-// that an import of 20 minutes takes milliseconds and every time is exact.
+// jumping fake clock of its own (fakeclock.NewJumping), which moves to the
+// end of each of the wait's sleeps, so that an import of 20 minutes takes
+// milliseconds and every time is exact.
 // The emulator's agent advances lazily from that clock, and the wait is the
 // only thing that waits, so nothing else can miss a moment.
 
@@ -71,8 +73,34 @@ func (b *bench) agentModelTable() error {
 	return nil
 }
 
-// runModelImports waits for agentModelImports imports, in parallel.
+// benchImport is an import the agent-model tables register.
+type benchImport struct {
+	script emulator.Script
+	// runsDone is how many runs the agent has made by the registration
+	// (emulator.Portal.Advance): an import that many runs shorter, whose
+	// next run falls due a gap later as a fresh one's does.
+	runsDone int
+}
+
+// twentySteps is an import of 5 + 2*2 + 11 = 20 agent runs.
+var twentySteps = emulator.Script{Sections: []string{"CRM_STATUS", "TASKS"}, Files: 11}
+
+// runModelImports waits for agentModelImports 20-step imports, in
+// parallel; every other one fails at step 14.
 func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, error) {
+	failing := twentySteps
+	failing.Messages = []emulator.ScriptedMessage{{AtRun: 14, Type: "exception", Message: "Cannot read file 9.json"}}
+	return waitForImports(model, grid, func(i int) benchImport {
+		if i%2 == 1 {
+			return benchImport{script: failing}
+		}
+		return benchImport{script: twentySteps}
+	})
+}
+
+// waitForImports waits for agentModelImports imports, the i-th made by
+// imp(i), four at a time.
+func waitForImports(model emulator.AgentModel, grid bool, imp func(i int) benchImport) ([]importOutcome, error) {
 	outcomes := make([]importOutcome, agentModelImports)
 	errs := make([]error, agentModelImports)
 	var wg sync.WaitGroup
@@ -83,7 +111,7 @@ func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, err
 			defer wg.Done()
 			limit <- struct{}{}
 			defer func() { <-limit }()
-			outcomes[i], errs[i] = waitForModelImport(model, grid, uint64(i), i%2 == 1)
+			outcomes[i], errs[i] = waitForModelImport(model, imp(i), grid, uint64(i))
 		}()
 	}
 	wg.Wait()
@@ -95,19 +123,16 @@ func runModelImports(model emulator.AgentModel, grid bool) ([]importOutcome, err
 	return outcomes, nil
 }
 
-// waitForModelImport registers one 20-step import (2 sections, 11 files:
-// 5 + 2*2 + 11 runs) and waits for it, with the rhythm or a fixed grid.
-func waitForModelImport(model emulator.AgentModel, grid bool, seed uint64, fail bool) (importOutcome, error) {
+// waitForModelImport registers one import and waits for it, with the
+// rhythm or a fixed grid.
+func waitForModelImport(model emulator.AgentModel, imp benchImport, grid bool, seed uint64) (importOutcome, error) {
 	random := rand.New(rand.NewPCG(seed, 15))
-	clock := &jumpingClock{now: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC).Add(time.Duration(random.Int64N(int64(time.Hour))))}
+	clock := fakeclock.NewJumping(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC).Add(time.Duration(random.Int64N(int64(time.Hour)))))
 	model.Seed = seed
 	portal := emulator.New(emulator.Config{WebhookCode: webhookCode, Now: clock.Now, Agent: model})
 	defer portal.Close()
-	script := emulator.Script{Sections: []string{"CRM_STATUS", "TASKS"}, Files: 11}
-	if fail {
-		script.Messages = []emulator.ScriptedMessage{{AtRun: 14, Type: "exception", Message: "Cannot read file 9.json"}}
-	}
-	id := portal.CreateProcess(script)
+	id := portal.CreateProcess(imp.script)
+	portal.Advance(id, imp.runsDone)
 	clock.Advance(time.Duration(random.Int64N(int64(10 * time.Second))))
 
 	server := httptest.NewServer(portal)
@@ -144,7 +169,7 @@ func waitForModelImport(model emulator.AgentModel, grid bool, seed uint64, fail 
 
 // waitOnGrid is the wait as it was before it learnt the agent's rhythm: a
 // read every minute from the first, until F, E or U.
-func waitOnGrid(client *bitrix24.Client, id int64, clock *jumpingClock) error {
+func waitOnGrid(client *bitrix24.Client, id int64, clock *fakeclock.Clock) error {
 	for {
 		status, err := client.ConfigurationImport.Get(context.Background(), id)
 		if err != nil {
@@ -196,35 +221,3 @@ func p95(ds []time.Duration) time.Duration {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
 
 func minutesText(d time.Duration) string { return fmt.Sprintf("%.1f min", d.Minutes()) }
-
-// jumpingClock is a bitrix24.Clock for one wait: a timer moves the time to
-// its end at once. The emulator reads the same Now.
-type jumpingClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpingClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *jumpingClock) NewTimer(d time.Duration) bitrix24.Timer {
-	c.Advance(d)
-	t := &firedTimer{c: make(chan time.Time, 1)}
-	t.c <- c.Now()
-	return t
-}
-
-type firedTimer struct{ c chan time.Time }
-
-func (t *firedTimer) C() <-chan time.Time { return t.c }
-
-func (t *firedTimer) Stop() bool { return false }

@@ -32,7 +32,7 @@ import (
 
 const webhookCode = "b3nchc0de4portal"
 
-var only = flag.String("only", "", "comma-separated tables to run: plan, limit, waits, latency, concurrent, agents; default all")
+var only = flag.String("only", "", "comma-separated tables to run: plan, limit, waits, latency, concurrent, agents, lengths; default all")
 
 func main() {
 	flag.Parse()
@@ -61,6 +61,7 @@ func run() error {
 		{"plan", b.planTable}, {"limit", b.rateLimitTable}, {"waits", b.waitTable}, {"latency", b.latencyTable},
 		{"concurrent", b.concurrentPlansTable},
 		{"agents", b.agentModelTable},
+		{"lengths", b.importLengthTable},
 	} {
 		if *only == "" || slices.Contains(strings.Split(*only, ","), table.name) {
 			if err := table.run(); err != nil {

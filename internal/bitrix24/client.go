@@ -290,7 +290,7 @@ func (c *Client) send(ctx context.Context, method string, body []byte, log *requ
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
 
-	reqCtx, timeouts := c.startAttempt(ctx)
+	reqCtx, timeouts := startAttempt(ctx, c.clock, c.requestTimeout)
 	defer timeouts.end()
 	log.begin(timeouts)
 

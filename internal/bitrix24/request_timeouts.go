@@ -53,9 +53,9 @@ type attemptTimeouts struct {
 
 // startAttempt returns ctx bounded by the timeouts of one attempt, which
 // the caller ends when the attempt is over.
-func (c *Client) startAttempt(ctx context.Context) (context.Context, *attemptTimeouts) {
+func startAttempt(ctx context.Context, clock Clock, answer time.Duration) (context.Context, *attemptTimeouts) {
 	attemptCtx, cancel := context.WithCancelCause(ctx)
-	a := &attemptTimeouts{clock: c.clock, answer: c.requestTimeout, cancel: cancel}
+	a := &attemptTimeouts{clock: clock, answer: answer, cancel: cancel}
 	a.mu.Lock()
 	a.enterLocked(stepConnect, connectTimeout)
 	a.mu.Unlock()

@@ -6,10 +6,8 @@ package provider
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -19,8 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
 var (
@@ -174,13 +170,6 @@ func (idIsProcessID) PlanModifyString(ctx context.Context, req planmodifier.Stri
 	if id, err := parseProcessID(processID.ValueString()); err == nil { // else validation says why
 		resp.PlanValue = types.StringValue(strconv.FormatInt(id, 10))
 	}
-}
-
-// record fills m in with the import's status and when the provider saw it
-// end, on the client's clock.
-func (p *providerData) record(ctx context.Context, m *configurationImportWaitModel, status *bitrix24.ImportStatus) diag.Diagnostics {
-	m.FinishedAt = types.StringValue(p.clock.Now().UTC().Format(time.RFC3339))
-	return m.setStatus(ctx, status)
 }
 
 // logRecord logs msg about the import recorded in state: all that Read,

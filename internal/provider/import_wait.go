@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -56,7 +57,7 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	}
 	timeout, d := w.timeout.duration()
 	diags.Append(d...)
-	settings, waiting, d := p.waitSettings(ctx, w.Wait)
+	settings, waiting, d := readWaitSettings(ctx, w.Wait, p.pollIntervalOverride)
 	diags.Append(d...)
 	if diags.HasError() {
 		return nil
@@ -150,4 +151,11 @@ func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next strin
 	b.WriteString("The import goes on in the portal: cancelling the wait neither stops nor undoes it.\n\nWhat next: ")
 	b.WriteString(next)
 	diags.AddError("Waiting for the configuration import was cancelled", b.String())
+}
+
+// record fills m in with the import's status and when the provider saw it
+// end, on the client's clock.
+func (p *providerData) record(ctx context.Context, m *configurationImportWaitModel, status *bitrix24.ImportStatus) diag.Diagnostics {
+	m.FinishedAt = types.StringValue(p.clock.Now().UTC().Format(time.RFC3339))
+	return m.setStatus(ctx, status)
 }

@@ -95,11 +95,11 @@ type waitSettings struct {
 
 var pollIntervalPath = path.Root("wait").AtName("poll_interval")
 
-// waitSettings reads a wait block from any schema package's model (a
-// types.Object). configured is false when the block is absent (null) or
-// unknown: the data source then reads once, the resource waits with the
-// defaults returned.
-func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (settings waitSettings, configured bool, diags diag.Diagnostics) {
+// readWaitSettings reads a wait block from any schema package's model (a
+// types.Object); override, when set, replaces the poll interval (a test's).
+// configured is false when the block is absent (null) or unknown: the data
+// source then reads once, the resource waits with the defaults returned.
+func readWaitSettings(ctx context.Context, obj types.Object, override time.Duration) (settings waitSettings, configured bool, diags diag.Diagnostics) {
 	var m waitModel // all null: every default
 	if configured = !obj.IsNull() && !obj.IsUnknown(); configured {
 		diags = obj.As(ctx, &m, basetypes.ObjectAsOptions{})
@@ -119,8 +119,8 @@ func (p *providerData) waitSettings(ctx context.Context, obj types.Object) (sett
 		}
 		settings.pollInterval, settings.configuredInterval = interval, interval
 	}
-	if p.pollIntervalOverride > 0 {
-		settings.pollInterval = p.pollIntervalOverride
+	if override > 0 {
+		settings.pollInterval = override
 	}
 	return settings, configured, diags
 }

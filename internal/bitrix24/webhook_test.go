@@ -18,76 +18,17 @@ func TestParseWebhookURL_Valid(t *testing.T) {
 		userID   string
 		redacted string
 	}{
-		{
-			name:     "https with trailing slash",
-			raw:      "https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/",
-			host:     "portal.bitrix24.com",
-			userID:   "1",
-			redacted: "https://portal.bitrix24.com/rest/1/***/",
-		},
-		{
-			name:     "trailing slash missing",
-			raw:      "https://portal.bitrix24.de/rest/17/" + testWebhookCode,
-			host:     "portal.bitrix24.de",
-			userID:   "17",
-			redacted: "https://portal.bitrix24.de/rest/17/***/",
-		},
-		{
-			name:     "on-premise host with port",
-			raw:      "https://crm.example.org:8443/rest/5/" + testWebhookCode + "/",
-			host:     "crm.example.org:8443",
-			userID:   "5",
-			redacted: "https://crm.example.org:8443/rest/5/***/",
-		},
-		{
-			name:     "upper-case scheme",
-			raw:      "HTTPS://portal.bitrix24.com/rest/1/" + testWebhookCode + "/",
-			host:     "portal.bitrix24.com",
-			userID:   "1",
-			redacted: "https://portal.bitrix24.com/rest/1/***/",
-		},
-		{
-			name:     "surrounding whitespace",
-			raw:      "  https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/\n",
-			host:     "portal.bitrix24.com",
-			userID:   "1",
-			redacted: "https://portal.bitrix24.com/rest/1/***/",
-		},
-		{
-			name:     "underscore in code",
-			raw:      "https://portal.bitrix24.com/rest/1/abc_" + testWebhookCode + "/",
-			host:     "portal.bitrix24.com",
-			userID:   "1",
-			redacted: "https://portal.bitrix24.com/rest/1/***/",
-		},
-		{
-			name:     "http on 127.0.0.1",
-			raw:      "http://127.0.0.1:8080/rest/1/" + testWebhookCode + "/",
-			host:     "127.0.0.1:8080",
-			userID:   "1",
-			redacted: "http://127.0.0.1:8080/rest/1/***/",
-		},
-		{
-			name:     "http on 127.0.0.0/8",
-			raw:      "http://127.4.5.6/rest/1/" + testWebhookCode + "/",
-			host:     "127.4.5.6",
-			userID:   "1",
-			redacted: "http://127.4.5.6/rest/1/***/",
-		},
-		{
-			name:     "http on localhost",
-			raw:      "http://localhost:3000/rest/1/" + testWebhookCode + "/",
-			host:     "localhost:3000",
-			userID:   "1",
-			redacted: "http://localhost:3000/rest/1/***/",
-		},
-		{
-			name:     "http on ::1",
-			raw:      "http://[::1]:3000/rest/1/" + testWebhookCode,
-			host:     "[::1]:3000",
-			userID:   "1",
-			redacted: "http://[::1]:3000/rest/1/***/",
-		},
+		// name, URL, its host and user id, the URL redacted
+		{"https with trailing slash", "https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/", "portal.bitrix24.com", "1", "https://portal.bitrix24.com/rest/1/***/"},
+		{"trailing slash missing", "https://portal.bitrix24.de/rest/17/" + testWebhookCode, "portal.bitrix24.de", "17", "https://portal.bitrix24.de/rest/17/***/"},
+		{"on-premise host with port", "https://crm.example.org:8443/rest/5/" + testWebhookCode + "/", "crm.example.org:8443", "5", "https://crm.example.org:8443/rest/5/***/"},
+		{"upper-case scheme", "HTTPS://portal.bitrix24.com/rest/1/" + testWebhookCode + "/", "portal.bitrix24.com", "1", "https://portal.bitrix24.com/rest/1/***/"},
+		{"surrounding whitespace", "  https://portal.bitrix24.com/rest/1/" + testWebhookCode + "/\n", "portal.bitrix24.com", "1", "https://portal.bitrix24.com/rest/1/***/"},
+		{"underscore in code", "https://portal.bitrix24.com/rest/1/abc_" + testWebhookCode + "/", "portal.bitrix24.com", "1", "https://portal.bitrix24.com/rest/1/***/"},
+		{"http on 127.0.0.1", "http://127.0.0.1:8080/rest/1/" + testWebhookCode + "/", "127.0.0.1:8080", "1", "http://127.0.0.1:8080/rest/1/***/"},
+		{"http on 127.0.0.0/8", "http://127.4.5.6/rest/1/" + testWebhookCode + "/", "127.4.5.6", "1", "http://127.4.5.6/rest/1/***/"},
+		{"http on localhost", "http://localhost:3000/rest/1/" + testWebhookCode + "/", "localhost:3000", "1", "http://localhost:3000/rest/1/***/"},
+		{"http on ::1", "http://[::1]:3000/rest/1/" + testWebhookCode, "[::1]:3000", "1", "http://[::1]:3000/rest/1/***/"},
 	}
 
 	for _, tt := range tests {

@@ -43,12 +43,15 @@ const (
 	silentTLS                  // it accepts, reads the ClientHello, and sends nothing
 )
 
-var silences = []struct {
+// silenceCase is one way a portal can be silent, and what it costs.
+type silenceCase struct {
 	name    string
 	kind    silence
 	timeout time.Duration // of the step that gets no reply
 	cause   string        // the end of the error text
-}{
+}
+
+var silences = []silenceCase{
 	{"full accept queue", silentQueue, connectTimeout, "no reply to the connection attempt within 30 s (a firewall may drop it)"},
 	{"accept and silence", silentHTTP, DefaultRequestTimeout, "the portal accepted the connection and sent nothing for 70 s"},
 	{"accept and silence over TLS", silentTLS, tlsHandshakeTimeout,
@@ -257,6 +260,30 @@ var modes = []struct {
 	plain bool
 }{{"batched", false}, {"plain reads", true}}
 
+// silentRun is one silence in one mode: a portal that answers `answers`
+// times and then, once goSilent, never again; a client of it on a fake
+// clock; and an hour's deadline (timeouts.read's default).
+type silentRun struct {
+	p     *silentPortal
+	c     *Client
+	clock *fakeclock.Clock
+	ctx   context.Context
+}
+
+// eachSilence runs test for every silence in both modes.
+func eachSilence(t *testing.T, answers int, test func(t *testing.T, s silenceCase, r silentRun)) {
+	for _, s := range silences {
+		for _, mode := range modes {
+			t.Run(s.name+", "+mode.name, func(t *testing.T) {
+				clock := newFakeClock(true)
+				p := newSilentPortal(t, s.kind, answers)
+				test(t, s, silentRun{p: p, c: p.client(clock, mode.plain), clock: clock,
+					ctx: clock.WithDeadline(testContext(t), time.Hour)})
+			})
+		}
+	}
+}
+
 // backoffs bounds the sum of the first n backoffs with the default
 // RetryWaitMin: equal jitter takes off up to half of each.
 func backoffs(n int) (low, high time.Duration) {
@@ -279,142 +306,110 @@ func assertTook(t *testing.T, took, low, high time.Duration) {
 // two timeouts and one backoff, in both modes, with the cause at the end
 // of the error and why it was not tried again.
 func TestGet_SilentPortalThatNeverAnswered(t *testing.T) {
-	for _, s := range silences {
-		for _, mode := range modes {
-			t.Run(s.name+", "+mode.name, func(t *testing.T) {
-				clock := newFakeClock(true)
-				p := newSilentPortal(t, s.kind, 0)
-				c := p.client(clock, mode.plain)
-				p.goSilent(clock)
-				ctx := clock.WithDeadline(testContext(t), time.Hour) // timeouts.read's default
+	eachSilence(t, 0, func(t *testing.T, s silenceCase, r silentRun) {
+		r.p.goSilent(r.clock)
 
-				_, err := c.ConfigurationImport.Get(ctx, 42)
-				took := clock.Now().Sub(fakeEpoch)
+		_, err := r.c.ConfigurationImport.Get(r.ctx, 42)
+		took := r.clock.Now().Sub(fakeEpoch)
 
-				low, high := backoffs(1)
-				assertTook(t, took, 2*s.timeout+low, 2*s.timeout+high)
-				var retryErr *RetryError
-				if !errors.As(err, &retryErr) || retryErr.Attempts != 2 || !retryErr.Unanswered || p.stuck.Load() != 2 {
-					t.Fatalf("error %v after %d stuck attempts; want the second attempt's timeout", err, p.stuck.Load())
-				}
-				if !strings.HasSuffix(err.Error(), s.cause+"; gave up after 2 attempts: the portal has not answered once in this run, "+
-					"so a timeout is tried again only once") {
-					t.Errorf("error text %q", err)
-				}
-				assertNoSecret(t, "the error", err.Error())
-				t.Logf("%v, %d attempts: %v", took, retryErr.Attempts, err)
-			})
+		low, high := backoffs(1)
+		assertTook(t, took, 2*s.timeout+low, 2*s.timeout+high)
+		var retryErr *RetryError
+		if !errors.As(err, &retryErr) || retryErr.Attempts != 2 || !retryErr.Unanswered || r.p.stuck.Load() != 2 {
+			t.Fatalf("error %v after %d stuck attempts; want the second attempt's timeout", err, r.p.stuck.Load())
 		}
-	}
+		if !strings.HasSuffix(err.Error(), s.cause+"; gave up after 2 attempts: the portal has not answered once in this run, "+
+			"so a timeout is tried again only once") {
+			t.Errorf("error text %q", err)
+		}
+		assertNoSecret(t, "the error", err.Error())
+		t.Logf("%v, %d attempts: %v", took, retryErr.Attempts, err)
+	})
 }
 
 // A wait stops on a portal that has never answered after the same budget,
 // instead of polling it until its deadline.
 func TestWait_SilentPortalThatNeverAnswered(t *testing.T) {
-	for _, s := range silences {
-		for _, mode := range modes {
-			t.Run(s.name+", "+mode.name, func(t *testing.T) {
-				clock := newFakeClock(true)
-				p := newSilentPortal(t, s.kind, 0)
-				c := p.client(clock, mode.plain)
-				p.goSilent(clock)
-				ctx := clock.WithDeadline(testContext(t), time.Hour)
+	eachSilence(t, 0, func(t *testing.T, s silenceCase, r silentRun) {
+		r.p.goSilent(r.clock)
 
-				_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{PollInterval: time.Minute})
-				took := clock.Now().Sub(fakeEpoch)
+		_, err := r.c.ConfigurationImport.Wait(r.ctx, 42, WaitOptions{PollInterval: time.Minute})
+		took := r.clock.Now().Sub(fakeEpoch)
 
-				low, high := backoffs(1)
-				assertTook(t, took, 2*s.timeout+low, 2*s.timeout+high)
-				var retryErr *RetryError
-				if !errors.As(err, &retryErr) || retryErr.Attempts != 2 || errors.As(err, new(*WaitError)) {
-					t.Fatalf("error %v; want the first poll's failure", err)
-				}
-				if want := "waiting for configuration import 42: poll 1: configuration.import.get: request failed: "; !strings.HasPrefix(err.Error(), want) ||
-					!strings.Contains(err.Error(), s.cause) {
-					t.Errorf("error text %q", err)
-				}
-				t.Logf("%v: %v", took, err)
-			})
+		low, high := backoffs(1)
+		assertTook(t, took, 2*s.timeout+low, 2*s.timeout+high)
+		var retryErr *RetryError
+		if !errors.As(err, &retryErr) || retryErr.Attempts != 2 || errors.As(err, new(*WaitError)) {
+			t.Fatalf("error %v; want the first poll's failure", err)
 		}
-	}
+		if want := "waiting for configuration import 42: poll 1: configuration.import.get: request failed: "; !strings.HasPrefix(err.Error(), want) ||
+			!strings.Contains(err.Error(), s.cause) {
+			t.Errorf("error text %q", err)
+		}
+		t.Logf("%v: %v", took, err)
+	})
 }
 
 // A portal that answered once and then went silent is retried as any
 // fault: MaxRetries times, a maintenance window waited through.
 func TestGet_SilentAfterAnAnswer(t *testing.T) {
-	for _, s := range silences {
-		for _, mode := range modes {
-			t.Run(s.name+", "+mode.name, func(t *testing.T) {
-				clock := newFakeClock(true)
-				p := newSilentPortal(t, s.kind, 1)
-				c := p.client(clock, mode.plain)
-				ctx := clock.WithDeadline(testContext(t), time.Hour)
-				if _, err := c.ConfigurationImport.Get(ctx, 42); err != nil {
-					t.Fatalf("the answered read: %v", err)
-				}
-				p.goSilent(clock)
-				started := clock.Now()
-
-				_, err := c.ConfigurationImport.Get(ctx, 42)
-				took := clock.Now().Sub(started)
-
-				low, high := backoffs(DefaultMaxRetries)
-				attempts := 1 + DefaultMaxRetries
-				assertTook(t, took, time.Duration(attempts)*s.timeout+low, time.Duration(attempts)*s.timeout+high)
-				var retryErr *RetryError
-				if !errors.As(err, &retryErr) || retryErr.Attempts != attempts || retryErr.Unanswered || int(p.stuck.Load()) != attempts {
-					t.Fatalf("error %v after %d stuck attempts; want %d", err, p.stuck.Load(), attempts)
-				}
-				if !strings.HasSuffix(err.Error(), s.cause+"; gave up after 6 attempts (max_retries = 5)") {
-					t.Errorf("error text %q", err)
-				}
-				t.Logf("%v: %v", took, err)
-			})
+	eachSilence(t, 1, func(t *testing.T, s silenceCase, r silentRun) {
+		if _, err := r.c.ConfigurationImport.Get(r.ctx, 42); err != nil {
+			t.Fatalf("the answered read: %v", err)
 		}
-	}
+		r.p.goSilent(r.clock)
+		started := r.clock.Now()
+
+		_, err := r.c.ConfigurationImport.Get(r.ctx, 42)
+		took := r.clock.Now().Sub(started)
+
+		low, high := backoffs(DefaultMaxRetries)
+		attempts := 1 + DefaultMaxRetries
+		assertTook(t, took, time.Duration(attempts)*s.timeout+low, time.Duration(attempts)*s.timeout+high)
+		var retryErr *RetryError
+		if !errors.As(err, &retryErr) || retryErr.Attempts != attempts || retryErr.Unanswered || int(r.p.stuck.Load()) != attempts {
+			t.Fatalf("error %v after %d stuck attempts; want %d", err, r.p.stuck.Load(), attempts)
+		}
+		if !strings.HasSuffix(err.Error(), s.cause+"; gave up after 6 attempts (max_retries = 5)") {
+			t.Errorf("error text %q", err)
+		}
+		t.Logf("%v: %v", took, err)
+	})
 }
 
 // A wait on a portal that answered once goes on through its silence until
 // its deadline, and then says what the poll in flight was waiting for.
 func TestWait_SilentAfterAnAnswer(t *testing.T) {
-	for _, s := range silences {
-		for _, mode := range modes {
-			t.Run(s.name+", "+mode.name, func(t *testing.T) {
-				clock := newFakeClock(true)
-				p := newSilentPortal(t, s.kind, 1)
-				c := p.client(clock, mode.plain)
-				ctx := clock.WithDeadline(testContext(t), time.Hour)
-				var pollErrors int
-				_, err := c.ConfigurationImport.Wait(ctx, 42, WaitOptions{
-					PollInterval: time.Minute,
-					OnPoll: func(e PollEvent) {
-						if e.Poll == 1 {
-							p.goSilent(clock)
-						}
-					},
-					OnPollError: func(PollErrorEvent) { pollErrors++ },
-				})
+	eachSilence(t, 1, func(t *testing.T, s silenceCase, r silentRun) {
+		var pollErrors int
+		_, err := r.c.ConfigurationImport.Wait(r.ctx, 42, WaitOptions{
+			PollInterval: time.Minute,
+			OnPoll: func(e PollEvent) {
+				if e.Poll == 1 {
+					r.p.goSilent(r.clock)
+				}
+			},
+			OnPollError: func(PollErrorEvent) { pollErrors++ },
+		})
 
-				var waitErr *WaitError
-				if !errors.As(err, &waitErr) || waitErr.Waited != time.Hour || waitErr.Last == nil {
-					t.Fatalf("error %v; want a timeout after an hour, with the status of the first poll", err)
-				}
-				// The deadline cuts a poll in flight, unless the last poll
-				// gave up on a try that would have come after it.
-				cut := 0
-				if waitErr.Cut != nil {
-					cut = 1
-				}
-				if pollErrors != waitErr.Polls-1-cut || pollErrors < 2 {
-					t.Errorf("%d failed polls of %d (%d cut short); want all but the first and the one cut short", pollErrors, waitErr.Polls, cut)
-				}
-				if !strings.Contains(err.Error(), "; the last poll failed: ") || !strings.Contains(err.Error(), s.cause+"; gave up after ") {
-					t.Errorf("error text %q", err)
-				}
-				t.Logf("%d polls: %v", waitErr.Polls, err)
-			})
+		var waitErr *WaitError
+		if !errors.As(err, &waitErr) || waitErr.Waited != time.Hour || waitErr.Last == nil {
+			t.Fatalf("error %v; want a timeout after an hour, with the status of the first poll", err)
 		}
-	}
+		// The deadline cuts a poll in flight, unless the last poll
+		// gave up on a try that would have come after it.
+		cut := 0
+		if waitErr.Cut != nil {
+			cut = 1
+		}
+		if pollErrors != waitErr.Polls-1-cut || pollErrors < 2 {
+			t.Errorf("%d failed polls of %d (%d cut short); want all but the first and the one cut short", pollErrors, waitErr.Polls, cut)
+		}
+		if !strings.Contains(err.Error(), "; the last poll failed: ") || !strings.Contains(err.Error(), s.cause+"; gave up after ") {
+			t.Errorf("error text %q", err)
+		}
+		t.Logf("%d polls: %v", waitErr.Polls, err)
+	})
 }
 
 // A wait whose deadline passes in the middle of a poll says what the poll

@@ -398,11 +398,7 @@ func TestGet_AllCallersCancelledCancelsTheRequest(t *testing.T) {
 			t.Errorf("read: %v", o.err)
 		}
 	}
-	select {
-	case <-batch.request.Context().Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the request went on with nobody waiting for it")
-	}
+	within(t, batch.request.Context().Done(), "the request went on with nobody waiting for it")
 }
 
 // A read whose context has ended sends nothing.

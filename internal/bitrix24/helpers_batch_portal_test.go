@@ -73,13 +73,7 @@ func (p *importsPortal) hold() {
 // nextHeld returns the next request the portal holds.
 func (p *importsPortal) nextHeld(t *testing.T) heldRequest {
 	t.Helper()
-	select {
-	case h := <-p.held:
-		return h
-	case <-time.After(5 * time.Second):
-		t.Fatal("no request reached the portal")
-		return heldRequest{}
-	}
+	return within(t, p.held, "no request reached the portal")
 }
 
 func (p *importsPortal) answer(w http.ResponseWriter, r *http.Request) {
@@ -265,13 +259,7 @@ func startRead(ctx context.Context, c *Client, id int64) <-chan readOutcome {
 
 func outcome(t *testing.T, ch <-chan readOutcome) readOutcome {
 	t.Helper()
-	select {
-	case o := <-ch:
-		return o
-	case <-time.After(5 * time.Second):
-		t.Fatal("a read did not return")
-		return readOutcome{}
-	}
+	return within(t, ch, "a read did not return")
 }
 
 // awaitQueued waits until n reads are queued behind the request in flight.

@@ -236,3 +236,17 @@ func assertNotHung(t *testing.T, ctx context.Context) {
 		t.Errorf("did not end within %v", hangLimit)
 	}
 }
+
+// within receives from ch, failing the test as what did not happen when
+// nothing comes for 5 s.
+func within[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal(what)
+		var zero T
+		return zero
+	}
+}

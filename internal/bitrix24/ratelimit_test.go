@@ -53,12 +53,7 @@ func TestCall_RateLimitIsShared(t *testing.T) {
 	// Two go at once; the other two wait 1 s and 2 s for their turn.
 	waits := map[time.Duration]bool{}
 	for range 2 {
-		select {
-		case d := <-clock.TimerMade():
-			waits[d] = true
-		case <-time.After(5 * time.Second):
-			t.Fatal("no caller waited for the rate limit")
-		}
+		waits[within(t, clock.TimerMade(), "no caller waited for the rate limit")] = true
 	}
 	if !waits[time.Second] || !waits[2*time.Second] {
 		t.Errorf("waits %v, want 1s and 2s", waits)

@@ -170,13 +170,9 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 	}()
 	<-clock.TimerMade() // the first backoff has begun
 	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") {
-			t.Errorf("error = %v, want the cancellation and the failure it interrupted", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Call did not return after cancel")
+	if err := within(t, done, "Call did not return after cancel"); !errors.Is(err, context.Canceled) ||
+		!strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") {
+		t.Errorf("error = %v, want the cancellation and the failure it interrupted", err)
 	}
 }
 

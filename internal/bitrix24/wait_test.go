@@ -336,20 +336,11 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 	}()
 
 	// The first poll is done and Wait sleeps on its timer; 12 s pass.
-	select {
-	case <-f.clock.TimerMade():
-	case <-time.After(5 * time.Second):
-		t.Fatal("Wait did not start its timer")
-	}
+	within(t, f.clock.TimerMade(), "Wait did not start its timer")
 	f.clock.Advance(12 * time.Second)
 	cancel()
 
-	var got outcome
-	select {
-	case got = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Wait did not return after cancel")
-	}
+	got := within(t, done, "Wait did not return after cancel")
 	var waitErr *WaitError
 	if !errors.As(got.err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", got.err, got.err)
@@ -379,19 +370,10 @@ func TestWait_CancelledDuringAPoll(t *testing.T) {
 		done <- err
 	}()
 
-	select {
-	case <-started:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second poll did not start")
-	}
+	within(t, started, "the second poll did not start")
 	cancel()
 
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Wait did not return after cancel")
-	}
+	err := within(t, done, "Wait did not return after cancel")
 	var waitErr *WaitError
 	if !errors.As(err, &waitErr) {
 		t.Fatalf("error is %T (%v), want *WaitError", err, err)

@@ -180,10 +180,7 @@ func TestCall_RequestTimeout(t *testing.T) {
 
 	_, err := client.Call(context.Background(), "configuration.import.get", nil)
 
-	var transportErr *TransportError
-	if !errors.As(err, &transportErr) {
-		t.Fatalf("error is %T (%v), want *TransportError", err, err)
-	}
+	errorAs[*TransportError](t, err)
 	if !transient(err) {
 		t.Error("transient = false for one request timing out")
 	}
@@ -261,10 +258,7 @@ func TestCall_ConnectionRefused(t *testing.T) {
 	}
 
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	var transportErr *TransportError
-	if !errors.As(err, &transportErr) {
-		t.Fatalf("error is %T (%v), want *TransportError", err, err)
-	}
+	errorAs[*TransportError](t, err)
 	if transient(err) || classify(err) != failUnreachable {
 		t.Errorf("transient = %v, unreachable = %v for a refused connection; want false, true", transient(err), (classify(err) == failUnreachable))
 	}
@@ -284,10 +278,7 @@ func TestCall_ConnectionReset(t *testing.T) {
 		}
 	})
 	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
-	var transportErr *TransportError
-	if !errors.As(err, &transportErr) {
-		t.Fatalf("error is %T (%v), want *TransportError", err, err)
-	}
+	errorAs[*TransportError](t, err)
 	if !transient(err) {
 		t.Error("transient = false for a dropped connection")
 	}

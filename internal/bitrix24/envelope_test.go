@@ -5,7 +5,6 @@ package bitrix24
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,13 +144,9 @@ func TestCall_PortalErrors(t *testing.T) {
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			portal := newTestPortal(t, tt.reply)
-			_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+			err := callError(t, tt.reply)
 
-			var apiErr *Error
-			if !errors.As(err, &apiErr) {
-				t.Fatalf("error is %T (%v), want *Error", err, err)
-			}
+			apiErr := errorAs[*Error](t, err)
 			if apiErr.Method != "configuration.import.get" || apiErr.Code != tt.code ||
 				apiErr.Description != tt.description || apiErr.HTTPStatus != tt.status || apiErr.InResult != tt.inResult {
 				t.Errorf("error = %+v", apiErr)
@@ -260,13 +255,9 @@ func TestCall_NotAnEnvelope(t *testing.T) {
 
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			portal := newTestPortal(t, tt.reply)
-			_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+			err := callError(t, tt.reply)
 
-			var respErr *ResponseError
-			if !errors.As(err, &respErr) {
-				t.Fatalf("error is %T (%v), want *ResponseError", err, err)
-			}
+			respErr := errorAs[*ResponseError](t, err)
 			if respErr.Method != "configuration.import.get" || respErr.HTTPStatus != tt.status || respErr.Truncated != tt.truncated {
 				t.Errorf("error = %+v", respErr)
 			}
@@ -306,10 +297,7 @@ func TestCall_RedirectIsReported(t *testing.T) {
 	target = "https://new-portal.bitrix24.com/rest/1/" + testWebhookCode + "/configuration.import.get.json"
 
 	_, err := portal.Client().Call(context.Background(), "configuration.import.get", map[string]any{"processId": 3})
-	var respErr *ResponseError
-	if !errors.As(err, &respErr) {
-		t.Fatalf("error is %T (%v), want *ResponseError", err, err)
-	}
+	respErr := errorAs[*ResponseError](t, err)
 	if respErr.HTTPStatus != http.StatusFound || !strings.Contains(respErr.Reason, "https://new-portal.bitrix24.com/rest/1/***/") {
 		t.Errorf("error = %+v", respErr)
 	}

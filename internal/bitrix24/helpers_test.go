@@ -250,3 +250,20 @@ func within[T any](t *testing.T, ch <-chan T, what string) T {
 		return zero
 	}
 }
+
+// errorAs is err as an E, failing the test when it is not one.
+func errorAs[E error](t *testing.T, err error) E {
+	t.Helper()
+	var target E
+	if !errors.As(err, &target) {
+		t.Fatalf("error is %T (%v), want %T", err, err, target)
+	}
+	return target
+}
+
+// callError is the error of one configuration.import.get answered by reply.
+func callError(t *testing.T, reply http.HandlerFunc) error {
+	t.Helper()
+	_, err := newTestPortal(t, reply).Client().Call(context.Background(), "configuration.import.get", nil)
+	return err
+}

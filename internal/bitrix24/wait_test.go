@@ -256,10 +256,7 @@ func TestWait_Timeout(t *testing.T) {
 	if status != nil {
 		t.Errorf("status = %+v", status)
 	}
-	var waitErr *WaitError
-	if !errors.As(err, &waitErr) {
-		t.Fatalf("error is %T (%v), want *WaitError", err, err)
-	}
+	waitErr := errorAs[*WaitError](t, err)
 	if waitErr.Cancelled || !errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error = %+v", waitErr)
 	}
@@ -288,10 +285,7 @@ func TestWait_TimeoutWithoutASuccessfulPoll(t *testing.T) {
 	ctx := f.clock.WithDeadline(context.Background(), 90*time.Second)
 
 	_, err := f.wait(ctx, time.Minute)
-	var waitErr *WaitError
-	if !errors.As(err, &waitErr) {
-		t.Fatalf("error is %T (%v), want *WaitError", err, err)
-	}
+	waitErr := errorAs[*WaitError](t, err)
 	if waitErr.Last != nil || waitErr.Polls != 3 || waitErr.LastErr == nil {
 		t.Errorf("error = %+v", waitErr)
 	}
@@ -341,10 +335,7 @@ func TestWait_CancelledBetweenPolls(t *testing.T) {
 	cancel()
 
 	got := within(t, done, "Wait did not return after cancel")
-	var waitErr *WaitError
-	if !errors.As(got.err, &waitErr) {
-		t.Fatalf("error is %T (%v), want *WaitError", got.err, got.err)
-	}
+	waitErr := errorAs[*WaitError](t, got.err)
 	if !waitErr.Cancelled || errors.Is(waitErr, context.DeadlineExceeded) || !errors.Is(got.err, context.Canceled) || waitErr.Polls != 1 || waitErr.Waited != 12*time.Second {
 		t.Errorf("error = %+v", waitErr)
 	}
@@ -374,10 +365,7 @@ func TestWait_CancelledDuringAPoll(t *testing.T) {
 	cancel()
 
 	err := within(t, done, "Wait did not return after cancel")
-	var waitErr *WaitError
-	if !errors.As(err, &waitErr) {
-		t.Fatalf("error is %T (%v), want *WaitError", err, err)
-	}
+	waitErr := errorAs[*WaitError](t, err)
 	var transportErr *TransportError
 	if errors.As(err, &transportErr) {
 		t.Error("a WaitError wraps a TransportError")

@@ -92,21 +92,21 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"From %d to %d; defaults to %d, or the `%s` environment variable.",
 					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
 				Optional:   true,
-				Validators: []validator.Int64{wholeNumberValidator{maxRetriesSetting}},
+				Validators: []validator.Int64{wholeNumberValidator(maxRetriesSetting)},
 			},
 			"rate_limit": schema.Float64Attribute{
 				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most. "+
 					"Defaults to %g, the standard plans' limit (Enterprise plans: 5), or the `%s` environment variable.",
 					bitrix24.DefaultRateLimit, envRateLimit),
 				Optional:   true,
-				Validators: []validator.Float64{rateLimitValidator{}},
+				Validators: []validator.Float64{rateLimitValidator},
 			},
 			"rate_burst": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many requests the provider may send at once after a quiet "+
 					"spell. Defaults to %d, the standard plans' burst (Enterprise plans: 250), or the `%s` environment "+
 					"variable.", bitrix24.DefaultRateBurst, envRateBurst),
 				Optional:   true,
-				Validators: []validator.Int64{wholeNumberValidator{rateBurstSetting}},
+				Validators: []validator.Int64{wholeNumberValidator(rateBurstSetting)},
 			},
 			"batch_reads": schema.BoolAttribute{
 				MarkdownDescription: "Whether reads that overlap share `batch` requests, so that many imports cost " +

@@ -20,30 +20,49 @@ import (
 
 const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 
-// stringValidator is the validator of a string setting: description says
-// what a good value is, and check adds an error for a bad one, naming the
-// setting at (Terraform points at the first line of a block, not inside it).
-// Null and unknown values pass: an unknown one is checked where it is read.
-type stringValidator struct {
+// settingValidator is the validator of a setting: description says what a
+// good value is, and the check of the setting's type adds an error for a
+// bad one, naming the setting at (Terraform points at the first line of a
+// block, not inside it). Null and unknown values pass: an unknown one is
+// checked where it is read.
+type settingValidator struct {
 	description string
 	check       func(at path.Path, value string, diags *diag.Diagnostics)
+	checkFloat  func(at path.Path, value float64, diags *diag.Diagnostics)
+	checkInt    func(at path.Path, value int64, diags *diag.Diagnostics)
 }
 
-var _ validator.String = stringValidator{}
+var (
+	_ validator.String  = settingValidator{}
+	_ validator.Float64 = settingValidator{}
+	_ validator.Int64   = settingValidator{}
+)
 
-func (v stringValidator) Description(context.Context) string         { return v.description }
-func (v stringValidator) MarkdownDescription(context.Context) string { return v.description }
+func (v settingValidator) Description(context.Context) string         { return v.description }
+func (v settingValidator) MarkdownDescription(context.Context) string { return v.description }
 
-func (v stringValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v settingValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if !req.ConfigValue.IsNull() && !req.ConfigValue.IsUnknown() {
 		v.check(req.Path, req.ConfigValue.ValueString(), &resp.Diagnostics)
 	}
 }
 
+func (v settingValidator) ValidateFloat64(_ context.Context, req validator.Float64Request, resp *validator.Float64Response) {
+	if !req.ConfigValue.IsNull() && !req.ConfigValue.IsUnknown() {
+		v.checkFloat(req.Path, req.ConfigValue.ValueFloat64(), &resp.Diagnostics)
+	}
+}
+
+func (v settingValidator) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if !req.ConfigValue.IsNull() && !req.ConfigValue.IsUnknown() {
+		v.checkInt(req.Path, req.ConfigValue.ValueInt64(), &resp.Diagnostics)
+	}
+}
+
 // webhookURLValidator checks an explicit webhook_url at validate time. The
 // error never repeats the value: it holds the webhook's secret code.
-var webhookURLValidator = stringValidator{"value must be an incoming webhook URL like " + webhookURLExample,
-	func(at path.Path, value string, diags *diag.Diagnostics) {
+var webhookURLValidator = settingValidator{description: "value must be an incoming webhook URL like " + webhookURLExample,
+	check: func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := bitrix24.ParseWebhookURL(value); err != nil {
 			diags.AddAttributeError(at, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail("webhook_url", value, err))
 		}
@@ -91,8 +110,8 @@ func parseProcessID(s string) (int64, error) {
 	return id, nil
 }
 
-var processIDValidator = stringValidator{"value must be a positive whole number, the processId that configuration.import.register returned",
-	func(at path.Path, value string, diags *diag.Diagnostics) {
+var processIDValidator = settingValidator{description: "value must be a positive whole number, the processId that configuration.import.register returned",
+	check: func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := parseProcessID(value); err != nil {
 			diags.AddAttributeError(at, "Invalid process id", processIDProblem(err))
 		}
@@ -106,9 +125,9 @@ func processIDProblem(err error) string {
 // durationValidator checks a duration setting with parseDuration. Advice
 // about values that are valid but costly is not given here, at every
 // validation, but by the wait that uses them (waitSettings.warn).
-func durationValidator(shortest time.Duration) stringValidator {
-	return stringValidator{fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
-		func(at path.Path, value string, diags *diag.Diagnostics) {
+func durationValidator(shortest time.Duration) settingValidator {
+	return settingValidator{description: fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
+		check: func(at path.Path, value string, diags *diag.Diagnostics) {
 			_, d := parseDuration(at, value, shortest)
 			diags.Append(d...)
 		}}
@@ -134,8 +153,8 @@ func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Durat
 
 // caCertPEMValidator checks that ca_cert_pem holds certificates, without
 // quoting it back.
-var caCertPEMValidator = stringValidator{"value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
-	func(at path.Path, value string, diags *diag.Diagnostics) {
+var caCertPEMValidator = settingValidator{description: "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
+	check: func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := bitrix24.ParseCACertPEM([]byte(value)); err != nil {
 			diags.AddAttributeError(at, "Invalid CA certificate",
 				fmt.Sprintf("%s is not a usable CA certificate: %s. Give the PEM text of the CA that signed the portal's "+
@@ -147,27 +166,12 @@ var caCertPEMValidator = stringValidator{"value must hold one or more PEM certif
 const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
 	"such as 2 (standard plans) or 5 (Enterprise)"
 
-type rateLimitValidator struct{}
-
-var _ validator.Float64 = rateLimitValidator{}
-
-func (rateLimitValidator) Description(context.Context) string {
-	return "value " + rateLimitRule
-}
-
-func (v rateLimitValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (rateLimitValidator) ValidateFloat64(_ context.Context, req validator.Float64Request, resp *validator.Float64Response) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if f := req.ConfigValue.ValueFloat64(); !(f > 0 && f <= maxRateLimit) {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid rate limit",
-			fmt.Sprintf("%s %s; got %g.", req.Path, rateLimitRule, f))
-	}
-}
+var rateLimitValidator = settingValidator{description: "value " + rateLimitRule,
+	checkFloat: func(at path.Path, f float64, diags *diag.Diagnostics) {
+		if !(f > 0 && f <= maxRateLimit) {
+			diags.AddAttributeError(at, "Invalid rate limit", fmt.Sprintf("%s %s; got %g.", at, rateLimitRule, f))
+		}
+	}}
 
 // wholeNumberSetting is the rule of a whole-number provider setting, stated
 // in the same words for the attribute and for its environment variable.
@@ -190,24 +194,11 @@ var (
 
 // wholeNumberValidator gives an out-of-range attribute the project's own
 // message, the one its environment variable gets.
-type wholeNumberValidator struct{ setting wholeNumberSetting }
-
-var _ validator.Int64 = wholeNumberValidator{}
-
-func (v wholeNumberValidator) Description(context.Context) string {
-	return "value " + v.setting.rule()
-}
-
-func (v wholeNumberValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v wholeNumberValidator) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if n := req.ConfigValue.ValueInt64(); n < v.setting.min || n > v.setting.max {
-		resp.Diagnostics.AddAttributeError(req.Path, v.setting.summary,
-			fmt.Sprintf("%s %s; got %d.", req.Path, v.setting.rule(), n))
-	}
+func wholeNumberValidator(setting wholeNumberSetting) settingValidator {
+	return settingValidator{description: "value " + setting.rule(),
+		checkInt: func(at path.Path, n int64, diags *diag.Diagnostics) {
+			if n < setting.min || n > setting.max {
+				diags.AddAttributeError(at, setting.summary, fmt.Sprintf("%s %s; got %d.", at, setting.rule(), n))
+			}
+		}}
 }

@@ -12,40 +12,17 @@ import (
 )
 
 // The retry policy is a small loop on the client's typed errors rather than
-// go-retryablehttp: what to do depends on the Bitrix24 error code inside the
-// body (QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share HTTP 503), on the
-// reset time OPERATION_TIME_LIMIT carries in its body, and on whether the
-// portal has answered before, none of which a status-code policy sees. The
-// same policy serves a plain request, a whole batch, and each command inside
-// a batch (see batch_send.go). classify (failure.go) says what a failure is.
-//
-//   - The portal's rate limit (QUERY_LIMIT_EXCEEDED, an HTML 429) means
-//     "slow down", not "broken": it is retried with jittered exponential
-//     backoff for as long as ctx's deadline allows, and does not count
-//     against MaxRetries. Without a deadline it counts as a fault, so that
-//     nothing retries forever.
-//   - Faults (5xx and gateway pages, dropped connections, connection
-//     attempts without a reply, request timeouts, empty or truncated
-//     bodies) are retried with the same backoff, up to MaxRetries times.
-//   - A timeout (no reply to the connection attempt, no TLS answer, no
-//     answer to the request) is retried once only until the portal has
-//     answered this client: each try costs a whole timeout, and a portal
-//     never heard from is far more likely behind a wrong address or a
-//     firewall than in a blip. Once it has answered, a timeout is a fault:
-//     a maintenance window or a gateway's restart is waited through.
-//   - OPERATION_TIME_LIMIT is retried once its operating_reset_at has
-//     passed, when the answer gives it and it comes before ctx's deadline.
-//   - An unreachable address (unknown host, refused connection) is retried
-//     as a fault only once the portal has answered something: before that
-//     it is a wrong URL.
-//   - Everything else fails at once: credentials, access, unknown method,
-//     OVERLOAD_LIMIT, an untrusted certificate, a failed TLS handshake,
-//     plain HTTP on an https address.
-//
-// No retry outlives ctx: a backoff that would end after its deadline is
-// not started, and the last failure is returned instead. A failure that
-// the policy would have retried comes back as a *RetryError that says how
-// many attempts were made.
+// go-retryablehttp: what to do depends on the error code inside the body
+// (QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share HTTP 503), on the reset
+// time OPERATION_TIME_LIMIT carries, and on whether the portal has answered
+// before. It serves a plain request, a whole batch and each command in one.
+// classify (failure.go) says what a failure is; next acts on it: the rate
+// limit is retried for as long as ctx's deadline allows (without one it
+// counts as a fault), faults up to MaxRetries times, a timeout once only
+// until the portal has answered, OPERATION_TIME_LIMIT at its reset, an
+// unreachable address only once the portal has answered; the rest fails
+// at once. No backoff outlives ctx's deadline; a failure the policy would
+// have retried comes back as a *RetryError.
 
 // resetMargin is added to operating_reset_at, which the portal gives in
 // whole seconds, so that the retry does not land a moment too early.

@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -32,11 +33,7 @@ func newProviderData(cfg bitrix24.Config, secrets []string) (*providerData, erro
 	if err != nil {
 		return nil, err
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = bitrix24.RealClock()
-	}
-	return &providerData{client: client, clock: clock, secrets: secrets}, nil
+	return &providerData{client: client, clock: cmp.Or(cfg.Clock, bitrix24.RealClock()), secrets: secrets}, nil
 }
 
 // providerDataFrom is the *providerData that Configure handed to a data

@@ -111,8 +111,7 @@ func cancelAfterFirstPoll(portal *testPortal) (context.Context, func() time.Time
 // it was cancelled rather than timed out.
 func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs
 	advanceTo(t, portal, id, "load")
 
 	ctx, cancelledAt := cancelAfterFirstPoll(portal)
@@ -137,8 +136,7 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 // recorded with a warning that carries the portal's messages.
 func TestConfigurationImportDataSource_waitWarnsInsteadOfFailing(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	failed := portal.CreateProcess(failingScript())
+	portal, failed := portalWithImport(t, failingScript())
 	portal.RunToEnd(failed)
 
 	tests := map[string]struct {

@@ -219,8 +219,7 @@ func TestAccConfigurationImportDataSource_everyStatus(t *testing.T) {
 // A process id given as a quoted string reads the same as a number.
 func TestAccConfigurationImportDataSource_processIDAsString(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {

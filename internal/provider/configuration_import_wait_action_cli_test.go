@@ -131,8 +131,7 @@ func TestAccConfigurationImportWaitAction_invokeShowsProgress(t *testing.T) {
 func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
 	t.Parallel()
 	cli := cliForActions(t, actionsSince, "an action")
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	oneRunPerPoll(portal, id)
 
 	messages, err := invoke(t, cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "")), "crm")
@@ -174,8 +173,7 @@ func TestAccConfigurationImportWaitAction_invokeFailsOnError(t *testing.T) {
 func TestAccConfigurationImportWaitAction_failurePrintedOnce(t *testing.T) {
 	t.Parallel()
 	cli := cliForActions(t, actionsSince, "an action")
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	oneRunPerPoll(portal, id)
 	w := cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "    wait {\n      poll_interval = \"2s\"\n    }\n"))
 	w.mustRun("init", "-input=false", "-no-color")
@@ -206,8 +204,7 @@ func TestAccConfigurationImportWaitAction_failurePrintedOnce(t *testing.T) {
 // the portal's request log shows when it was created.
 func TestAccConfigurationImportWaitAction_triggerOrdersDependents(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
 	other := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(other)
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
@@ -325,8 +322,7 @@ func TestAccConfigurationImportWaitAction_examples(t *testing.T) {
 
 	t.Run("invoke", func(t *testing.T) {
 		t.Parallel()
-		portal := newTestPortal(t, emulator.Config{})
-		id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+		portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 		oneRunPerPoll(portal, id)
 		// The command of pipeline.sh, with the process id it registered.
 		command := "terraform apply -auto-approve \\\n  -invoke=action." + actionType + ".crm \\\n" +
@@ -349,8 +345,7 @@ func TestAccConfigurationImportWaitAction_examples(t *testing.T) {
 
 	t.Run("action_trigger", func(t *testing.T) {
 		t.Parallel()
-		portal := newTestPortal(t, emulator.Config{})
-		first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+		portal, first := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 		second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}})
 		hcl := portal.providerConfig() + exampleWith(t, used, dir+"action_trigger.tf", "", "")
 		step := func(id int64) resource.TestStep {

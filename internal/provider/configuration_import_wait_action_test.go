@@ -77,8 +77,7 @@ func runsBeforePoll(portal *testPortal, id int64, runs map[int]int) {
 // would call it) the action still waits and ends well.
 func TestConfigurationImportWaitAction_nilSendProgress(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	runsBeforePoll(portal, id, map[int]int{2: 3, 3: 100})
 
 	resp := newDirectAction(t, portal, newJumpingClock()).invoke(context.Background(), processIDValue(id), nil, false)
@@ -97,8 +96,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 	for _, failOnError := range []bool{true, false} {
 		t.Run(fmt.Sprintf("fail_on_error=%t", failOnError), func(t *testing.T) {
 			t.Parallel()
-			portal := newTestPortal(t, emulator.Config{})
-			id := portal.CreateProcess(failingScript())
+			portal, id := portalWithImport(t, failingScript())
 			runsBeforePoll(portal, id, map[int]int{2: 2, 3: 2})
 
 			d := newDirectAction(t, portal, newJumpingClock())
@@ -135,8 +133,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 // wait, and prints an action's with its "Action failed" line too.
 func TestConfigurationImportWaitAction_warnsBeforeWaiting(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 
 	d := newDirectAction(t, portal, newJumpingClock())
@@ -157,8 +154,7 @@ func TestConfigurationImportWaitAction_warnsBeforeWaiting(t *testing.T) {
 // it was cancelled, where the import was and that it goes on.
 func TestConfigurationImportWaitAction_cancelEndsPromptly(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs
 	advanceTo(t, portal, id, "load")
 
 	ctx, cancelledAt := cancelAfterFirstPoll(portal)

@@ -68,8 +68,7 @@ func processIDValue(id int64) map[string]tftypes.Value {
 // it was cancelled, and record nothing.
 func TestConfigurationImportWaitResource_cancelEndsCreatePromptly(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs
 	advanceTo(t, portal, id, "load")
 	d := newDirectResource(t, portal)
 	d.resource.provider.pollIntervalOverride = 0 // poll at the default minute
@@ -99,8 +98,7 @@ func TestConfigurationImportWaitResource_cancelEndsCreatePromptly(t *testing.T) 
 // that the settings, or terraform import, record instead of failing on.
 func TestConfigurationImportWaitResource_recordedFailureWarns(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	failed := portal.CreateProcess(failingScript())
+	portal, failed := portalWithImport(t, failingScript())
 	portal.RunToEnd(failed)
 	d := newDirectResource(t, portal)
 
@@ -137,8 +135,7 @@ func TestConfigurationImportWaitResource_recordedFailureWarns(t *testing.T) {
 // in the lines these methods write.
 func TestConfigurationImportWaitResource_masksSecretsInEveryMethod(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 	const host = "127.0.0.1"
 	d := newDirectResource(t, portal, host, fmt.Sprint(id))

@@ -54,8 +54,7 @@ func TestAccConfigurationImportWaitResource_import(t *testing.T) {
 // has no wait settings to fail on it.
 func TestAccConfigurationImportWaitResource_importFailedImport(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	portal.RunToEnd(id)
 
 	unitTest(t, resource.TestStep{
@@ -77,8 +76,7 @@ func TestAccConfigurationImportWaitResource_importFailedImport(t *testing.T) {
 // is not a process id.
 func TestAccConfigurationImportWaitResource_importRefused(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	started := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, started := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	running := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, running, "load")
 

@@ -124,8 +124,7 @@ resource "terraform_data" "ordered_after_import" {
 // starts at the first poll, so that E arrives while create waits.
 func failingFromFirstPoll(t *testing.T) (*testPortal, int64) {
 	t.Helper()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 	return portal, id
 }
@@ -328,8 +327,7 @@ resource "bitrix24_configuration_import_wait" "many" {
 // A new process_id replaces the record with the new import's.
 func TestAccConfigurationImportWaitResource_replacedOnNewProcessID(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, first := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}, Additional: map[string]any{"second": true}})
 	portal.RunToEnd(first)
 	portal.RunToEnd(second)
@@ -358,8 +356,7 @@ func TestAccConfigurationImportWaitResource_replacedOnNewProcessID(t *testing.T)
 // replacement, in the form the record keeps (no leading zero).
 func TestAccConfigurationImportWaitResource_idKnownAtPlan(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	first := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, first := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	second := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(first)
 	portal.RunToEnd(second)
@@ -381,8 +378,7 @@ func TestAccConfigurationImportWaitResource_idKnownAtPlan(t *testing.T) {
 // place, without a request: the recorded import is not read again.
 func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 	var mark int
 
@@ -413,8 +409,7 @@ func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.
 // A wait that outlasts timeouts.create fails, naming that setting.
 func TestAccConfigurationImportWaitResource_timeout(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs: the import stays S
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + waitResourceConfig("crm", id, "  timeouts { create = \"1s\" }\n"),

@@ -115,6 +115,14 @@ func newTestPortal(t *testing.T, cfg emulator.Config) *testPortal {
 	return portal
 }
 
+// portalWithImport is newTestPortal with the agent still, and an import of
+// script created on it.
+func portalWithImport(t *testing.T, script emulator.Script) (*testPortal, int64) {
+	t.Helper()
+	portal := newTestPortal(t, emulator.Config{})
+	return portal, portal.CreateProcess(script)
+}
+
 // newTLSTestPortal is newTestPortal over HTTPS, with a certificate from a CA
 // of the emulator's own that no system trusts; it returns that CA's PEM.
 func newTLSTestPortal(t *testing.T, cfg emulator.Config) (*testPortal, []byte) {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
@@ -18,8 +17,7 @@ import (
 // import names the way to a new one.
 func TestAccConfigurationImportWaitResource_recordedFailureWarningsNameTheSetting(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	failed := portal.CreateProcess(failingScript())
+	portal, failed := portalWithImport(t, failingScript())
 	portal.RunToEnd(failed)
 	recorder := &warningRecorder{}
 

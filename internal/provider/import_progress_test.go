@@ -68,8 +68,7 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 // webhook's code, and the next good poll says the import is still there.
 func TestImportProgress_failedPollSaidWithoutSecret(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	// Poll 2 fails, with its one retry: the gets the portal sees are poll 1,
 	// poll 2 twice, poll 3, poll 4.
 	portal.mu.Lock()

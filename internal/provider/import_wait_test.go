@@ -74,8 +74,7 @@ func checkAnswered(portal *testPortal, final string) error {
 // source is therefore read during apply.
 func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
@@ -112,8 +111,7 @@ func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) 
 // already knows the dependent's input is F.
 func TestAccConfigurationImportWait_planWaits(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
@@ -155,8 +153,7 @@ func failingScript() emulator.Script {
 // progress and the process id, when the failure arrives during the wait.
 func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
@@ -174,8 +171,7 @@ func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 // configuration can branch on its status.
 func TestAccConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
@@ -220,8 +216,7 @@ func TestAccConfigurationImportWait_unknownProcess(t *testing.T) {
 // message while the import is still running.
 func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, id, "manifest")
 
 	unitTest(t, resource.TestStep{
@@ -234,8 +229,7 @@ func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 // messages: the same configuration that fails at top level applies.
 func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(failingScript())
+	portal, id := portalWithImport(t, failingScript())
 	portal.RunToEnd(id)
 
 	unitTest(t, resource.TestStep{
@@ -257,8 +251,7 @@ func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 // polls it made and the last status.
 func TestAccConfigurationImportWait_timeout(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs: the import stays S
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs: the import stays S
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n  timeouts { read = \"1s\" }\n"),
@@ -290,8 +283,7 @@ func TestAccConfigurationImportWait_transientFailuresDoNotEndWait(t *testing.T) 
 // An error that cannot heal ends the wait at once.
 func TestAccConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n}\n", portal.server.URL+"/rest/1/revokedc0de4tests42/") +
 		dataSourceConfig("test", id, "  wait {}\n")
 
@@ -307,8 +299,7 @@ func TestAccConfigurationImportWait_authErrorEndsWait(t *testing.T) {
 // wait.poll_interval, as configured, spaces the polls: no override here.
 func TestAccConfigurationImportWait_pollIntervalSetting(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.runAgentFromFirstPoll(t, id, 400*time.Millisecond) // 7 runs: F after 2.8 s
 
 	resource.UnitTest(t, resource.TestCase{

@@ -83,8 +83,7 @@ var interruptions = []struct {
 func TestAccProtocolServer_interruptedInvokeFails(t *testing.T) {
 	t.Parallel()
 	cli := cliForActions(t, actionsSince, "an action")
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs
 	advanceTo(t, portal, id, "load")
 	w := cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, ""))
 	w.mustRun("init", "-input=false", "-no-color")
@@ -104,8 +103,7 @@ func TestAccProtocolServer_interruptedInvokeFails(t *testing.T) {
 func TestAccProtocolServer_interruptedTriggerFails(t *testing.T) {
 	t.Parallel()
 	cli := cliForActions(t, actionsSince, "an action")
-	portal := newTestPortal(t, emulator.Config{}) // the agent never runs
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}) // the agent never runs
 	advanceTo(t, portal, id, "load")
 	w := cli.workDir(t, portal.providerConfig()+actionConfig("crm", id, "")+fmt.Sprintf(`
 resource "terraform_data" "crm_import" {

@@ -58,8 +58,7 @@ func TestAccProvider_internalCAFromEnvironment(t *testing.T) {
 }
 
 func TestAccProvider_webhookURLFromEnvironment(t *testing.T) {
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(envWebhookURL, portal.webhookURL())
 	unitTest(t, resource.TestStep{
 		Config: fmt.Sprintf(`
@@ -73,8 +72,7 @@ data "bitrix24_configuration_import" "test" {
 
 // An explicit webhook_url wins over the environment, even a malformed one.
 func TestAccProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	t.Setenv(envWebhookURL, "not a url")
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + fmt.Sprintf(`

@@ -39,8 +39,7 @@ func TestAccConfigurationImportFaults_connectTimeout(t *testing.T) {
 		for _, wait := range []string{"", "  wait {}\n"} {
 			t.Run(fmt.Sprintf("%s, wait %t", batchModeName(batchReads), wait != ""), func(t *testing.T) {
 				t.Parallel()
-				portal := newTestPortal(t, emulator.Config{})
-				id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+				portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 				config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  max_retries = 1\n  batch_reads = %t\n}\n",
 					portal.webhookURL(), batchReads) + dataSourceConfig("test", id, wait+"  timeouts {\n    read = \"10m\"\n  }\n")
 				resource.UnitTest(t, resource.TestCase{
@@ -65,8 +64,7 @@ func TestAccConfigurationImportFaults_connectTimeoutThenAnswers(t *testing.T) {
 	for _, batchReads := range batchModes {
 		t.Run(batchModeName(batchReads), func(t *testing.T) {
 			t.Parallel()
-			portal := newTestPortal(t, emulator.Config{})
-			id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+			portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 			portal.runAgentFromFirstPoll(t, id, 3*testPollInterval)
 			config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  max_retries = 1\n  batch_reads = %t\n}\n",
 				portal.webhookURL(), batchReads) + dataSourceConfig("test", id, "  wait {}\n  timeouts {\n    read = \"10m\"\n  }\n")
@@ -99,8 +97,7 @@ func TestAccConfigurationImportFaults_busyPortalForAMinute(t *testing.T) {
 	for _, batchReads := range batchModes {
 		t.Run(batchModeName(batchReads), func(t *testing.T) {
 			t.Parallel()
-			portal := newTestPortal(t, emulator.Config{})
-			id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+			portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 			busy := emulator.QueryLimitExceeded()
 			busy.For = busyPortalWindow
 			portal.InjectFault("", busy)

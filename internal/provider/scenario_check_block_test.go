@@ -50,8 +50,7 @@ func (c expectCheckFailed) CheckPlan(_ context.Context, req plancheck.CheckPlanR
 // processing, which it would not if the read had waited for the import.
 func TestAccConfigurationImportDataSource_checkExampleWarnsWithoutBlocking(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	advanceTo(t, portal, id, "load")
 	portal.runAgentFromFirstPoll(t, id, 5*testAgentPeriod)
 	config := exampleConfig(t, "data-sources/bitrix24_configuration_import/check.tf", "process_id = 42", id)

@@ -73,8 +73,7 @@ func exampleWith(t *testing.T, used exampleFiles, file, placeholder, replacement
 // its dependents, a failed one is recorded and branched on.
 func TestAccConfigurationImportWaitResource_examples(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	finished := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}, CreatedItems: []any{"pipeline"}})
+	portal, finished := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}, CreatedItems: []any{"pipeline"}})
 	failed := portal.CreateProcess(failingScript())
 	portal.RunToEnd(finished)
 	portal.RunToEnd(failed)

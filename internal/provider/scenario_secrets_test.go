@@ -42,8 +42,7 @@ func (l leakyLogger) Warn(ctx context.Context, msg string, fields map[string]any
 // and fields alike, whatever writes them.
 func TestConfigurationImportDataSource_readMasksSecretsInLogs(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)
@@ -82,8 +81,7 @@ func TestAccProvider_secretsStayOutOfLogsOutputAndState(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "terraform.log")
 	t.Setenv("TF_ACC_LOG_PATH", logFile) // TRACE for the CLI and the provider alike
 
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
 	for _, f := range []emulator.Fault{emulator.GatewayHTML(502), emulator.Hangup(), emulator.QueryLimitExceeded()} {
 		portal.InjectFault("configuration.import.get", f)

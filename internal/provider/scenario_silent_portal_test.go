@@ -24,8 +24,7 @@ func TestAccConfigurationImport_silentPortalThatNeverAnswered(t *testing.T) {
 	for _, batch := range []bool{true, false} {
 		for _, wait := range []string{"", "  wait {}\n"} {
 			t.Run(fmt.Sprintf("batch_reads = %t, wait %t", batch, wait != ""), func(t *testing.T) {
-				portal := newTestPortal(t, emulator.Config{})
-				id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+				portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 				portal.InjectFault("configuration.import.get", withCount(emulator.Slow(time.Hour), 1000))
 				clock := newJumpingClock()
 				go advanceToRequestTimeouts(t, clock)

@@ -65,8 +65,7 @@ func countWarnings(warnings []string, text string) int {
 // never on the plans after it: it will not poll again.
 func TestAccConfigurationImportWaitResource_shortPollIntervalWarnsOnlyAtCreate(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 	config := portal.providerConfig() + waitResourceConfig("crm", id, "  wait {\n    poll_interval = \"2s\"\n  }\n")
 	recorder := &warningRecorder{}
@@ -94,8 +93,7 @@ func TestAccConfigurationImportWaitResource_shortPollIntervalWarnsOnlyAtCreate(t
 // A data source warns when it waits, and not when it only reads once.
 func TestAccConfigurationImportWait_shortPollIntervalWarnsWhenWaiting(t *testing.T) {
 	t.Parallel()
-	portal := newTestPortal(t, emulator.Config{})
-	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
+	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	portal.RunToEnd(id)
 	recorder := &warningRecorder{}
 

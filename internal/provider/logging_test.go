@@ -86,22 +86,12 @@ func TestLogPoll_fields(t *testing.T) {
 		Elapsed:   2*time.Minute + 1500*time.Microsecond,
 		Status:    &bitrix24.ImportStatus{Status: "P", Progress: &bitrix24.ImportProgress{Action: "load", Step: 4, Section: "CRM_STATUS"}},
 	})
-	entries, err := tflogtest.MultilineJSONDecode(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 {
-		t.Fatalf("want one log entry, got %d", len(entries))
-	}
+	entry := onlyLogEntry(t, &out)
 	want := map[string]any{
 		"@level": "debug", "process_id": float64(42), "poll": float64(3), "status": "P", "state": "processing",
 		"action": "load", "step": float64(4), "section": "CRM_STATUS", "elapsed": "2m0.002s",
 	}
-	for k, v := range want {
-		if entries[0][k] != v {
-			t.Errorf("%s = %#v, want %#v", k, entries[0][k], v)
-		}
-	}
+	expectFields(t, entry, want)
 }
 
 // A progress line is logged at INFO as the line itself: no fields but the
@@ -113,26 +103,39 @@ func TestLogProgress_lineAlone(t *testing.T) {
 	ctx = requestLogging(ctx, []string{testWebhookCode})
 	logProgress(ctx, "import 42: poll 2 failed: gateway at /rest/1/"+testWebhookCode+"/ (1m24s elapsed, 2 polls)")
 
-	entries, err := tflogtest.MultilineJSONDecode(&out)
+	entry := onlyLogEntry(t, &out)
+	want := map[string]any{
+		"@level":   "info",
+		"@message": "import 42: poll 2 failed: gateway at /rest/1/***/ (1m24s elapsed, 2 polls)",
+		"@module":  "provider." + progressSubsystem,
+	}
+	for k := range entry {
+		if _, ok := want[k]; !ok && k != "@timestamp" && k != "@caller" {
+			t.Errorf("the progress line carries the field %s = %v", k, entry[k])
+		}
+	}
+	expectFields(t, entry, want)
+}
+
+// onlyLogEntry is the one entry logged to out.
+func onlyLogEntry(t *testing.T, out *bytes.Buffer) map[string]any {
+	t.Helper()
+	entries, err := tflogtest.MultilineJSONDecode(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entries) != 1 {
 		t.Fatalf("want one log entry, got %d", len(entries))
 	}
-	want := map[string]any{
-		"@level":   "info",
-		"@message": "import 42: poll 2 failed: gateway at /rest/1/***/ (1m24s elapsed, 2 polls)",
-		"@module":  "provider." + progressSubsystem,
-	}
-	for k := range entries[0] {
-		if _, ok := want[k]; !ok && k != "@timestamp" && k != "@caller" {
-			t.Errorf("the progress line carries the field %s = %v", k, entries[0][k])
-		}
-	}
+	return entries[0]
+}
+
+// expectFields checks that entry has each field of want.
+func expectFields(t *testing.T, entry, want map[string]any) {
+	t.Helper()
 	for k, v := range want {
-		if entries[0][k] != v {
-			t.Errorf("%s = %#v, want %#v", k, entries[0][k], v)
+		if entry[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, entry[k], v)
 		}
 	}
 }

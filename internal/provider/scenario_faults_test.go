@@ -29,19 +29,6 @@ import (
 // answer slower than it takes a fraction of a second to give up on.
 const faultRequestTimeout = 300 * time.Millisecond
 
-// faultProviderFactories is the test provider with retries on at their
-// default count, fast backoffs and a short request timeout.
-func faultProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
-	return testProviderFactoriesWith(func(p *bitrix24Provider) {
-		p.pollIntervalOverride = testPollInterval
-		p.configureClient = func(cfg *bitrix24.Config) {
-			fastRetries(cfg)
-			cfg.RateLimit = 0
-			cfg.RequestTimeout = faultRequestTimeout
-		}
-	})
-}
-
 // faultCase is one row of the fault matrix, the table in CONTRIBUTING.md.
 type faultCase struct {
 	name  string
@@ -139,13 +126,14 @@ var faultModes = []faultMode{
 	{name: "command in a shared batch", batchReads: true, dataSources: 5, command: true},
 }
 
-// faultFactories is faultProviderFactories with a transport whose first n
-// connection attempts time out; n = 0 leaves the transport alone.
+// faultFactories is the test provider with retries on at their default
+// count, fast backoffs, a short request timeout, and a transport whose
+// first connectTimeouts connection attempts time out (none for 0).
 func faultFactories(connectTimeouts int) map[string]func() (tfprotov6.ProviderServer, error) {
-	if connectTimeouts == 0 {
-		return faultProviderFactories()
+	var httpClient *http.Client
+	if connectTimeouts > 0 {
+		httpClient = timingOutDials(connectTimeouts)
 	}
-	httpClient := timingOutDials(connectTimeouts)
 	return testProviderFactoriesWith(func(p *bitrix24Provider) {
 		p.pollIntervalOverride = testPollInterval
 		p.configureClient = func(cfg *bitrix24.Config) {
@@ -281,7 +269,7 @@ func TestAccConfigurationImportFaults_mixDuringAWait(t *testing.T) {
 	}
 
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: faultProviderFactories(),
+		ProtoV6ProviderFactories: faultFactories(0),
 		Steps: []resource.TestStep{{
 			Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
 			ConfigStateChecks: []statecheck.StateCheck{

@@ -92,7 +92,7 @@ func TestAccProvider_secretsStayOutOfLogsOutputAndState(t *testing.T) {
 	t.Setenv(envWebhookURL, portal.webhookURL())
 	refused := &redactedErrorCheck{want: expectError(`Bitrix24 refused the credentials`), secret: testWebhookCode}
 	resource.UnitTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: faultProviderFactories(),
+		ProtoV6ProviderFactories: faultFactories(0),
 		ErrorCheck:               refused.check,
 		Steps: []resource.TestStep{
 			{

@@ -10,18 +10,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
 )
 
 // The limiter lets a burst go at once (one below the portal's, as headroom)
 // and then spaces requests at the rate.
 func TestCall_RateLimit(t *testing.T) {
 	clock := newFakeClock(true)
-	portal := newTestPortal(t, ok(resultFinishedEmpty))
-	client := portal.Client(func(cfg *Config) {
-		cfg.Clock = clock
-		cfg.RateLimit = 2
-		cfg.RateBurst = 5
-	})
+	_, client := rateLimitedClient(t, clock, 2, 5)
 	for range 7 {
 		if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
 			t.Fatal(err)
@@ -36,12 +33,7 @@ func TestCall_RateLimit(t *testing.T) {
 // Every call of a client draws on the same bucket.
 func TestCall_RateLimitIsShared(t *testing.T) {
 	clock := newFakeClock(false)
-	portal := newTestPortal(t, ok(resultFinishedEmpty))
-	client := portal.Client(func(cfg *Config) {
-		cfg.Clock = clock
-		cfg.RateLimit = 1
-		cfg.RateBurst = 3
-	})
+	portal, client := rateLimitedClient(t, clock, 1, 3)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -75,12 +67,7 @@ func TestCall_RateLimitIsShared(t *testing.T) {
 
 func TestCall_RateLimitPastTheDeadline(t *testing.T) {
 	clock := newFakeClock(true)
-	portal := newTestPortal(t, ok(resultFinishedEmpty))
-	client := portal.Client(func(cfg *Config) {
-		cfg.Clock = clock
-		cfg.RateLimit = 0.1 // one request every 10 s
-		cfg.RateBurst = 1
-	})
+	portal, client := rateLimitedClient(t, clock, 0.1, 1) // one request every 10 s
 	ctx := clock.WithDeadline(context.Background(), 5*time.Second)
 	if _, err := client.Call(ctx, "configuration.import.get", nil); err != nil {
 		t.Fatal(err)
@@ -150,4 +137,13 @@ func TestCall_QueryLimitEmptiesTheClientBucket(t *testing.T) {
 	if limiterWaits != 2 {
 		t.Errorf("timers %v: want two waits of about 0.5 s for the emptied bucket", timers)
 	}
+}
+
+// rateLimitedClient is a client of a portal that answers every read with
+// F, limited to rate requests a second in bursts of burst.
+func rateLimitedClient(t *testing.T, clock *fakeclock.Clock, rate float64, burst int) (*testPortal, *Client) {
+	portal := newTestPortal(t, ok(resultFinishedEmpty))
+	return portal, portal.Client(func(cfg *Config) {
+		cfg.Clock, cfg.RateLimit, cfg.RateBurst = clock, rate, burst
+	})
 }

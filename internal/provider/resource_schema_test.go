@@ -17,12 +17,8 @@ import (
 // and, but for process_id, in the same words; wait's settings carry the same
 // validators.
 func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
-	ctx := context.Background()
-	var ds datasource.SchemaResponse
-	newConfigurationImportDataSource().Schema(ctx, datasource.SchemaRequest{}, &ds)
-	var rs resource.SchemaResponse
-	newConfigurationImportWaitResource().Schema(ctx, resource.SchemaRequest{}, &rs)
-	if diags := rs.Schema.ValidateImplementation(ctx); diags.HasError() {
+	ds, rs := schemas()
+	if diags := rs.Schema.ValidateImplementation(context.Background()); diags.HasError() {
 		t.Fatalf("invalid resource schema: %v", diags)
 	}
 
@@ -54,11 +50,7 @@ func TestResourceAttribute_sharesDataSourceAttributes(t *testing.T) {
 // wait and timeouts are blocks on both: Terraform checks the keys of a block
 // but drops unknown keys of a nested attribute's object value.
 func TestSchema_waitAndTimeoutsAreBlocks(t *testing.T) {
-	ctx := context.Background()
-	var ds datasource.SchemaResponse
-	newConfigurationImportDataSource().Schema(ctx, datasource.SchemaRequest{}, &ds)
-	var rs resource.SchemaResponse
-	newConfigurationImportWaitResource().Schema(ctx, resource.SchemaRequest{}, &rs)
+	ds, rs := schemas()
 	for _, name := range []string{"wait", "timeouts"} {
 		if _, ok := ds.Schema.Blocks[name].(dsschema.SingleNestedBlock); !ok {
 			t.Errorf("the data source's %s is %T, not a single nested block", name, ds.Schema.Blocks[name])
@@ -102,4 +94,11 @@ func TestWaitBlock_convertibleSettings(t *testing.T) {
 			t.Errorf("wait.%s is %T: only strings and bools convert to every schema package", name, a)
 		}
 	}
+}
+
+// schemas are the data source's and the resource's schemas.
+func schemas() (ds datasource.SchemaResponse, rs resource.SchemaResponse) {
+	newConfigurationImportDataSource().Schema(context.Background(), datasource.SchemaRequest{}, &ds)
+	newConfigurationImportWaitResource().Schema(context.Background(), resource.SchemaRequest{}, &rs)
+	return ds, rs
 }

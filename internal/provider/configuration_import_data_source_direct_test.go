@@ -136,8 +136,7 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 // recorded with a warning that carries the portal's messages.
 func TestConfigurationImportDataSource_waitWarnsInsteadOfFailing(t *testing.T) {
 	t.Parallel()
-	portal, failed := portalWithImport(t, failingScript())
-	portal.RunToEnd(failed)
+	portal, failed := portalWithEndedImport(t, failingScript())
 
 	tests := map[string]struct {
 		processID   string

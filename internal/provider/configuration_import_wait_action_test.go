@@ -133,8 +133,7 @@ func TestConfigurationImportWaitAction_failedImport(t *testing.T) {
 // wait, and prints an action's with its "Action failed" line too.
 func TestConfigurationImportWaitAction_warnsBeforeWaiting(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 
 	d := newDirectAction(t, portal, newJumpingClock())
 	resp := d.invoke(context.Background(), processIDValue(id),

@@ -98,8 +98,7 @@ func TestConfigurationImportWaitResource_cancelEndsCreatePromptly(t *testing.T) 
 // that the settings, or terraform import, record instead of failing on.
 func TestConfigurationImportWaitResource_recordedFailureWarns(t *testing.T) {
 	t.Parallel()
-	portal, failed := portalWithImport(t, failingScript())
-	portal.RunToEnd(failed)
+	portal, failed := portalWithEndedImport(t, failingScript())
 	d := newDirectResource(t, portal)
 
 	created := d.create(context.Background(), map[string]tftypes.Value{
@@ -135,8 +134,7 @@ func TestConfigurationImportWaitResource_recordedFailureWarns(t *testing.T) {
 // in the lines these methods write.
 func TestConfigurationImportWaitResource_masksSecretsInEveryMethod(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	const host = "127.0.0.1"
 	d := newDirectResource(t, portal, host, fmt.Sprint(id))
 

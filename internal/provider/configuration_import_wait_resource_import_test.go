@@ -54,8 +54,7 @@ func TestAccConfigurationImportWaitResource_import(t *testing.T) {
 // has no wait settings to fail on it.
 func TestAccConfigurationImportWaitResource_importFailedImport(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, failingScript())
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, failingScript())
 
 	unitTest(t, resource.TestStep{
 		Config:        portal.providerConfig() + waitResourceConfig("crm", id, "  wait { fail_on_error = false }\n"),

@@ -124,8 +124,7 @@ resource "terraform_data" "ordered_after_import" {
 // starts at the first poll, so that E arrives while create waits.
 func failingFromFirstPoll(t *testing.T) (*testPortal, int64) {
 	t.Helper()
-	portal, id := portalWithImport(t, failingScript())
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, failingScript(), testAgentPeriod)
 	return portal, id
 }
 
@@ -378,8 +377,7 @@ func TestAccConfigurationImportWaitResource_idKnownAtPlan(t *testing.T) {
 // place, without a request: the recorded import is not read again.
 func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	var mark int
 
 	unitTest(t, resource.TestStep{

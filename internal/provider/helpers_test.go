@@ -123,6 +123,21 @@ func portalWithImport(t *testing.T, script emulator.Script) (*testPortal, int64)
 	return portal, portal.CreateProcess(script)
 }
 
+// portalWithEndedImport is portalWithImport with the import run to its end.
+func portalWithEndedImport(t *testing.T, script emulator.Script) (*testPortal, int64) {
+	t.Helper()
+	portal, id := portalWithEndedImport(t, script)
+	return portal, id
+}
+
+// portalWithRunningImport is portalWithImport with the agent running the
+// import every period from the first poll on.
+func portalWithRunningImport(t *testing.T, script emulator.Script, period time.Duration) (*testPortal, int64) {
+	t.Helper()
+	portal, id := portalWithRunningImport(t, script, period)
+	return portal, id
+}
+
 // newTLSTestPortal is newTestPortal over HTTPS, with a certificate from a CA
 // of the emulator's own that no system trusts; it returns that CA's PEM.
 func newTLSTestPortal(t *testing.T, cfg emulator.Config) (*testPortal, []byte) {

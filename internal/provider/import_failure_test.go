@@ -17,8 +17,7 @@ import (
 // import names the way to a new one.
 func TestAccConfigurationImportWaitResource_recordedFailureWarningsNameTheSetting(t *testing.T) {
 	t.Parallel()
-	portal, failed := portalWithImport(t, failingScript())
-	portal.RunToEnd(failed)
+	portal, failed := portalWithEndedImport(t, failingScript())
 	recorder := &warningRecorder{}
 
 	resource.UnitTest(t, resource.TestCase{

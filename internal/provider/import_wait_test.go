@@ -74,8 +74,7 @@ func checkAnswered(portal *testPortal, final string) error {
 // source is therefore read during apply.
 func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3})
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "CRM_DEAL_CATEGORY", "REST_APPLICATION"}, Files: 3}, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + testConfig(t, "gate_at_apply.tf.tmpl", id),
@@ -111,8 +110,7 @@ func TestAccConfigurationImportWait_gatesDependentResourceAtApply(t *testing.T) 
 // already knows the dependent's input is F.
 func TestAccConfigurationImportWait_planWaits(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2})
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, emulator.Script{Sections: []string{"CRM_STATUS", "REST_APPLICATION"}, Files: 2}, testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait { poll_interval = \"1m\" }\n") + `
@@ -153,8 +151,7 @@ func failingScript() emulator.Script {
 // progress and the process id, when the failure arrives during the wait.
 func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, failingScript())
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, failingScript(), testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait {}\n"),
@@ -171,8 +168,7 @@ func TestAccConfigurationImportWait_failedImportFailsPlan(t *testing.T) {
 // configuration can branch on its status.
 func TestAccConfigurationImportWait_failOnErrorFalseRecordsFailure(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, failingScript())
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, failingScript(), testAgentPeriod)
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + dataSourceConfig("test", id, "  wait { fail_on_error = false }\n") + `
@@ -229,8 +225,7 @@ func TestAccConfigurationImportWait_postconditionStopsPlan(t *testing.T) {
 // messages: the same configuration that fails at top level applies.
 func TestAccConfigurationImportWait_checkBlockWarns(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, failingScript())
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, failingScript())
 
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + testConfig(t, "check_block.tf.tmpl", id),

@@ -94,8 +94,7 @@ func TestAccProvider_codeCutShortStaysOutOfLogsStateAndErrors(t *testing.T) {
 		items = append(items, map[string]any{"ENTITY": "CRM_STATUS", "ID": i + 1, "TITLE": url})
 	}
 
-	portal, finished := portalWithImport(t, emulator.Script{Sections: urls, Messages: messages, Additional: additional, CreatedItems: items})
-	portal.runAgentFromFirstPoll(t, finished, testAgentPeriod)
+	portal, finished := portalWithRunningImport(t, emulator.Script{Sections: urls, Messages: messages, Additional: additional, CreatedItems: items}, testAgentPeriod)
 	running := portal.CreateProcess(emulator.Script{Sections: urls})
 	for info, _ := portal.Process(running); info.Section == ""; info, _ = portal.Process(running) {
 		portal.Advance(running, 1)

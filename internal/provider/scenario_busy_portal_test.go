@@ -64,8 +64,7 @@ func TestAccConfigurationImportFaults_connectTimeoutThenAnswers(t *testing.T) {
 	for _, batchReads := range batchModes {
 		t.Run(batchModeName(batchReads), func(t *testing.T) {
 			t.Parallel()
-			portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-			portal.runAgentFromFirstPoll(t, id, 3*testPollInterval)
+			portal, id := portalWithRunningImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}, 3*testPollInterval)
 			config := fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  max_retries = 1\n  batch_reads = %t\n}\n",
 				portal.webhookURL(), batchReads) + dataSourceConfig("test", id, "  wait {}\n  timeouts {\n    read = \"10m\"\n  }\n")
 			resource.UnitTest(t, resource.TestCase{

@@ -81,8 +81,7 @@ func TestAccProvider_secretsStayOutOfLogsOutputAndState(t *testing.T) {
 	logFile := filepath.Join(t.TempDir(), "terraform.log")
 	t.Setenv("TF_ACC_LOG_PATH", logFile) // TRACE for the CLI and the provider alike
 
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.runAgentFromFirstPoll(t, id, testAgentPeriod)
+	portal, id := portalWithRunningImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}}, testAgentPeriod)
 	for _, f := range []emulator.Fault{emulator.GatewayHTML(502), emulator.Hangup(), emulator.QueryLimitExceeded()} {
 		portal.InjectFault("configuration.import.get", f)
 	}

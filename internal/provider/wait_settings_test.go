@@ -65,8 +65,7 @@ func countWarnings(warnings []string, text string) int {
 // never on the plans after it: it will not poll again.
 func TestAccConfigurationImportWaitResource_shortPollIntervalWarnsOnlyAtCreate(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	config := portal.providerConfig() + waitResourceConfig("crm", id, "  wait {\n    poll_interval = \"2s\"\n  }\n")
 	recorder := &warningRecorder{}
 	var afterCreate []string
@@ -93,8 +92,7 @@ func TestAccConfigurationImportWaitResource_shortPollIntervalWarnsOnlyAtCreate(t
 // A data source warns when it waits, and not when it only reads once.
 func TestAccConfigurationImportWait_shortPollIntervalWarnsWhenWaiting(t *testing.T) {
 	t.Parallel()
-	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	portal.RunToEnd(id)
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
 	recorder := &warningRecorder{}
 
 	resource.UnitTest(t, resource.TestCase{

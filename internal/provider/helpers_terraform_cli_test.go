@@ -38,18 +38,26 @@ type terraformCLI struct {
 	version *version.Version
 }
 
+// terraformPath is the CLI the acceptance tests run: TF_ACC_TERRAFORM_PATH,
+// else terraform on PATH.
+func terraformPath(t *testing.T) string {
+	t.Helper()
+	if path := os.Getenv("TF_ACC_TERRAFORM_PATH"); path != "" {
+		return path
+	}
+	path, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH")
+	}
+	return path
+}
+
 // cliForActions returns the CLI, or skips the test, saying why, when the
 // CLI has no actions or is older than minimum (a feature of actions that
 // came later); why names that feature.
 func cliForActions(t *testing.T, minimum *version.Version, why string) *terraformCLI {
 	t.Helper()
-	path := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if path == "" {
-		var err error
-		if path, err = exec.LookPath("terraform"); err != nil {
-			t.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH")
-		}
-	}
+	path := terraformPath(t)
 	cli := &terraformCLI{path: path, name: "Terraform"}
 	out, err := exec.Command(path, "version", "-json").Output()
 	if err != nil {

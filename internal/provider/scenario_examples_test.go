@@ -318,13 +318,7 @@ type exampleCLI struct {
 // webhookURL in BITRIX24_WEBHOOK_URL.
 func newExampleCLI(t *testing.T, webhookURL string) *exampleCLI {
 	t.Helper()
-	path := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if path == "" {
-		var err error
-		if path, err = exec.LookPath("terraform"); err != nil {
-			t.Fatal("no Terraform CLI: set TF_ACC_TERRAFORM_PATH or put terraform on PATH")
-		}
-	}
+	path := terraformPath(t)
 	cli := &exampleCLI{path: path, pluginDir: t.TempDir()}
 	install := exec.Command("make", "-C", "../..", "install", "PLUGIN_DIR="+cli.pluginDir, "REGISTRY_HOST="+exampleRegistryHost())
 	if out, err := install.CombinedOutput(); err != nil {

@@ -265,15 +265,11 @@ func (e *ImportFailedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "configuration import %d failed", e.ProcessID)
 	var reasons []string
-	if e.Status != nil {
-		for _, list := range [][]ImportMessage{e.Status.Exceptions, e.Status.Errors} {
-			for _, m := range list {
-				if text := m.String(); text != "" {
-					reasons = append(reasons, text)
-				}
-			}
+	e.Status.eachMessage(func(label string, m ImportMessage) {
+		if text := m.String(); label != "notice" && text != "" {
+			reasons = append(reasons, text)
 		}
-	}
+	})
 	if len(reasons) > 0 {
 		b.WriteString(": ")
 		b.WriteString(strings.Join(reasons, "; "))
@@ -302,16 +298,7 @@ func (e *ImportFailedError) Report() string {
 		b.WriteString(" at " + e.Status.Progress.String())
 	}
 	var lines []string
-	if e.Status != nil {
-		for _, list := range []struct {
-			label    string
-			messages []ImportMessage
-		}{{"exception", e.Status.Exceptions}, {"error", e.Status.Errors}, {"notice", e.Status.Notices}} {
-			for _, m := range list.messages {
-				lines = append(lines, labelled(list.label, m))
-			}
-		}
-	}
+	e.Status.eachMessage(func(label string, m ImportMessage) { lines = append(lines, labelled(label, m)) })
 	if len(lines) == 0 {
 		b.WriteString(". The portal gave no message.")
 		return b.String()
@@ -319,6 +306,22 @@ func (e *ImportFailedError) Report() string {
 	b.WriteString(". The portal's messages:\n")
 	b.WriteString(strings.Join(lines, "\n"))
 	return b.String()
+}
+
+// eachMessage calls f with each message of s (none for a nil s) and its
+// label: the exceptions (what stopped the import), the errors, the notices.
+func (s *ImportStatus) eachMessage(f func(label string, m ImportMessage)) {
+	if s == nil {
+		return
+	}
+	for _, list := range []struct {
+		label    string
+		messages []ImportMessage
+	}{{"exception", s.Exceptions}, {"error", s.Errors}, {"notice", s.Notices}} {
+		for _, m := range list.messages {
+			f(list.label, m)
+		}
+	}
 }
 
 // labelled writes one message as "  exception [CODE]: text".

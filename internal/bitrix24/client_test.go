@@ -180,7 +180,7 @@ func TestCall_RequestTimeout(t *testing.T) {
 
 	_, err := client.Call(context.Background(), "configuration.import.get", nil)
 
-	errorAs[*TransportError](t, err)
+	_ = errorAs[*TransportError](t, err)
 	if !transient(err) {
 		t.Error("transient = false for one request timing out")
 	}
@@ -258,7 +258,7 @@ func TestCall_ConnectionRefused(t *testing.T) {
 	}
 
 	_, err = client.Call(context.Background(), "configuration.import.get", nil)
-	errorAs[*TransportError](t, err)
+	_ = errorAs[*TransportError](t, err)
 	if transient(err) || classify(err) != failUnreachable {
 		t.Errorf("transient = %v, unreachable = %v for a refused connection; want false, true", transient(err), (classify(err) == failUnreachable))
 	}
@@ -278,7 +278,7 @@ func TestCall_ConnectionReset(t *testing.T) {
 		}
 	})
 	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
-	errorAs[*TransportError](t, err)
+	_ = errorAs[*TransportError](t, err)
 	if !transient(err) {
 		t.Error("transient = false for a dropped connection")
 	}

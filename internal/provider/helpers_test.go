@@ -126,7 +126,8 @@ func portalWithImport(t *testing.T, script emulator.Script) (*testPortal, int64)
 // portalWithEndedImport is portalWithImport with the import run to its end.
 func portalWithEndedImport(t *testing.T, script emulator.Script) (*testPortal, int64) {
 	t.Helper()
-	portal, id := portalWithEndedImport(t, script)
+	portal, id := portalWithImport(t, script)
+	portal.RunToEnd(id)
 	return portal, id
 }
 
@@ -134,7 +135,8 @@ func portalWithEndedImport(t *testing.T, script emulator.Script) (*testPortal, i
 // import every period from the first poll on.
 func portalWithRunningImport(t *testing.T, script emulator.Script, period time.Duration) (*testPortal, int64) {
 	t.Helper()
-	portal, id := portalWithRunningImport(t, script, period)
+	portal, id := portalWithImport(t, script)
+	portal.runAgentFromFirstPoll(t, id, period)
 	return portal, id
 }
 

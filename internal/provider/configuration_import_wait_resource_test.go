@@ -288,16 +288,7 @@ func TestAccConfigurationImportWaitResource_planOverHundredRecordedImports(t *te
 		portal.RunToEnd(id)
 		ids[i] = fmt.Sprint(id)
 	}
-	config := portal.providerConfig() + fmt.Sprintf(`
-locals {
-  process_ids = [%s]
-}
-
-resource "bitrix24_configuration_import_wait" "many" {
-  count      = length(local.process_ids)
-  process_id = local.process_ids[count.index]
-}
-`, strings.Join(ids, ", "))
+	config := portal.providerConfig() + countedConfig(`resource "bitrix24_configuration_import_wait"`, ids)
 	var mark int
 
 	unitTest(t, resource.TestStep{

@@ -140,6 +140,23 @@ func portalWithRunningImport(t *testing.T, script emulator.Script, period time.D
 	return portal, id
 }
 
+// countedConfig is one `block "many"` per process id of ids (HCL literals),
+// by count over local.ids: plugin-testing's state checks do not support
+// for_each. block is `data "bitrix24_configuration_import"` or `resource
+// "bitrix24_configuration_import_wait"`.
+func countedConfig(block string, ids []string) string {
+	return fmt.Sprintf(`
+locals {
+  ids = [%s]
+}
+
+%s "many" {
+  count      = length(local.ids)
+  process_id = local.ids[count.index]
+}
+`, strings.Join(ids, ", "), block)
+}
+
 // newTLSTestPortal is newTestPortal over HTTPS, with a certificate from a CA
 // of the emulator's own that no system trusts; it returns that CA's PEM.
 func newTLSTestPortal(t *testing.T, cfg emulator.Config) (*testPortal, []byte) {

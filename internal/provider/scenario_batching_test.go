@@ -85,20 +85,11 @@ func manyDataSourcesConfig(providerConfig string, ids []int64) string {
 	for i, id := range ids {
 		quoted[i] = fmt.Sprintf("%q", fmt.Sprint(id))
 	}
-	return providerConfig + fmt.Sprintf(`
-locals {
-  ids = [%s]
-}
-
-data "bitrix24_configuration_import" "many" {
-  count      = length(local.ids)
-  process_id = local.ids[count.index]
-}
-
+	return providerConfig + countedConfig(`data "bitrix24_configuration_import"`, quoted) + `
 output "statuses" {
   value = { for d in data.bitrix24_configuration_import.many : d.id => d.status }
 }
-`, strings.Join(quoted, ", "))
+`
 }
 
 // importsOfEveryStatus creates n imports with statuses S, P, F and E in

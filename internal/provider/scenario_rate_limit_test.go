@@ -5,7 +5,6 @@ package provider
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,16 +23,8 @@ func plainReadsConfig(portal *testPortal, ids []int64) string {
 	for i, id := range ids {
 		list[i] = fmt.Sprint(id)
 	}
-	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  batch_reads = false\n}\n", portal.webhookURL()) + fmt.Sprintf(`
-locals {
-  ids = [%s]
-}
-
-data "bitrix24_configuration_import" "many" {
-  count      = length(local.ids)
-  process_id = local.ids[count.index]
-}
-`, strings.Join(list, ", "))
+	return fmt.Sprintf("provider \"bitrix24\" {\n  webhook_url = %q\n  batch_reads = false\n}\n", portal.webhookURL()) +
+		countedConfig(`data "bitrix24_configuration_import"`, list)
 }
 
 // runManyReads plans count data sources against a portal that enforces the

@@ -202,9 +202,9 @@ resource "terraform_data" "branch" {
 
 // purgedImportCase is a configuration with a recorded import and a
 // dependent, and purge, which moves the emulator's clock past the import's
-// retention (the portal then answers U) and returns the count of get
+// retention (the portal then answers U) and sets mark to the count of get
 // requests so far.
-func purgedImportCase(t *testing.T) (portal *testPortal, config string, purge func() int) {
+func purgedImportCase(t *testing.T) (portal *testPortal, config string, purge func(), mark *int) {
 	t.Helper()
 	clock := emulator.NewManualClock(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	portal = newTestPortal(t, emulator.Config{Now: clock.Now})
@@ -215,28 +215,27 @@ resource "terraform_data" "after_import" {
   input = bitrix24_configuration_import_wait.crm.status
 }
 `
-	purge = func() int {
+	mark = new(int)
+	purge = func() {
 		clock.Add(72*time.Hour + time.Minute)
 		if _, known := portal.Process(id); known {
 			t.Fatalf("the emulator still knows import %d after its retention", id)
 		}
-		return importReads(portal)
+		*mark = importReads(portal)
 	}
-	return portal, config, purge
+	return portal, config, purge, mark
 }
 
 // After the portal purged the import, a plan asks it nothing, shows no
 // change and no error: the dependent's input stays "F".
 func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
 	t.Parallel()
-	portal, config, purge := purgedImportCase(t)
-	var mark int
-
+	portal, config, purge, mark := purgedImportCase(t)
 	unitTest(t, resource.TestStep{
 		Config:            config,
 		ConfigStateChecks: []statecheck.StateCheck{expectRecorded("crm", "status", knownvalue.StringExact("F"))},
 	}, resource.TestStep{
-		PreConfig: func() { mark = purge() },
+		PreConfig: purge,
 		Config:    config,
 		PlanOnly:  true,
 		ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -244,7 +243,7 @@ func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
 			PostApplyPostRefresh: []plancheck.PlanCheck{
 				plancheck.ExpectEmptyPlan(),
 				plancheck.ExpectKnownValue("terraform_data.after_import", tfjsonpath.New("input"), knownvalue.StringExact("F")),
-				getRequestsSince{portal: portal, mark: &mark, want: 0},
+				getRequestsSince{portal: portal, mark: mark, want: 0},
 			},
 		},
 	})
@@ -254,13 +253,11 @@ func TestAccConfigurationImportWaitResource_planAfterPurge(t *testing.T) {
 // the portal nothing.
 func TestAccConfigurationImportWaitResource_destroyAfterPurge(t *testing.T) {
 	t.Parallel()
-	portal, config, purge := purgedImportCase(t)
-	var mark int
-
+	portal, config, purge, mark := purgedImportCase(t)
 	unitTest(t, resource.TestStep{
 		Config: config,
 	}, resource.TestStep{
-		PreConfig: func() { mark = purge() },
+		PreConfig: purge,
 		Config:    config,
 		Destroy:   true,
 		// Called after the destroy, with the state from before it.
@@ -268,7 +265,7 @@ func TestAccConfigurationImportWaitResource_destroyAfterPurge(t *testing.T) {
 			if n := len(before.RootModule().Resources); n != 2 {
 				return fmt.Errorf("%d resources in state before destroy; want the record and its dependent", n)
 			}
-			got := importReads(portal) - mark
+			got := importReads(portal) - *mark
 			t.Logf("destroy after the purge succeeded with %d import reads", got)
 			if got != 0 {
 				return fmt.Errorf("destroy made %d configuration.import.get requests; want 0", got)

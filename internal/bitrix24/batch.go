@@ -108,9 +108,7 @@ type readGroup struct {
 }
 
 // get reads processID as part of the next request that goes out, in
-// slot's poll round when it has one. The caller's context governs only its
-// own wait: when it ends, get returns its error at once and the request
-// goes on for the other reads in it.
+// slot's poll round when it has one (see the package doc).
 func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if err := ctx.Err(); err != nil {
 		b.unbook(slot)
@@ -221,9 +219,8 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued, as the package doc says, and runs until
-// the queue is empty and every request answered: an idle read goes out at
-// once, others are held (holdLocked), and 50 process ids go out at once.
+// dispatch sends what is queued, as the package doc says, until the queue
+// is empty and every request answered.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {

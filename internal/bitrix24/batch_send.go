@@ -13,9 +13,7 @@ import (
 	"time"
 )
 
-// The sending half of importGetBatcher: one request for the reads gathered,
-// a plain get or a batch, handing each read its answer or its error, and
-// the retries of a command that failed inside a batch (see the package doc).
+// The sending half of importGetBatcher (see the package doc).
 
 // sendRequest sends one request for groups: a plain configuration.import.get
 // for a single process id, a batch for several.
@@ -37,13 +35,10 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 }
 
 // startRequest drops abandoned reads and ties the rest to a new request,
-// whose attempts the returned log records.
-// The request's context is detached from the callers, so that one caller
-// giving up does not cut it short for the others: it keeps the values of
-// the first caller's context (its logger) and ends at the latest of the
-// callers' deadlines, or never when one of them has none (RequestTimeout
-// and MaxRetries still bound it). The retry policy's rule that no backoff
-// outlives the deadline thus holds for the longest-waiting caller.
+// whose attempts the returned log records. Its context, detached from the
+// callers (see the package doc), keeps the first caller's values (its
+// logger); with a caller without a deadline it has none either
+// (RequestTimeout and MaxRetries still bound it).
 func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, *requestLog, context.CancelFunc) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -47,10 +47,11 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 		"import %d: running - reading the manifest, step 0 (7m elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 20 polls; no change for 5m)",
-		"import %d: running - finishing, step 0, 1 notice (19m elapsed, 24 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (20m elapsed, 25 polls)",
-		"import %d finished after 21m and 26 polls: 2 items created, 1 notice",
+		"import %d: still running - loading CRM_STATUS, step 0 (15m elapsed, 18 polls; no change for 5m)",
+		"import %d: still running - loading CRM_STATUS, step 0 (20m elapsed, 23 polls; no change for 10m)",
+		"import %d: running - finishing, step 0, 1 notice (21m elapsed, 24 polls)",
+		"import %d: running - all steps done, about to be marked finished, 1 notice (22m elapsed, 25 polls)",
+		"import %d finished after 23m and 26 polls: 2 items created, 1 notice",
 	}
 	for i := range want {
 		want[i] = fmt.Sprintf(want[i], id)

@@ -191,8 +191,12 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 		}
 		// Nothing within maxRunTime of a due run: the agent does not run
 		// on our polls (cron, or a locked step). Polls on the minute from
-		// now on, without learning how late after a tick runs show.
+		// now on, without learning how late after a tick runs show. The
+		// due poll was placed for a run that nothing started, which runs
+		// at the next tick: the first tick poll may come up to
+		// tickSwitchLead sooner than an interval after it.
 		r.ticks, r.tick.calibrated = true, true
+		r.lastRegular = r.lastRegular.Add(-tickSwitchLead)
 		r.planTick(at, false, kind)
 	case r.busy && changed:
 		// Runs start without us: each change says when the next run falls

@@ -379,6 +379,30 @@ func TestWaitRhythm_cronPortalPollsJustAfterTicks(t *testing.T) {
 	}
 }
 
+// Rule: when the probes after a due poll find no run, cron starts the
+// runs, and the first poll on the minute comes just after the next tick,
+// though that tick comes a few seconds short of an interval after the due
+// poll (tickSwitchLead): a short import's end is seen within seconds, not
+// a minute late. And a tick poll that came a moment after its tick's
+// does not hold the later ones as late.
+func TestWaitRhythm_cronFoundByProbesPollsAtTheNextTick(t *testing.T) {
+	cron := emulator.AgentModel{Kind: emulator.AgentOnCron, CronEvery: time.Minute, StepDuration: 2 * time.Second}
+	for _, start := range []struct{ phase, lateBy time.Duration }{
+		{44900 * time.Millisecond, 9900 * time.Millisecond},
+		{40500 * time.Millisecond, 600 * time.Millisecond},
+		{48300 * time.Millisecond, 5200 * time.Millisecond},
+	} {
+		run := waitForRuns(t, cron, sevenSteps, 4, time.Minute, start.phase, start.lateBy)
+		if run.delay > 5*time.Second {
+			t.Errorf("3 steps registered at +%v: the wait returned %v after F (polls %v); want within 5 s", start.phase, run.delay, run.polls)
+		}
+	}
+	run := waitForModel(t, cron, twentySteps, time.Minute, 58*time.Second, 7100*time.Millisecond)
+	if run.delay > time.Second {
+		t.Errorf("20 steps: the wait returned %v after F (polls %v); want within 1 s", run.delay, run.polls)
+	}
+}
+
 // Rule: a rhythm slower than the interval (cron every 5 minutes) backs
 // off: fewer polls than the plain interval's, the end still seen at once.
 func TestWaitRhythm_slowRhythmBacksOff(t *testing.T) {

@@ -66,23 +66,26 @@
 // then one per PollInterval, counted from the start of the previous poll,
 // until the wait sees the import change (ImportStatus.ChangedFrom). From
 // then on it polls in step with the portal's agent, whose next run falls
-// due a minute after the previous one ended (wait_rhythm.go): just after
-// that moment, so that on a quiet portal, where requests start due runs,
-// the poll starts the next run and sees the one before; with short
-// follow-ups (2 to 20 s) that learn how long runs take, look for a run that
-// ends the import (P with action false, or a recorded exception), and look
-// again when an awaited change does not show; on a busy portal a gap after
+// due a minute after the previous one ended (wait_rhythm.go). On a quiet
+// portal, where requests start due runs, a poll by which a run fell due
+// starts it, and the poll a run and a minute later sees that run and starts
+// the next: one request a run (wait_rhythm_trigger.go; runs are taken to
+// show within 3 s until one is seen to take longer). Short follow-ups (2 to
+// 20 s) look for a run that ends the import (P with action false, or a
+// recorded exception) and for an awaited run that did not show, and so
+// learn how long runs take. On a busy portal the polls come a minute after
 // each change; on a cron-driven one just after the minute, skipping ticks
 // when changes come minutes apart. The poll before the first change can
-// have started its run (on a quiet portal it did), so two follow-ups, 5
-// and 10 s past a gap after that poll, start the next run and see it: the
-// wait keeps step from the first change (wait_rhythm_ahead.go). Where
-// something else starts the runs they find nothing, and save as many polls
-// later: a due poll that sees nothing after them is probed from 10 s, and
-// one that sees a change nobody awaited is not probed. Changes faster than
-// the agent makes them (a test's emulator), or more follow-ups than a
-// rhythm needs, keep the plain interval. When ctx has a deadline, the poll
-// that would come after it comes just before it instead.
+// have started its run (wait_rhythm_ahead.go): when it came a minute or
+// more after one that saw the same status, a run was due by it, so it did
+// on a quiet portal, and one follow-up a run and a minute after it starts
+// the next; otherwise two, 5 and 10 s past a minute after it, start the
+// next run and see it. Either way the wait keeps step from the first
+// change; where something else starts the runs, they find nothing or a
+// change nobody awaited, which says so. Changes faster than the agent
+// makes them (a test's emulator), or more follow-ups than a rhythm needs,
+// keep the plain interval. When ctx has a deadline, the poll that would
+// come after it comes just before it instead.
 //
 // Each poll is a read with its retries (retry.go). Every attempt has a
 // timeout for the step it is in: 30 s to connect, 10 s for the TLS

@@ -33,12 +33,6 @@ const (
 	followUpEvery     = 5 * time.Minute
 )
 
-// probeOffsets are the follow-ups after a poll by which a run fell due,
-// counted from that poll, until the run's result shows: they measure how
-// long a run takes to show. A probe that sees nothing by the last one
-// means the agent does not run on our polls (cron), or not now.
-var probeOffsets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, maxRunTime}
-
 // pollKind says what a planned poll is for.
 type pollKind int
 
@@ -67,7 +61,7 @@ type agentRhythm struct {
 
 	// Hit-driven runs.
 	dueBy      time.Time     // the agent's next run falls due by then; zero: not known
-	runTime    time.Duration // a run due by a poll shows within this of it; 0: not measured
+	runTime    time.Duration // a run due by a poll shows within this of it; 0: not measured (runBound)
 	trigger    time.Time     // the last poll by which a run fell due, whose result is awaited
 	triggerSaw bool          // that poll saw a change
 	missed     bool          // the trigger's poll missed an awaited run
@@ -165,9 +159,11 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 	case probing && changed:
 		// The run due by the trigger showed: runs take that long to show.
 		took := at.Sub(r.trigger)
-		if took > maxRunTime || r.missed && took > 2*r.runTime+tickSlack {
+		if took > maxRunTime || r.missed && r.runTime > 0 && took > 2*r.runTime+tickSlack {
 			// A run that was due waited for something else than our
-			// polls, longer than runs take: cron starts them.
+			// polls, longer than runs take: cron starts them. (A run
+			// missed before the run time was measured only took longer
+			// than assumed.)
 			r.ticks = true
 			r.planTick(at, true, kind)
 			return
@@ -195,8 +191,12 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 		}
 		// Nothing within maxRunTime of a due run: the agent does not run
 		// on our polls (cron, or a locked step). Polls on the minute from
-		// now on, without learning how late after a tick runs show.
+		// now on, without learning how late after a tick runs show. The
+		// due poll was placed for a run that nothing started, which runs
+		// at the next tick: the first tick poll may come up to
+		// tickSwitchLead sooner than an interval after it.
 		r.ticks, r.tick.calibrated = true, true
+		r.lastRegular = r.lastRegular.Add(-tickSwitchLead)
 		r.planTick(at, false, kind)
 	case r.busy && changed:
 		// Runs start without us: each change says when the next run falls
@@ -212,7 +212,9 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 	case !r.dueBy.IsZero() && !at.Before(r.dueBy):
 		// A run falls due by this poll: on a quiet portal the poll starts
 		// it. Its result shows within the run time; one that was awaited
-		// and did not show is looked for with follow-ups. A change nobody
+		// and did not show is looked for with follow-ups, as is one after
+		// the first change's follow-ups saw none either (runs take longer
+		// than they looked for, or cron starts them). A change nobody
 		// awaited means other visitors start the runs: a busy portal.
 		ahead := r.ahead
 		r.ahead = aheadNone
@@ -226,15 +228,14 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 		if !changed {
 			r.inStep = false // the run showed later than the step says
 		}
-		r.triggered(at, changed, r.expect && !changed, s)
-		if ahead == aheadMissed && !changed {
-			r.skipShortProbes(at)
-		}
+		r.triggered(at, changed, (r.expect || ahead == aheadMissed) && !changed, s)
 	case kind == pollFollowUp && r.ahead == aheadLooking:
 		r.lookedAhead(at, changed)
+	case kind == pollFollowUp && r.ahead == aheadStarting:
+		r.startedAhead(at, changed, s)
 	case changed && r.dueBy.IsZero():
 		// The first change: see wait_rhythm_ahead.go.
-		if !r.lookAhead(at) {
+		if !r.startAhead(at, s) && !r.lookAhead(at) {
 			r.seen(at)
 		}
 	case changed:
@@ -244,34 +245,11 @@ func (r *agentRhythm) planHit(at time.Time, changed bool, kind pollKind, s *Impo
 	}
 }
 
-// shortProbe is how many follow-ups look for a due run after a trigger
-// that saw a change, which may have been that run.
-const shortProbe = 2
-
 // seen plans after a change whose run ended by at: the next run falls due
 // by a gap later.
 func (r *agentRhythm) seen(at time.Time) {
 	r.dueBy = at.Add(agentGap + agentResolution)
 	r.expect = false
-	r.rhythmPoll(r.dueBy.Add(pollLate))
-}
-
-// triggered plans after a poll by which a run fell due: its result shows
-// within the run time, and the next run falls due a gap after that. It
-// follows up instead while the run time is not known, when the run ends
-// the import, or when an awaited run did not show (missed).
-func (r *agentRhythm) triggered(at time.Time, saw, missed bool, s *ImportStatus) {
-	r.trigger, r.triggerSaw, r.missed = at, saw, missed
-	if r.runTime == 0 || missed || imminent(s) {
-		r.probe = 0
-		for r.probe < len(probeOffsets)-1 && probeOffsets[r.probe] < r.runTime {
-			r.probe++
-		}
-		r.followUp(at.Add(max(probeOffsets[r.probe], r.runTime)))
-		return
-	}
-	r.dueBy = at.Add(r.runTime + agentGap + agentResolution)
-	r.expect = true
 	r.rhythmPoll(r.dueBy.Add(pollLate))
 }
 

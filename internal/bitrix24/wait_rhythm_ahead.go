@@ -5,10 +5,12 @@ package bitrix24
 
 import "time"
 
-// The follow-ups after the first change (see the package doc): its cause
-// is unknown, and where the poll before it started its run, the next run
-// falls due a gap and a run time after that poll, seconds after the change
-// is seen.
+// The follow-ups after the first change (see the package doc): where the
+// poll before it started its run, the next run falls due a gap and a run
+// time after that poll, seconds after the change is seen. When that poll is
+// known to have been due (startAhead), one follow-up starts the next run;
+// otherwise (lookAhead) two look for it, since the change's cause is
+// unknown.
 
 // lookAheadOffsets are those follow-ups, counted from a gap after the poll
 // that can have started the first change's run: the first starts the next
@@ -20,11 +22,12 @@ var lookAheadOffsets = []time.Duration{5 * time.Second, 10 * time.Second}
 type aheadState int
 
 const (
-	aheadNone    aheadState = iota // none under way, or a due poll has come since they ended
-	aheadLooking                   // under way
-	aheadMissed                    // they saw no run, though one of them may have started it
-	aheadCaught                    // one saw the next run, within seconds of its end
-	aheadNotOurs                   // that run showed since: no poll of ours starts the next before the next due poll
+	aheadNone     aheadState = iota // none under way, or a due poll has come since they ended
+	aheadLooking                    // lookAhead's under way
+	aheadMissed                     // they saw no run, though one of them may have started it
+	aheadCaught                     // one saw the next run, within seconds of its end
+	aheadNotOurs                    // that run showed since: no poll of ours starts the next before the next due poll
+	aheadStarting                   // startAhead's follow-up under way
 )
 
 // lookAhead plans the next follow-up after the first change, seen at
@@ -44,6 +47,47 @@ func (r *agentRhythm) lookAhead(at time.Time) bool {
 	}
 	r.ahead = aheadNone
 	return false
+}
+
+// startAhead plans after the first change, seen at at, when the poll
+// before it (changeLo) came a gap or more after one that saw the same: a
+// run was due by it, so on a quiet portal it started the change's run, and
+// the next falls due a run and a gap after it. (Where other visitors'
+// requests start the runs, the one due by changeLo started a moment after
+// it fell due, and was under way at changeLo, or changeLo would have seen
+// it: the next falls due about then as well.) So one follow-up then starts
+// the next run, and the poll after a trigger sees it, with no follow-up to
+// learn the rhythm. False when changeLo came sooner (the wait's first poll
+// among them): what started the change's run is not known.
+func (r *agentRhythm) startAhead(at time.Time, s *ImportStatus) bool {
+	if r.changeLo.Before(r.started.Add(agentGap)) {
+		return false
+	}
+	next := r.changeLo.Add(r.runBound() + agentGap + triggerSlack)
+	if !next.After(at) {
+		r.triggered(at, true, false, s) // this poll came late enough to start it
+		return true
+	}
+	r.ahead = aheadStarting
+	r.followUp(next)
+	return true
+}
+
+// startedAhead plans after the follow-up that was to start the next run.
+// When it saw no change, it started it (quiet), and the poll a run and a
+// gap later sees it. When it saw one, the run due after the change came
+// without it: other visitors' requests start the runs (busy), and the next
+// falls due a gap after this one.
+func (r *agentRhythm) startedAhead(at time.Time, changed bool, s *ImportStatus) {
+	r.ahead = aheadNone
+	if changed {
+		// Seen within seconds of its end, as a follow-up that catches a
+		// run does: the polls a gap after each change stay in step.
+		r.busy, r.inStep = true, true
+		r.seen(at)
+		return
+	}
+	r.triggered(at, false, false, s)
 }
 
 // lookedAhead plans after one of those follow-ups. When one sees the next
@@ -82,20 +126,4 @@ func (r *agentRhythm) afterLookAhead(at time.Time, ahead aheadState, s *ImportSt
 		return
 	}
 	r.seen(at)
-}
-
-// skipShortProbes follows up a due poll that saw no run after follow-ups
-// that saw none either: the first of those came when a run of up to
-// lookAheadOffsets[0] would have fallen due and been started, so runs take
-// longer (or something else starts them), and probes shorter than the
-// follow-ups' span would find nothing.
-func (r *agentRhythm) skipShortProbes(at time.Time) {
-	if r.probe != 0 {
-		return // not probing from the start
-	}
-	span := lookAheadOffsets[len(lookAheadOffsets)-1]
-	for r.probe < len(probeOffsets)-1 && probeOffsets[r.probe] < span {
-		r.probe++
-	}
-	r.followUp(at.Add(probeOffsets[r.probe]))
 }

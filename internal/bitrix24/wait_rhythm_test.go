@@ -243,6 +243,47 @@ func TestWaitRhythm_quietPortalKeepsStepFromTheFirstChange(t *testing.T) {
 	}
 }
 
+// Rule: on a quiet hit-driven portal the poll that can have started the
+// first change's run is taken as its trigger, and every poll after a
+// trigger comes a run and a gap later, seeing its run and starting the
+// next: one request a run, plus the first poll, the one that sees the
+// first change (it comes on the plain interval, too soon to start the
+// next run) and the one that sees F. Over 20 steps that is at most 1.3
+// requests a minute; a 7-step import needs 10 requests in about 7.6
+// minutes, and no schedule that keeps the plain interval until the first
+// change needs fewer.
+func TestWaitRhythm_quietPortalOneRequestARun(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		script   emulator.Script
+		runsDone int
+		runs     int
+	}{
+		{"3 steps", sevenSteps, 4, 3},
+		{"7 steps", sevenSteps, 0, 7},
+		{"20 steps", twentySteps, 0, 20},
+	} {
+		for _, start := range []struct{ phase, lateBy time.Duration }{
+			{370 * time.Millisecond, 1200 * time.Millisecond},
+			{0, 4500 * time.Millisecond},
+			{830 * time.Millisecond, 9100 * time.Millisecond},
+		} {
+			run := waitForRuns(t, quiet, c.script, c.runsDone, time.Minute, start.phase, start.lateBy)
+			t.Logf("%s, registered at +%v, waited for from %v later: %d requests, %.2f a minute",
+				c.name, start.phase, start.lateBy, len(run.polls), run.perMinute())
+			if run.info.Status != "F" {
+				t.Fatalf("%s: the import ended %s", c.name, run.info.Status)
+			}
+			if want := c.runs + 3; len(run.polls) > want {
+				t.Errorf("%s, from %v late: %d requests (polls %v); want at most %d, one a run and 3", c.name, start.lateBy, len(run.polls), run.polls, want)
+			}
+			if n := run.perMinute(); c.runs >= 20 && n > 1.3 {
+				t.Errorf("%s, from %v late: %.2f requests a minute; want at most 1.3", c.name, start.lateBy, n)
+			}
+		}
+	}
+}
+
 // Rule: the follow-ups after the first change are two, and where
 // something else starts the runs (cron here) they cost nothing in the end:
 // when the due poll after them sees no run either, runs take longer than
@@ -335,6 +376,30 @@ func TestWaitRhythm_cronPortalPollsJustAfterTicks(t *testing.T) {
 		if n := run.perMinute(); n > 1.3 {
 			t.Errorf("phase %v: %.2f requests a minute; want at most 1.3", phase, n)
 		}
+	}
+}
+
+// Rule: when the probes after a due poll find no run, cron starts the
+// runs, and the first poll on the minute comes just after the next tick,
+// though that tick comes a few seconds short of an interval after the due
+// poll (tickSwitchLead): a short import's end is seen within seconds, not
+// a minute late. And a tick poll that came a moment after its tick's
+// does not hold the later ones as late.
+func TestWaitRhythm_cronFoundByProbesPollsAtTheNextTick(t *testing.T) {
+	cron := emulator.AgentModel{Kind: emulator.AgentOnCron, CronEvery: time.Minute, StepDuration: 2 * time.Second}
+	for _, start := range []struct{ phase, lateBy time.Duration }{
+		{44900 * time.Millisecond, 9900 * time.Millisecond},
+		{40500 * time.Millisecond, 600 * time.Millisecond},
+		{48300 * time.Millisecond, 5200 * time.Millisecond},
+	} {
+		run := waitForRuns(t, cron, sevenSteps, 4, time.Minute, start.phase, start.lateBy)
+		if run.delay > 5*time.Second {
+			t.Errorf("3 steps registered at +%v: the wait returned %v after F (polls %v); want within 5 s", start.phase, run.delay, run.polls)
+		}
+	}
+	run := waitForModel(t, cron, twentySteps, time.Minute, 58*time.Second, 7100*time.Millisecond)
+	if run.delay > time.Second {
+		t.Errorf("20 steps: the wait returned %v after F (polls %v); want within 1 s", run.delay, run.polls)
 	}
 }
 

@@ -25,6 +25,12 @@ const (
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
 	// (cron every 5 minutes): polls skip the ticks before the next change.
 	slowGap = 4 * time.Minute
+	// tickSwitchLead: when probes after a due poll find no run (cron),
+	// the run due by it runs at the next tick, which often falls a few
+	// seconds short of an interval after it; the first tick poll may come
+	// this much sooner than the interval after it, and no more, so that
+	// polls stay about an interval apart where the agent has stopped.
+	tickSwitchLead = 4 * time.Second
 	// maxTickCalibrations bounds the follow-ups that learn how long after
 	// its tick a run shows: a run that shows within the default is never
 	// caught by them.
@@ -88,10 +94,14 @@ func (r *agentRhythm) planTick(at time.Time, changed bool, kind pollKind) {
 	if len(r.gaps) >= 2 && r.gaps[len(r.gaps)-1] >= slowGap && r.gaps[len(r.gaps)-2] >= slowGap {
 		from = r.changeLo.Add(min(r.gaps[len(r.gaps)-1], r.gaps[len(r.gaps)-2]) - 30*time.Second)
 	}
-	from = maxTime(from, r.lastRegular.Add(r.interval-ts.late-pollLate))
+	// No sooner than about an interval after the last regular poll: less
+	// pollLate, so that a poll that came a moment after its tick's does not
+	// hold every later tick poll as late.
+	earliest := r.lastRegular.Add(r.interval - pollLate)
+	from = maxTime(from, earliest.Add(-ts.late))
 	from = maxTime(from, at.Add(time.Second))
 	tick := r.server.toLocal(ceilMinute(r.server.toServer(from)))
-	r.rhythmPoll(tick.Add(ts.late))
+	r.next, r.nextKind = maxTime(tick.Add(ts.late), earliest), pollRhythm
 }
 
 // ceilMinute rounds t up to the minute.

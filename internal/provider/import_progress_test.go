@@ -48,10 +48,11 @@ func TestImportProgress_messagesAndHeartbeat(t *testing.T) {
 		"import %d: running - reading the manifest, step 0 (7m5s elapsed, 9 polls)",
 		"import %d: running - clearing CRM_STATUS, step 0 (8m7s elapsed, 10 polls)",
 		"import %d: running - loading CRM_STATUS, step 0 (9m9s elapsed, 11 polls)",
-		"import %d: still running - loading CRM_STATUS, step 0 (15m3s elapsed, 20 polls; no change for 5m54s)",
-		"import %d: running - finishing, step 0, 1 notice (19m3s elapsed, 24 polls)",
-		"import %d: running - all steps done, about to be marked finished, 1 notice (20m3s elapsed, 25 polls)",
-		"import %d finished after 21m3s and 26 polls: 2 items created, 1 notice",
+		"import %d: still running - loading CRM_STATUS, step 0 (15m3s elapsed, 18 polls; no change for 5m54s)",
+		"import %d: still running - loading CRM_STATUS, step 0 (20m3s elapsed, 23 polls; no change for 10m54s)",
+		"import %d: running - finishing, step 0, 1 notice (21m3s elapsed, 24 polls)",
+		"import %d: running - all steps done, about to be marked finished, 1 notice (22m3s elapsed, 25 polls)",
+		"import %d finished after 23m3s and 26 polls: 2 items created, 1 notice",
 	}
 	for i := range want {
 		want[i] = fmt.Sprintf(want[i], id)

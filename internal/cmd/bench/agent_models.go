@@ -46,6 +46,7 @@ type importOutcome struct {
 	delay    time.Duration // from F or E to the wait returning
 	duration time.Duration // registration to F or E
 	perMin   float64       // requests per minute over the whole wait
+	requests int           // over the whole wait
 	failed   bool
 }
 
@@ -163,6 +164,7 @@ func waitForModelImport(model emulator.AgentModel, imp benchImport, grid bool, s
 		delay:    returned.Sub(info.FinishedAt),
 		duration: info.FinishedAt.Sub(info.RegisteredAt),
 		perMin:   float64(len(portal.Requests())) / returned.Sub(started).Minutes(),
+		requests: len(portal.Requests()),
 		failed:   info.Status == "E",
 	}, nil
 }

@@ -29,13 +29,13 @@ var importLengths = []struct {
 // learns from, so the shorter the import, the more that learning costs.
 func (b *bench) importLengthTable() error {
 	fmt.Printf("Waiting for imports of 3, 7 and 20 steps (`poll_interval = \"1m\"`, all ending F), %d imports per cell,\n", agentModelImports)
-	fmt.Println("registered as in the table above. Duration: registration to F; requests a minute over the whole wait;")
-	fmt.Println("F seen: mean time from F to the wait returning.")
+	fmt.Println("registered as in the table above. Duration: registration to F; requests: per import, and a minute over")
+	fmt.Println("the whole wait; F seen: mean time from F to the wait returning.")
 	fmt.Println()
 	header, rule := "| agent model |", "|---|"
 	for _, l := range importLengths {
-		header += fmt.Sprintf(" %d steps: duration | requests/min | F seen |", l.steps)
-		rule += strings.Repeat("---:|", 3)
+		header += fmt.Sprintf(" %d steps: duration | requests | requests/min | F seen |", l.steps)
+		rule += strings.Repeat("---:|", 4)
 	}
 	fmt.Println(header)
 	fmt.Println(rule)
@@ -47,13 +47,15 @@ func (b *bench) importLengthTable() error {
 				return err
 			}
 			var durations, delays []time.Duration
-			perMin := 0.0
+			perMin, requests := 0.0, 0
 			for _, o := range outcomes {
 				durations = append(durations, o.duration)
 				delays = append(delays, o.delay)
 				perMin += o.perMin
+				requests += o.requests
 			}
-			line += fmt.Sprintf(" %s | %.2f | %s |", minutesText(mean(durations)), perMin/float64(len(outcomes)), seconds(mean(delays)))
+			n := float64(len(outcomes))
+			line += fmt.Sprintf(" %.2f min | %.1f | %.2f | %s |", mean(durations).Minutes(), float64(requests)/n, perMin/n, seconds(mean(delays)))
 		}
 		fmt.Println(line)
 	}

@@ -41,8 +41,11 @@ type Config struct {
 	RateLimit RateLimit
 }
 
-// DefaultWebhookCode is the webhook code of a Config without one.
-const DefaultWebhookCode = "emulatorsecret0001"
+// DefaultWebhookCode is the webhook code of a Config without one: 16
+// random-looking characters, as a portal generates. A word-like code would
+// be masked wherever the word appears in the portal's texts, since the
+// provider masks every start of the code of 6 characters or more.
+const DefaultWebhookCode = "k7q2xw9m4tz1vb8n"
 
 const (
 	defaultAgentPeriod = 60 * time.Second

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 
@@ -218,5 +219,22 @@ func TestFaultKindNames_MatchTheKinds(t *testing.T) {
 		if _, ok := faultKinds[name]; !ok && !strings.HasPrefix(name, slowPrefix) {
 			t.Errorf("%q is listed but not a kind", name)
 		}
+	}
+}
+
+// The provider masks every start of the webhook code 6 characters or longer,
+// wherever it appears: a default code that starts like a word of the
+// emulator's own texts ("emulator...") would have a user rehearsing a failed
+// import read "bitrix24-*** -fail-at made this step fail".
+func TestParseOptions_defaultCodeLeavesTheFailureMessageUnmasked(t *testing.T) {
+	opts, err := parseOptions([]string{"-fail-at", "load:LANDING:0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opts.code) != 16 {
+		t.Errorf("default code %q has %d characters; a portal's has 16", opts.code, len(opts.code))
+	}
+	if masked := bitrix24.SecretPattern(opts.code).ReplaceAllString(opts.failure.Message, "***"); masked != opts.failure.Message {
+		t.Errorf("the provider would show the failure message as %q", masked)
 	}
 }

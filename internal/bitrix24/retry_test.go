@@ -172,8 +172,10 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") {
-			t.Errorf("error = %v, want the cancellation and the failure it interrupted", err)
+		var apiErr *Error // the failure interrupted stays in the chain, for the provider's advice
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") ||
+			!errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+			t.Errorf("error = %v, want the cancellation and the failure it interrupted, both in its chain", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Call did not return after cancel")

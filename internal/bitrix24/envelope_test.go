@@ -134,6 +134,25 @@ func TestCall_PortalErrors(t *testing.T) {
 			text:        "configuration.import.get: PROCESS_NOT_FOUND: Process doesn't found. (HTTP 200)",
 		},
 		{
+			// A 400 is an answer, not a redirect: insufficient_auth_type
+			// comes with it.
+			name:        "insufficient auth type with 400",
+			reply:       reply(http.StatusBadRequest, `{"error":"insufficient_auth_type","error_description":"Application context required"}`),
+			code:        "insufficient_auth_type",
+			description: "Application context required",
+			status:      400,
+			text:        "configuration.import.get: insufficient_auth_type: Application context required (HTTP 400)",
+		},
+		{
+			name:        "error inside result with a numeric code",
+			reply:       ok(`{"error":404,"error_description":"Not found"}`),
+			code:        "404",
+			description: "Not found",
+			status:      200,
+			inResult:    true,
+			text:        "configuration.import.get: 404: Not found (HTTP 200)",
+		},
+		{
 			name:     "error inside result without a description",
 			reply:    ok(`{"error":"PROCESS_DID_NOT_CREATE"}`),
 			code:     "PROCESS_DID_NOT_CREATE",

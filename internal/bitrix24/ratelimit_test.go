@@ -6,6 +6,7 @@ package bitrix24
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -109,33 +110,39 @@ func TestNewClient_RateLimitSettings(t *testing.T) {
 // whatever the client counted: the client stops bursting and paces its
 // requests at the rate from then on.
 func TestCall_QueryLimitEmptiesTheClientBucket(t *testing.T) {
-	clock := newFakeClock(true)
-	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit), ok(resultFinishedEmpty))
-	client := portal.Client(func(cfg *Config) {
-		cfg.Clock = clock
-		cfg.RateLimit = 2
-		cfg.RateBurst = 50
-		cfg.MaxRetries = 1
-		cfg.RetryWaitMin = time.Millisecond
-		cfg.RetryWaitMax = time.Millisecond
-	})
-	if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
-		t.Fatal(err)
-	}
-	// The retry waited for a token at the rate, not for the backoff alone;
-	// so does the next call, although the client had sent only one request.
-	if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
-		t.Fatal(err)
-	}
-	timers := clock.Timers()
-	var limiterWaits int
-	for _, d := range timers {
-		if d >= 400*time.Millisecond {
-			limiterWaits++
-		}
-	}
-	if limiterWaits != 2 {
-		t.Errorf("timers %v: want two waits of about 0.5 s for the emptied bucket", timers)
+	// With a burst of 3 the client keeps 2 tokens: one is left when the
+	// portal refuses the first request, and it must go too.
+	for _, burst := range []int{50, 3} {
+		t.Run(fmt.Sprintf("burst %d", burst), func(t *testing.T) {
+			clock := newFakeClock(true)
+			portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit), ok(resultFinishedEmpty))
+			client := portal.Client(func(cfg *Config) {
+				cfg.Clock = clock
+				cfg.RateLimit = 2
+				cfg.RateBurst = burst
+				cfg.MaxRetries = 1
+				cfg.RetryWaitMin = time.Millisecond
+				cfg.RetryWaitMax = time.Millisecond
+			})
+			if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+				t.Fatal(err)
+			}
+			// The retry waited for a token at the rate, not for the backoff alone;
+			// so does the next call, although the client had sent only one request.
+			if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+				t.Fatal(err)
+			}
+			timers := clock.Timers()
+			var limiterWaits int
+			for _, d := range timers {
+				if d >= 400*time.Millisecond {
+					limiterWaits++
+				}
+			}
+			if limiterWaits != 2 {
+				t.Errorf("timers %v: want two waits of about 0.5 s for the emptied bucket", timers)
+			}
+		})
 	}
 }
 

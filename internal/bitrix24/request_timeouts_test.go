@@ -468,3 +468,30 @@ func TestGet_ReadTimesOutMidRequest(t *testing.T) {
 		}
 	})
 }
+
+// An attempt's timeouts end with it, answered or not: one left running
+// would fire into a finished request and, on a fake clock, be the timeout
+// the next silent attempt is moved to instead of its own.
+func TestCall_AttemptTimeoutsEndWithTheAttempt(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		reply http.HandlerFunc
+	}{
+		{"a result", ok(`{"STATUS":"F"}`)},
+		{"a portal error", reply(http.StatusUnauthorized, `{"error":"NO_AUTH_FOUND","error_description":"Wrong authorization data"}`)},
+		{"a body that is not JSON", reply(http.StatusOK, "not JSON")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock(false)
+			c := newTestPortal(t, tt.reply).Client(func(cfg *Config) { cfg.Clock = clock })
+			ctx := testContext(t)
+
+			_, _ = c.Call(ctx, "configuration.import.get", nil)
+
+			assertNotHung(t, ctx)
+			if moved, pending := clock.AdvanceToTimeout(); pending {
+				t.Errorf("a timeout %v long is still pending after the attempt ended", moved)
+			}
+		})
+	}
+}

@@ -170,9 +170,11 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 	}()
 	<-clock.TimerMade() // the first backoff has begun
 	cancel()
-	if err := within(t, done, "Call did not return after cancel"); !errors.Is(err, context.Canceled) ||
-		!strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") {
-		t.Errorf("error = %v, want the cancellation and the failure it interrupted", err)
+	err := within(t, done, "Call did not return after cancel")
+	var apiErr *Error // the failure interrupted stays in the chain, for the provider's advice
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "QUERY_LIMIT_EXCEEDED") ||
+		!errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+		t.Errorf("error = %v, want the cancellation and the failure it interrupted, both in its chain", err)
 	}
 }
 

@@ -562,3 +562,19 @@ func TestMomentSlot_roundsUpToTheSecond(t *testing.T) {
 		}
 	}
 }
+
+// The follow-ups are bounded, not cut short: the allowance is spent in
+// full before the wait falls back to the plain interval, one past it.
+func TestWaitRhythm_followUpsUpToTheAllowance(t *testing.T) {
+	r := newAgentRhythm(time.Minute)
+	status := &ImportStatus{Status: StatusProcessing, Progress: &ImportProgress{Action: "load", Step: 1}}
+	r.observe(fakeEpoch, status) // the wait's first poll
+	for i := 1; i <= followUpAllowance+1; i++ {
+		at := fakeEpoch.Add(time.Duration(i) * time.Second)
+		r.next, r.nextKind = at, pollFollowUp // as planned
+		r.observe(at, status)
+		if wantOff := i > followUpAllowance; r.off != wantOff {
+			t.Fatalf("after %d follow-ups within a minute: off = %v, want %v", i, r.off, wantOff)
+		}
+	}
+}

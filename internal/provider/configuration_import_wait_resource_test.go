@@ -378,6 +378,8 @@ func TestAccConfigurationImportWaitResource_updateStoresSettingsOnly(t *testing.
 			PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(waitResourceType+".crm", plancheck.ResourceActionUpdate),
 				plancheck.ExpectKnownValue(waitResourceType+".crm", tfjsonpath.New("status"), knownvalue.StringExact("F")),
+				// What create recorded stays known: the time it saw the end too.
+				plancheck.ExpectKnownValue(waitResourceType+".crm", tfjsonpath.New("finished_at"), knownvalue.NotNull()),
 			},
 			PostApplyPostRefresh: []plancheck.PlanCheck{getRequestsSince{portal: portal, mark: &mark, want: 0}},
 		},

@@ -141,3 +141,18 @@ func TestImportProgress_stepWithinActionAndExactTimes(t *testing.T) {
 		t.Errorf("progress lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// An elapsed time is said to the nearest second, as a person reads a clock.
+func TestElapsedText_nearestSecond(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                        "0s",
+		499 * time.Millisecond:   "0s",
+		1500 * time.Millisecond:  "2s",
+		59600 * time.Millisecond: "1m0s",
+		5*time.Minute + 29*time.Second + 700*time.Millisecond: "5m30s",
+	} {
+		if got := elapsedText(d); got != want {
+			t.Errorf("elapsedText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -4,12 +4,16 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -329,4 +333,21 @@ func cancelledWaitDetail(id int64, next string) *regexp.Regexp {
 		`Its last known state: running - loading CRM_STATUS, step 0; as the portal reported it: P \(processing\), `+
 		`action load, step 0, section CRM_STATUS\. The import goes on in the portal: cancelling the wait neither `+
 		`stops nor undoes it\.\n\nWhat next: %s$`, id, regexp.QuoteMeta(next)))
+}
+
+// A process id unknown at plan time is checked when the wait starts, and
+// its error names process_id, as the plan-time validation does.
+func TestWaitForImport_invalidProcessIDNamesTheAttribute(t *testing.T) {
+	var diags diag.Diagnostics
+	w := importWait{importWaitModel: importWaitModel{ProcessID: types.StringValue("not a number")}}
+
+	if status := (&providerData{}).waitForImport(context.Background(), w, &diags); status != nil {
+		t.Errorf("status %+v, want none", status)
+	}
+	if len(diags) != 1 || diags[0].Summary() != "Invalid process id" {
+		t.Fatalf("diagnostics %v, want one invalid process id", diags)
+	}
+	if withPath, ok := diags[0].(diag.DiagnosticWithPath); !ok || !withPath.Path().Equal(path.Root("process_id")) {
+		t.Errorf("diagnostic %v is not about process_id", diags[0])
+	}
 }

@@ -78,3 +78,25 @@ func TestDurationValidator_values(t *testing.T) {
 		}
 	}
 }
+
+// Both ends of a whole-number range are allowed: max_retries 0 and 10,
+// rate_burst 1 and 10000; one past either end is refused.
+func TestWholeNumberValidator_bounds(t *testing.T) {
+	for _, setting := range []wholeNumberSetting{maxRetriesSetting, rateBurstSetting} {
+		for _, tc := range []struct {
+			n  int64
+			ok bool
+		}{
+			{setting.min - 1, false}, {setting.min, true}, {setting.max, true}, {setting.max + 1, false},
+		} {
+			var resp validator.Int64Response
+			wholeNumberValidator{setting}.ValidateInt64(context.Background(), validator.Int64Request{
+				Path:        path.Root(setting.name),
+				ConfigValue: types.Int64Value(tc.n),
+			}, &resp)
+			if resp.Diagnostics.HasError() == tc.ok {
+				t.Errorf("%s = %d: diagnostics %v, want ok=%v", setting.name, tc.n, resp.Diagnostics, tc.ok)
+			}
+		}
+	}
+}

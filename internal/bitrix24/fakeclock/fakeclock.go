@@ -114,9 +114,25 @@ func (c *Clock) TimerMade() <-chan time.Duration {
 // when the clock reaches now+d, and reports that time as its Deadline.
 func (c *Clock) WithDeadline(parent context.Context, d time.Duration) context.Context {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	dl := &deadlineCtx{Context: parent, at: c.now.Add(d), done: make(chan struct{})}
 	c.deadlines = append(c.deadlines, dl)
+	c.mu.Unlock()
+	// It ends with its parent too, as context.WithDeadline's does: a test's
+	// own real-time limit, set on the parent, must reach what waits on it.
+	if parent.Done() != nil {
+		go func() {
+			select {
+			case <-parent.Done():
+				c.mu.Lock()
+				if !dl.expired {
+					dl.expired, dl.parentEnded = true, true
+					close(dl.done)
+				}
+				c.mu.Unlock()
+			case <-dl.done:
+			}
+		}()
+	}
 	return dl
 }
 
@@ -256,9 +272,10 @@ type timeout struct {
 // are guarded by the clock's mutex.
 type deadlineCtx struct {
 	context.Context
-	at      time.Time
-	done    chan struct{}
-	expired bool
+	at          time.Time
+	done        chan struct{}
+	expired     bool
+	parentEnded bool // set before done is closed
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.at, true }
@@ -268,6 +285,9 @@ func (c *deadlineCtx) Done() <-chan struct{} { return c.done }
 func (c *deadlineCtx) Err() error {
 	select {
 	case <-c.done:
+		if c.parentEnded {
+			return c.Context.Err()
+		}
 		return context.DeadlineExceeded
 	default:
 		return c.Context.Err()

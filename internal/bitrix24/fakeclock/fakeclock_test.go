@@ -101,3 +101,27 @@ func TestTimeout_jumpsCarryItAdvanceReachesIt(t *testing.T) {
 		t.Error("a stopped timeout is still pending")
 	}
 }
+
+// A deadline on the fake clock still ends with its parent, so that a test's
+// real-time limit reaches a wait that would otherwise hang.
+func TestManual_deadlineEndsWithItsParent(t *testing.T) {
+	c := fakeclock.New(start)
+	parent, cancel := context.WithCancel(context.Background())
+	ctx := c.WithDeadline(parent, time.Hour)
+	cancel()
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the deadline context did not end with its parent")
+	}
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Errorf("Err = %v, want the parent's context.Canceled", ctx.Err())
+	}
+
+	ctx = c.WithDeadline(context.Background(), time.Minute)
+	c.Advance(time.Minute)
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Errorf("Err = %v, want context.DeadlineExceeded at the fake deadline", ctx.Err())
+	}
+}

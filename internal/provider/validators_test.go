@@ -90,7 +90,7 @@ func TestWholeNumberValidator_bounds(t *testing.T) {
 			{setting.min - 1, false}, {setting.min, true}, {setting.max, true}, {setting.max + 1, false},
 		} {
 			var resp validator.Int64Response
-			wholeNumberValidator{setting}.ValidateInt64(context.Background(), validator.Int64Request{
+			wholeNumberValidator(setting).ValidateInt64(context.Background(), validator.Int64Request{
 				Path:        path.Root(setting.name),
 				ConfigValue: types.Int64Value(tc.n),
 			}, &resp)

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,12 +121,15 @@ func (cli *terraformCLI) workDir(t *testing.T, config string) *workDir {
 // printed and its error (an *exec.ExitError for a failed command).
 func (w *workDir) run(args ...string) (stdout, stderr string, err error) {
 	w.t.Helper()
-	return w.runSignalled(nil, nil, args...)
+	return w.runSignalled(nil, "", args...)
 }
 
 // runSignalled is run that sends the CLI sig, as Ctrl-C or a CI runner's
-// SIGTERM would, once when is closed, if the CLI is still running then.
-func (w *workDir) runSignalled(sig os.Signal, when <-chan struct{}, args ...string) (stdout, stderr string, err error) {
+// SIGTERM would, once its output shows the text shown, if it is still
+// running then. Waiting for the CLI to have printed a line, not for the
+// provider to have sent it, keeps the signal from crossing an event on its
+// way: a stopped Terraform halts at any event it reads after the stop.
+func (w *workDir) runSignalled(sig os.Signal, shown string, args ...string) (stdout, stderr string, err error) {
 	w.t.Helper()
 	reattach := serveTestProvider(w.t)
 	defer reattach.stop()
@@ -136,8 +140,9 @@ func (w *workDir) runSignalled(sig os.Signal, when <-chan struct{}, args ...stri
 	cmd.Env = append(os.Environ(),
 		"TF_REATTACH_PROVIDERS="+reattach.env,
 		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1", "TF_LOG=", "TF_LOG_PROVIDER=")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	out := &watchedBuffer{text: shown, seen: make(chan struct{})}
+	var errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &errOut
 	if err = cmd.Start(); err != nil {
 		return "", "", err
 	}
@@ -146,7 +151,7 @@ func (w *workDir) runSignalled(sig os.Signal, when <-chan struct{}, args ...stri
 	if sig != nil {
 		go func() {
 			select {
-			case <-when:
+			case <-out.seen:
 				_ = cmd.Process.Signal(sig)
 			case <-exited:
 			}
@@ -154,6 +159,33 @@ func (w *workDir) runSignalled(sig os.Signal, when <-chan struct{}, args ...stri
 	}
 	err = cmd.Wait()
 	return out.String(), errOut.String(), err
+}
+
+// watchedBuffer is the CLI's stdout: seen is closed once text appears in it.
+type watchedBuffer struct {
+	text string
+	seen chan struct{}
+
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	closed bool
+}
+
+func (b *watchedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	if !b.closed && b.text != "" && strings.Contains(b.buf.String(), b.text) {
+		close(b.seen)
+		b.closed = true
+	}
+	return n, err
+}
+
+func (b *watchedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // mustRun is run that fails the test when the command fails.

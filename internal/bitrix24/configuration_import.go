@@ -151,6 +151,16 @@ func (s *ImportStatus) Words() string {
 	return fmt.Sprintf("in status %q", s.letter())
 }
 
+// InWords says the status and, for an import still under way, where it is:
+// "running - loading CRM_STATUS, step 3".
+func (s *ImportStatus) InWords() string {
+	text := s.Words()
+	if where := s.Progress.Words(); where != "" && !s.Terminal() {
+		text += " - " + where
+	}
+	return text
+}
+
 // Finished reports whether the import finished (F).
 func (s *ImportStatus) Finished() bool {
 	return s.letter() == StatusFinished

@@ -276,6 +276,24 @@ func TestImportProgress_Words(t *testing.T) {
 	}
 }
 
+// InWords adds where an import under way is; an ended one is only its status.
+func TestImportStatus_InWords(t *testing.T) {
+	load := &ImportProgress{Action: "load", Step: 3, Section: "CRM_STATUS"}
+	for _, tt := range []struct {
+		status *ImportStatus
+		want   string
+	}{
+		{&ImportStatus{Status: StatusStarted}, "registered, not started yet"},
+		{&ImportStatus{Status: StatusProcessing, Progress: load}, "running - loading CRM_STATUS, step 3"},
+		{&ImportStatus{Status: StatusFailed, Progress: load}, "failed"},
+		{&ImportStatus{Status: StatusFinished}, "finished"},
+	} {
+		if got := tt.status.InWords(); got != tt.want {
+			t.Errorf("%+v: InWords = %q, want %q", tt.status, got, tt.want)
+		}
+	}
+}
+
 // A change is what the portal's agent changes: status, action, step,
 // section, and the number of notices, errors and exceptions.
 func TestImportStatus_ChangedFrom(t *testing.T) {

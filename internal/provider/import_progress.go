@@ -110,7 +110,7 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 func cancelledLine(e *bitrix24.WaitError) string {
 	last := "no poll had succeeded"
 	if e.Last != nil {
-		last = "last seen " + statusWords(e.Last)
+		last = "last seen " + e.Last.InWords()
 	}
 	return fmt.Sprintf("import %d: wait cancelled after %s and %s (%s); the import goes on in the portal",
 		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"), last)
@@ -128,7 +128,7 @@ func (p *importProgress) sendLocked(msg string) {
 // describeLocked writes "import 42: running - loading CRM_STATUS, step 3
 // (4m12s elapsed, 5 polls)"; still is "" or "still ".
 func (p *importProgress) describeLocked(still string) string {
-	text := fmt.Sprintf("import %d: %s%s", p.processID, still, statusWords(p.last))
+	text := fmt.Sprintf("import %d: %s%s", p.processID, still, p.last.InWords())
 	if n := len(p.last.Notices); n > 0 {
 		text += ", " + plural(n, "notice")
 	}
@@ -140,16 +140,6 @@ func (p *importProgress) describeLocked(still string) string {
 		counts += "; no change for " + elapsedText(p.elapsed-p.lastChange)
 	}
 	return text + " (" + counts + ")"
-}
-
-// statusWords says a status and where the import is: "running - loading
-// CRM_STATUS, step 3".
-func statusWords(s *bitrix24.ImportStatus) string {
-	text := s.Words()
-	if where := s.Progress.Words(); where != "" && !s.Terminal() {
-		text += " - " + where
-	}
-	return text
 }
 
 func (p *importProgress) countsLocked() string {

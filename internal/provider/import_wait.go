@@ -141,7 +141,7 @@ func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next strin
 	fmt.Fprintf(&b, "The wait for configuration import %d was cancelled after %s and %s. ",
 		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"))
 	if e.Last != nil {
-		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", statusWords(e.Last), e.Last.Describe())
+		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", e.Last.InWords(), e.Last.Describe())
 	} else {
 		b.WriteString("No poll had succeeded, so its state is not known. ")
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // roundsFixture runs waits on one client against an importsPortal, on a

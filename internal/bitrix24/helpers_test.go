@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // testPortal is an httptest server that answers with scripted replies and

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // The limiter lets a burst go at once (one below the portal's, as headroom)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // retryingClient is a client of portal with retries on, on a fake clock.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 

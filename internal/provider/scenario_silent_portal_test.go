@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24/fakeclock"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 var _ bitrix24.Clock = (*fakeclock.Clock)(nil)

@@ -99,10 +99,10 @@ func ceilTo(t time.Time, step time.Duration) time.Time {
 	return time.Unix(0, ns-rest+int64(step)).In(t.Location())
 }
 
-// catchUpLocked performs the runs of pr that have ended by now, and starts
-// those that cron or other visitors start by now.
-func (p *Portal) catchUpLocked(pr *process, now time.Time) {
-	m := p.model
+// catchUp performs the runs of pr that have ended by now, and starts
+// those that cron or other visitors start by now; without a model (m nil)
+// there is nothing to catch up.
+func (m *agentModel) catchUp(pr *process, now time.Time) {
 	if m == nil {
 		return
 	}
@@ -122,19 +122,5 @@ func (p *Portal) catchUpLocked(pr *process, now time.Time) {
 			return
 		}
 		pr.runEnds = start.Add(m.StepDuration)
-	}
-}
-
-// hitLocked is a request answered at now: on a hit-driven portal it starts
-// every due run.
-func (p *Portal) hitLocked() {
-	if p.model == nil || p.model.Kind != AgentOnHits {
-		return
-	}
-	now := p.now()
-	for _, pr := range p.liveLocked() {
-		if pr.runEnds.IsZero() && !pr.modelDue.After(now) {
-			pr.runEnds = now.Add(p.model.StepDuration)
-		}
 	}
 }

@@ -29,30 +29,32 @@ type queuedCommandFault struct {
 // reads of the same process id after it get f too, as commands or plain
 // requests. f must be an error envelope, such as ErrorFault or
 // QueryLimitExceeded makes.
-func (p *Portal) InjectCommandFault(method string, f Fault) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.commandFaults = append(p.commandFaults, queuedCommandFault{method: normalizeMethod(method), fault: f, left: max(f.Count, 1)})
+func (q *faultQueue) InjectCommandFault(method string, f Fault) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.commandFaults = append(q.commandFaults, queuedCommandFault{method: normalizeMethod(method), fault: f, left: max(f.Count, 1)})
 }
 
-// takeCommandFaultLocked consumes one use of a command fault for a read of
-// method and processID: one bound to that id, else, inside a batch, the
-// first unbound one, which then binds to it.
-func (p *Portal) takeCommandFaultLocked(method, processID string, inBatch bool) (Fault, bool) {
+// takeCommand consumes one use of a command fault for a read of method and
+// processID: one bound to that id, else, inside a batch, the first unbound
+// one, which then binds to it.
+func (q *faultQueue) takeCommand(method, processID string, inBatch bool) (Fault, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	for _, bound := range []bool{true, false} {
 		if !bound && !inBatch {
 			break
 		}
-		for i := range p.commandFaults {
-			q := &p.commandFaults[i]
-			if q.method != method || (bound && q.processID != processID) || (!bound && q.processID != "") {
+		for i := range q.commandFaults {
+			queued := &q.commandFaults[i]
+			if queued.method != method || (bound && queued.processID != processID) || (!bound && queued.processID != "") {
 				continue
 			}
-			q.processID = processID
-			f := q.fault
-			q.left--
-			if q.left == 0 {
-				p.commandFaults = append(p.commandFaults[:i], p.commandFaults[i+1:]...)
+			queued.processID = processID
+			f := queued.fault
+			queued.left--
+			if queued.left == 0 {
+				q.commandFaults = append(q.commandFaults[:i], q.commandFaults[i+1:]...)
 			}
 			return f, true
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -45,6 +46,14 @@ type Fault struct {
 	render func(now time.Time) string
 }
 
+// faultQueue holds the faults a test injected, in the order they answer;
+// its lock is taken inside the portal's.
+type faultQueue struct {
+	mu            sync.Mutex
+	faults        []queuedFault
+	commandFaults []queuedCommandFault
+}
+
 type queuedFault struct {
 	method string
 	fault  Fault
@@ -55,38 +64,40 @@ type queuedFault struct {
 // InjectFault makes the next f.Count calls of method (lower-case, without
 // .json; "" for any method) get f. Faults queue up in order; one for a
 // named method goes before one for any method.
-func (p *Portal) InjectFault(method string, f Fault) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (q *faultQueue) InjectFault(method string, f Fault) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	count := f.Count
 	if count <= 0 {
 		count = 1
 	}
-	p.faults = append(p.faults, queuedFault{method: normalizeMethod(method), fault: f, left: count})
+	q.faults = append(q.faults, queuedFault{method: normalizeMethod(method), fault: f, left: count})
 }
 
-// takeFaultLocked consumes one use of the first fault matching method.
-func (p *Portal) takeFaultLocked(method string) (Fault, bool) {
-	now := p.now()
-	p.faults = slices.DeleteFunc(p.faults, func(q queuedFault) bool {
-		return !q.until.IsZero() && !now.Before(q.until)
+// take consumes one use of the first fault matching method at now, on the
+// portal's clock.
+func (q *faultQueue) take(method string, now time.Time) (Fault, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.faults = slices.DeleteFunc(q.faults, func(f queuedFault) bool {
+		return !f.until.IsZero() && !now.Before(f.until)
 	})
 	for _, wanted := range []string{method, ""} {
-		for i := range p.faults {
-			q := &p.faults[i]
-			if q.method != wanted {
+		for i := range q.faults {
+			queued := &q.faults[i]
+			if queued.method != wanted {
 				continue
 			}
-			f := q.fault
+			f := queued.fault
 			if f.For > 0 {
-				if q.until.IsZero() {
-					q.until = now.Add(f.For)
+				if queued.until.IsZero() {
+					queued.until = now.Add(f.For)
 				}
 				return f, true
 			}
-			q.left--
-			if q.left == 0 {
-				p.faults = append(p.faults[:i], p.faults[i+1:]...)
+			queued.left--
+			if queued.left == 0 {
+				q.faults = append(q.faults[:i], q.faults[i+1:]...)
 			}
 			return f, true
 		}

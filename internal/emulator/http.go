@@ -98,7 +98,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			contentType: "text/html; charset=utf-8",
 			body:        []byte("<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"),
 		}
-		p.record(Request{At: start, Params: plainParams(params), HTTPStatus: ans.status})
+		p.requestLog.add(Request{At: start, Params: plainParams(params), HTTPStatus: ans.status})
 	}
 	if ans.delay > 0 {
 		timer := time.NewTimer(ans.delay)
@@ -134,25 +134,22 @@ func hangUp(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-func (p *Portal) record(req Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.requests = append(p.requests, req)
-}
-
 // handle applies an injected fault, or lets the portal answer, and logs
 // the request. A fault comes first: it stands for what sits in front of the
-// portal.
+// portal. The imports stay locked for the whole call, so that a batch sees
+// them in one state.
 func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS bool) answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.imports.mu.Lock()
+	defer p.imports.mu.Unlock()
 	hook, authErr := p.authorizeLocked(rt)
 	if p.httpsOnly && !overTLS {
 		authErr = errHTTPSRequired
 	}
-	fault, faulted := p.takeFaultLocked(rt.method)
+	fault, faulted := p.faultQueue.take(rt.method, p.now())
 	if !faulted {
-		fault, faulted = p.takeCommandFaultLocked(rt.method, processIDOf(params), false)
+		fault, faulted = p.faultQueue.takeCommand(rt.method, processIDOf(params), false)
 	}
 	req := Request{At: start, Method: rt.method, Params: plainParams(params), Authorized: authErr == nil, Fault: faulted}
 
@@ -170,7 +167,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	if ans.hangup {
 		req.HTTPStatus = 0 // nothing was answered
 	}
-	p.requests = append(p.requests, req)
+	p.requestLog.add(req)
 	return ans
 }
 
@@ -179,7 +176,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 // It notes in req what happened. The rate limit comes first: the portal
 // counts every request it gets, a batch as one.
 func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, hook *webhook, authErr *apiError, req *Request) answer {
-	defer p.hitLocked() // due agent runs start after the answer
+	defer p.imports.hitLocked() // due agent runs start after the answer
 	if !p.bucket.admit(time.Now()) {
 		req.RateLimited = true
 		return errorAnswer(errQueryLimit)
@@ -313,16 +310,7 @@ func (p *Portal) importRegisterLocked(params *phpArray) *phpArray {
 			}
 		}
 	}
-	pr := p.addProcessLocked(sections, data.child("FILES").len(), skip == "Y")
-	pr.manifestCode = code
-	if len(p.nextScript) > 0 {
-		s := p.nextScript[0]
-		p.nextScript = p.nextScript[1:]
-		pr.scripted, pr.additional, pr.createdItems = s.Messages, s.Additional, s.CreatedItems
-	}
-	if p.failure != nil {
-		pr.scriptFailure(*p.failure)
-	}
+	pr := p.imports.registerLocked(code, sections, data.child("FILES").len(), skip == "Y")
 	return obj("processId", pr.id)
 }
 
@@ -339,7 +327,7 @@ func (p *Portal) manifestAvailable(code string) bool {
 // unregistering one then answers PROCESS_NOT_FOUND.
 func (p *Portal) importUnregisterLocked(params *phpArray) *phpArray {
 	idValue := params.get("processId")
-	pr := p.lookupLocked(phpInt(idValue))
+	pr := p.imports.lookupLocked(phpInt(idValue))
 	if pr == nil || !pr.registered {
 		return obj("error", "PROCESS_NOT_FOUND", "error_description", "Process doesn't found.")
 	}
@@ -351,7 +339,7 @@ func (p *Portal) importUnregisterLocked(params *phpArray) *phpArray {
 // an unknown, purged or non-numeric id reads as status U.
 func (p *Portal) importGetLocked(params *phpArray) *phpArray {
 	idValue := params.get("processId")
-	pr := p.lookupLocked(phpInt(idValue))
+	pr := p.imports.lookupLocked(phpInt(idValue))
 	if pr == nil {
 		return obj("status", statusUnknown)
 	}
@@ -381,7 +369,7 @@ func (p *Portal) batchLocked(params *phpArray, hook *webhook) *phpArray {
 			callErr = errBatchNotAllowed
 		default:
 			cmdParams := parsePHPQuery(query)
-			if f, ok := p.takeCommandFaultLocked(method, processIDOf(cmdParams), true); ok {
+			if f, ok := p.faultQueue.takeCommand(method, processIDOf(cmdParams), true); ok {
 				p.commandFaultsServed++
 				faultErr = f.commandError()
 				break

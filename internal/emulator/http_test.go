@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -607,29 +606,5 @@ func TestServeHTTP_requireHTTPS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("HTTPS: %d", resp.StatusCode)
-	}
-}
-
-func TestRequest_ProcessIDs(t *testing.T) {
-	h := newHarness(t, Config{})
-	h.postJSON("configuration.import.get", map[string]any{"processId": 42})
-	h.postJSON("batch", map[string]any{"halt": 0, "cmd": map[string]any{
-		"p7": "configuration.import.get?processId=7",
-		"t":  "server.time",
-		"p8": "Configuration.Import.Get?processId=8",
-	}})
-	h.postJSON("server.time", nil)
-
-	requests := h.portal.Requests()
-	got := requests[1].ProcessIDs()
-	slices.Sort(got)
-	if ids := requests[0].ProcessIDs(); !slices.Equal(ids, []string{"42"}) {
-		t.Errorf("get: %v", ids)
-	}
-	if !slices.Equal(got, []string{"7", "8"}) {
-		t.Errorf("batch: %v", got)
-	}
-	if ids := requests[2].ProcessIDs(); ids != nil {
-		t.Errorf("server.time: %v", ids)
 	}
 }

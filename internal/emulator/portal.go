@@ -59,37 +59,28 @@ const (
 )
 
 // Portal is an emulated portal. All methods are safe for concurrent use.
+// Its parts keep their own state: the imports and their agent, which
+// a test drives through the methods in control.go; the injected faults;
+// the request log.
 type Portal struct {
-	userID      string
-	code        string
-	agentPeriod time.Duration
-	retention   time.Duration
-	now         func() time.Time
-	cloud       bool
-	manifests   map[string]bool
-	httpsOnly   bool
-	model       *agentModel // nil: the background agent
-	failure     *Failure    // of imports registered over HTTP
+	userID    string
+	code      string
+	now       func() time.Time
+	cloud     bool
+	manifests map[string]bool
+	httpsOnly bool
 
-	mu            sync.Mutex
-	webhooks      map[string]*webhook // by code
-	processes     map[int64]*process
-	order         []int64 // process ids in creation order
-	nextID        int64
-	requests      []Request
-	faults        []queuedFault
-	commandFaults []queuedCommandFault
+	*imports
+	faultQueue
+	requestLog
+
+	// mu guards the fields below; a call takes it before imports.mu.
+	mu        sync.Mutex
+	webhooks  map[string]*webhook       // by code
+	operating map[string]*operatingTime // by method
+	bucket    leakyBucket
 	// commandFaultsServed counts the command faults of the batch running.
 	commandFaultsServed int
-	nextScript          []Script
-	operating           map[string]*operatingTime // by method
-	bucket              leakyBucket
-
-	started bool
-	closed  bool
-	stop    chan struct{}
-	wake    chan struct{}
-	done    chan struct{}
 }
 
 type webhook struct {
@@ -115,20 +106,14 @@ type operatingTime struct {
 // New returns a portal; it starts no goroutine.
 func New(cfg Config) *Portal {
 	p := &Portal{
-		userID:      cfg.UserID,
-		code:        cfg.WebhookCode,
-		agentPeriod: cfg.AgentPeriod,
-		retention:   cfg.Retention,
-		now:         cfg.Now,
-		cloud:       cfg.Cloud,
-		httpsOnly:   cfg.RequireHTTPS,
-		failure:     cfg.FailRegistered,
-		webhooks:    map[string]*webhook{},
-		processes:   map[int64]*process{},
-		nextID:      firstProcessID,
-		operating:   map[string]*operatingTime{},
-		bucket:      leakyBucket{limit: cfg.RateLimit},
-		wake:        make(chan struct{}, 1),
+		userID:    cfg.UserID,
+		code:      cfg.WebhookCode,
+		now:       cfg.Now,
+		cloud:     cfg.Cloud,
+		httpsOnly: cfg.RequireHTTPS,
+		webhooks:  map[string]*webhook{},
+		operating: map[string]*operatingTime{},
+		bucket:    leakyBucket{limit: cfg.RateLimit},
 	}
 	if p.userID == "" {
 		p.userID = "1"
@@ -136,18 +121,10 @@ func New(cfg Config) *Portal {
 	if p.code == "" {
 		p.code = DefaultWebhookCode
 	}
-	if p.agentPeriod == 0 {
-		p.agentPeriod = defaultAgentPeriod
-	}
-	if p.agentPeriod > 0 {
-		p.model = newAgentModel(cfg.Agent, p.agentPeriod)
-	}
-	if p.retention == 0 {
-		p.retention = defaultRetention
-	}
 	if p.now == nil {
 		p.now = time.Now
 	}
+	p.imports = newImports(cfg, p.now)
 	if cfg.Manifests != nil {
 		p.manifests = map[string]bool{}
 		for _, m := range cfg.Manifests {
@@ -190,140 +167,4 @@ func (p *Portal) ExpireWebhook(code string) {
 	if w, ok := p.webhooks[code]; ok {
 		w.expired = true
 	}
-}
-
-// Start runs the background agent when AgentPeriod > 0 and Config.Agent is
-// the zero value (an agent model needs no goroutine). It is idempotent and
-// does nothing after Close.
-func (p *Portal) Start() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.started || p.closed || p.agentPeriod < 0 || p.model != nil {
-		return
-	}
-	p.started = true
-	p.stop = make(chan struct{})
-	p.done = make(chan struct{})
-	go p.agentLoop(p.stop, p.done)
-}
-
-// Close stops the background agent and waits for it. Safe to call twice and
-// without Start.
-func (p *Portal) Close() {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.closed = true
-	stop, done := p.stop, p.done
-	p.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
-	}
-}
-
-// agentLoop sleeps until the earliest process is due, runs every due
-// process once, and schedules each one period after its run, like the
-// portal's agent (interval counted from the end of the previous run). It
-// schedules on the real clock whatever Config.Now says, so that a test with
-// a frozen clock can still use the background agent.
-func (p *Portal) agentLoop(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		p.mu.Lock()
-		next, ok := p.runDueLocked(time.Now())
-		p.mu.Unlock()
-		var fire <-chan time.Time
-		if ok {
-			timer.Reset(time.Until(next))
-			fire = timer.C
-		}
-		select {
-		case <-stop:
-			return
-		case <-p.wake:
-		case <-fire:
-		}
-	}
-}
-
-// runDueLocked runs the processes due at realNow and returns when the next
-// one is due.
-func (p *Portal) runDueLocked(realNow time.Time) (time.Time, bool) {
-	var next time.Time
-	found := false
-	for _, pr := range p.liveLocked() {
-		if !pr.due.After(realNow) {
-			pr.run(p.now())
-			pr.due = realNow.Add(p.agentPeriod)
-		}
-		if pr.registered && (!found || pr.due.Before(next)) {
-			next, found = pr.due, true
-		}
-	}
-	return next, found
-}
-
-// wakeAgent tells the agent loop that a process was added.
-func (p *Portal) wakeAgent() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
-// addProcessLocked registers a process; the agent first runs it one period
-// from now.
-func (p *Portal) addProcessLocked(sections []string, files int, skipClearing bool) *process {
-	id := p.nextID
-	p.nextID++
-	pr := newProcess(id, sections, files, skipClearing, p.now())
-	pr.due = time.Now().Add(p.agentPeriod)
-	if p.model != nil {
-		pr.modelDue = p.now().Add(p.agentPeriod)
-		pr.failLater = true
-	}
-	p.processes[id] = pr
-	p.order = append(p.order, id)
-	p.wakeAgent()
-	return pr
-}
-
-// lookupLocked finds a process, purging it first if its data has expired:
-// the portal keeps each stored value for the retention period after it was
-// last written (3 days), and a purged process reads as status U.
-func (p *Portal) lookupLocked(id int64) *process {
-	pr, ok := p.processes[id]
-	if !ok {
-		return nil
-	}
-	p.catchUpLocked(pr, p.now())
-	if !p.now().Before(pr.lastWrite.Add(p.retention)) {
-		delete(p.processes, id)
-		return nil
-	}
-	return pr
-}
-
-// liveLocked lists the registered processes in id order (ids only grow),
-// purging expired ones.
-func (p *Portal) liveLocked() []*process {
-	var live []*process
-	kept := p.order[:0]
-	for _, id := range p.order {
-		pr := p.lookupLocked(id)
-		if pr == nil {
-			continue
-		}
-		kept = append(kept, id)
-		if pr.registered {
-			live = append(live, pr)
-		}
-	}
-	p.order = kept
-	return live
 }

@@ -44,16 +44,3 @@ func (b *leakyBucket) admit(now time.Time) bool {
 	b.level++
 	return true
 }
-
-// RateLimitedCount is how many requests the rate limit refused.
-func (p *Portal) RateLimitedCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, r := range p.requests {
-		if r.RateLimited {
-			n++
-		}
-	}
-	return n
-}

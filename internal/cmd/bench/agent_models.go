@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // The agent-models table drives the client's Wait directly against the
@@ -50,7 +50,7 @@ type importOutcome struct {
 	failed   bool
 }
 
-func (b *bench) agentModelTable() error {
+func agentModelTable() error {
 	fmt.Printf("Waiting for a 20-step import (`poll_interval = \"1m\"`), %d imports per cell, each registered at a random\n", agentModelImports)
 	fmt.Println("moment and waited for from 0 to 10 s later; half of them fail at step 14 (a recorded exception, then E).")
 	fmt.Println("Client against the emulator on a jumping clock, not through Terraform.")

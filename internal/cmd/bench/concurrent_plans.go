@@ -20,7 +20,7 @@ import (
 // has a client-side bucket of its own, starting full, so together they
 // overrun the portal's: it refuses them with QUERY_LIMIT_EXCEEDED, which
 // must slow the plans down and fail none of them.
-func (b *bench) concurrentPlansTable() error {
+func concurrentPlansTable(tf *terraform) error {
 	const plans, perPlan = 6, 50
 	p, err := startPortal(emulator.Config{RateLimit: emulator.StandardRateLimit})
 	if err != nil {
@@ -39,7 +39,7 @@ func (b *bench) concurrentPlansTable() error {
 	for i := range plans {
 		wg.Go(func() {
 			config := configuration(p.url, "  batch_reads = false\n", ids[i*perPlan:(i+1)*perPlan], "")
-			took, err := b.plan(context.Background(), fmt.Sprintf("concurrent%d", i), config, 10)
+			took, err := tf.plan(context.Background(), fmt.Sprintf("concurrent%d", i), config, 10)
 			outcomes[i] = outcome{took, err}
 		})
 	}

@@ -27,7 +27,7 @@ var importLengths = []struct {
 // importLengthTable waits, with the wait as it is, for imports of 3, 7
 // and 20 steps on each agent model: the first change is what the schedule
 // learns from, so the shorter the import, the more that learning costs.
-func (b *bench) importLengthTable() error {
+func importLengthTable() error {
 	fmt.Printf("Waiting for imports of 3, 7 and 20 steps (`poll_interval = \"1m\"`, all ending F), %d imports per cell,\n", agentModelImports)
 	fmt.Println("registered as in the table above. Duration: registration to F; requests: per import, and a minute over")
 	fmt.Println("the whole wait; F seen: mean time from F to the wait returning.")

@@ -48,8 +48,8 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	b := &bench{work: work, bin: filepath.Join(work, "bin", "terraform-provider-bitrix24")}
-	if err := b.setUp(); err != nil {
+	tf, err := buildProvider(work)
+	if err != nil {
 		return err
 	}
 
@@ -58,10 +58,13 @@ func run() error {
 		name string
 		run  func() error
 	}{
-		{"plan", b.planTable}, {"limit", b.rateLimitTable}, {"waits", b.waitTable}, {"latency", b.latencyTable},
-		{"concurrent", b.concurrentPlansTable},
-		{"agents", b.agentModelTable},
-		{"lengths", b.importLengthTable},
+		{"plan", func() error { return planTable(tf) }},
+		{"limit", func() error { return rateLimitTable(tf) }},
+		{"waits", func() error { return waitTable(tf) }},
+		{"latency", func() error { return latencyTable(tf) }},
+		{"concurrent", func() error { return concurrentPlansTable(tf) }},
+		{"agents", agentModelTable},
+		{"lengths", importLengthTable},
 	} {
 		if *only == "" || slices.Contains(strings.Split(*only, ","), table.name) {
 			if err := table.run(); err != nil {
@@ -69,7 +72,7 @@ func run() error {
 			}
 		}
 	}
-	info, err := os.Stat(b.bin)
+	info, err := os.Stat(tf.bin)
 	if err != nil {
 		return err
 	}
@@ -77,29 +80,32 @@ func run() error {
 	return nil
 }
 
-type bench struct {
+// terraform runs the Terraform CLI, in directories under work, with the
+// provider built at bin through a dev_overrides configuration in env.
+type terraform struct {
 	work, bin string
 	env       []string
 }
 
-// setUp builds the provider and writes the CLI configuration that points
-// Terraform at it.
-func (b *bench) setUp() error {
-	build := exec.Command("go", "build", "-o", b.bin, ".")
+// buildProvider builds the provider and writes the CLI configuration that
+// points Terraform at it.
+func buildProvider(work string) (*terraform, error) {
+	tf := &terraform{work: work, bin: filepath.Join(work, "bin", "terraform-provider-bitrix24")}
+	build := exec.Command("go", "build", "-o", tf.bin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the provider: %w", err)
+		return nil, fmt.Errorf("building the provider: %w", err)
 	}
-	rc := filepath.Join(b.work, "terraformrc")
+	rc := filepath.Join(tf.work, "terraformrc")
 	config := fmt.Sprintf(`provider_installation {
   dev_overrides {
     "registry.terraform.io/b24-terraform/bitrix24" = %q
   }
   direct {}
 }
-`, filepath.Dir(b.bin))
-	b.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-	return os.WriteFile(rc, []byte(config), 0o644)
+`, filepath.Dir(tf.bin))
+	tf.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	return tf, os.WriteFile(rc, []byte(config), 0o644)
 }
 
 // portal is an emulator served on loopback.
@@ -186,8 +192,8 @@ data "bitrix24_configuration_import" "many" {
 }
 
 // plan runs `terraform plan` on a configuration and says how long it took.
-func (b *bench) plan(ctx context.Context, name, config string, parallelism int) (time.Duration, error) {
-	dir := filepath.Join(b.work, name)
+func (tf *terraform) plan(ctx context.Context, name, config string, parallelism int) (time.Duration, error) {
+	dir := filepath.Join(tf.work, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
@@ -196,7 +202,7 @@ func (b *bench) plan(ctx context.Context, name, config string, parallelism int) 
 	}
 	cmd := exec.CommandContext(ctx, "terraform", "-chdir="+dir, "plan", "-input=false", "-lock=false",
 		fmt.Sprintf("-parallelism=%d", parallelism))
-	cmd.Env = b.env
+	cmd.Env = tf.env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	started := time.Now()
@@ -206,245 +212,6 @@ func (b *bench) plan(ctx context.Context, name, config string, parallelism int) 
 		return took, fmt.Errorf("terraform plan (%s): %w\n%s", name, err, tail(out.String(), 2000))
 	}
 	return took, nil
-}
-
-const repeats = 3 // plans per cell; the table shows the median time
-
-// planTable measures plans of 0 to 500 data sources, with and without
-// batching, against a portal without a rate limit and a provider whose
-// own limit is out of the way: what is measured is the provider's cost.
-func (b *bench) planTable() error {
-	p, err := startPortal(emulator.Config{})
-	if err != nil {
-		return err
-	}
-	defer p.stop()
-	ids := p.imports(500)
-
-	fmt.Println("Requests and wall time of one `terraform plan` (median of 3) against the emulator on loopback,")
-	fmt.Println("without a rate limit (provider `rate_limit = 1000`). 0 data sources is Terraform's own cost.")
-	fmt.Println()
-	fmt.Println("| data sources | parallelism | batched: requests | batched: time | `batch_reads = false`: requests | `batch_reads = false`: time |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|")
-	for _, n := range []int{0, 1, 10, 100, 500} {
-		for _, parallelism := range []int{10, 100} {
-			row := fmt.Sprintf("| %d | %d |", n, parallelism)
-			for _, batch := range []bool{true, false} {
-				extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
-				config := configuration(p.url, extra, ids[:n], "")
-				var times []time.Duration
-				requests := 0
-				for range repeats {
-					before := len(p.Requests())
-					took, err := b.plan(context.Background(), "plan", config, parallelism)
-					if err != nil {
-						return err
-					}
-					times = append(times, took)
-					requests, _ = p.requestsSince(before)
-				}
-				row += fmt.Sprintf(" %d | %s |", requests, median(times).Round(time.Millisecond))
-			}
-			fmt.Println(row)
-		}
-	}
-	fmt.Println()
-	return nil
-}
-
-// rateLimitTable plans against a portal that enforces the standard plan's
-// bucket, with the provider's defaults; each row on a fresh portal.
-func (b *bench) rateLimitTable() error {
-	fmt.Println("Against an emulator enforcing the standard plan's limit (2 a second, burst 50), provider defaults:")
-	fmt.Println()
-	fmt.Println("| data sources | parallelism | requests | rate-limited | time |")
-	fmt.Println("|---:|---:|---:|---:|---:|")
-	for _, c := range []struct{ n, parallelism int }{{100, 10}, {100, 100}, {500, 10}, {500, 100}, {500, 500}} {
-		p, err := startPortal(emulator.Config{RateLimit: emulator.StandardRateLimit})
-		if err != nil {
-			return err
-		}
-		ids := p.imports(c.n)
-		took, err := b.plan(context.Background(), "limited", configuration(p.url, "", ids, ""), c.parallelism)
-		requests, limited := p.requestsSince(0)
-		p.stop()
-		if err != nil {
-			return err
-		}
-		fmt.Printf("| %d | %d | %d | %d | %s |\n", c.n, c.parallelism, requests, limited, took.Round(time.Millisecond))
-	}
-	fmt.Println()
-	return nil
-}
-
-// waitTable runs plans whose data sources all wait (poll_interval 1s) for
-// imports that do not move, counts the requests of the rounds after the
-// first, then finishes the imports. It also reads the provider's peak RSS.
-func (b *bench) waitTable() error {
-	const rounds = 4
-	fmt.Printf("Concurrent waits (`wait { poll_interval = \"1s\" }`, parallelism = waits): requests per poll round, over %d rounds after the first, and the provider's peak RSS (VmHWM):\n\n", rounds)
-	fmt.Println("| waits | batched: requests per round | batched: peak RSS | `batch_reads = false`: requests per round | `batch_reads = false`: peak RSS |")
-	fmt.Println("|---:|---:|---:|---:|---:|")
-	for _, n := range []int{1, 50, 200} {
-		row := fmt.Sprintf("| %d |", n)
-		for _, batch := range []bool{true, false} {
-			perRound, rss, err := b.waits(n, batch, rounds)
-			if err != nil {
-				return err
-			}
-			row += fmt.Sprintf(" %.1f | %.1f MiB |", perRound, float64(rss)/(1<<10))
-		}
-		fmt.Println(row)
-	}
-	fmt.Println()
-	return nil
-}
-
-func (b *bench) waits(n int, batch bool, rounds int) (perRound float64, peakKiB int, err error) {
-	p, err := startPortal(emulator.Config{})
-	if err != nil {
-		return 0, 0, err
-	}
-	defer p.stop()
-	ids := make([]int64, n)
-	for i := range ids {
-		ids[i] = p.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}, Files: 3})
-	}
-	done, err := b.startWaitingPlan(p, ids, batch)
-	if err != nil {
-		return 0, 0, err
-	}
-	time.Sleep(500 * time.Millisecond) // between rounds
-	from := len(p.Requests())
-	time.Sleep(time.Duration(rounds) * time.Second)
-	requests, _ := p.requestsSince(from)
-	peakKiB = providerPeakRSS(b.bin)
-
-	for _, id := range ids {
-		p.RunToEnd(id)
-	}
-	if err := <-done; err != nil {
-		return 0, 0, err
-	}
-	return float64(requests) / float64(rounds), peakKiB, nil
-}
-
-// startWaitingPlan starts a plan whose data sources wait for ids, polling
-// every second, at a parallelism of one per data source, and returns once
-// each has polled once. done gets the plan's outcome.
-func (b *bench) startWaitingPlan(p *portal, ids []int64, batch bool) (done chan error, err error) {
-	extra := fmt.Sprintf("  rate_limit  = 1000\n  rate_burst  = 10000\n  batch_reads = %t\n", batch)
-	config := configuration(p.url, extra, ids, "  wait { poll_interval = \"1s\" }\n")
-	done = make(chan error, 1)
-	go func() {
-		_, err := b.plan(context.Background(), "waits", config, len(ids))
-		done <- err
-	}()
-	for p.readsOf(ids) < len(ids) {
-		select {
-		case err := <-done:
-			return nil, fmt.Errorf("the plan ended early: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return done, nil
-}
-
-// readsOf counts the ids that have been read at least once.
-func (p *portal) readsOf(ids []int64) int {
-	read := map[string]bool{}
-	for _, r := range p.Requests() {
-		for _, id := range r.ProcessIDs() {
-			read[id] = true
-		}
-	}
-	n := 0
-	for _, id := range ids {
-		if read[fmt.Sprint(id)] {
-			n++
-		}
-	}
-	return n
-}
-
-// latencyTable measures, for imports that finish while their data sources
-// wait, the time from the emulator marking an import F to the next read
-// of it, and from the last such read to the end of the plan.
-func (b *bench) latencyTable() error {
-	const n = 20
-	fmt.Printf("Finishing imports: %d waits (`poll_interval = \"1s\"`), each import marked F at a random moment:\n\n", n)
-	fmt.Println("| | F marked → read of F: median | max | last read of F → plan ends |")
-	fmt.Println("|---|---:|---:|---:|")
-	for _, batch := range []bool{true, false} {
-		p, err := startPortal(emulator.Config{})
-		if err != nil {
-			return err
-		}
-		ids := make([]int64, n)
-		for i := range ids {
-			ids[i] = p.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-		}
-		done, err := b.startWaitingPlan(p, ids, batch)
-		if err != nil {
-			p.stop()
-			return err
-		}
-		// Finish the imports one by one, 137 ms apart: never in step with the polls.
-		for _, id := range ids {
-			time.Sleep(137 * time.Millisecond)
-			p.RunToEnd(id)
-		}
-		err = <-done
-		ended := time.Now()
-		if err != nil {
-			p.stop()
-			return err
-		}
-		var delays []time.Duration
-		var lastRead time.Time
-		for _, id := range ids {
-			info, _ := p.Process(id)
-			for _, r := range p.Requests() {
-				if r.At.After(info.FinishedAt) && slices.Contains(r.ProcessIDs(), fmt.Sprint(id)) {
-					delays = append(delays, r.At.Sub(info.FinishedAt))
-					lastRead = maxTime(lastRead, r.At)
-					break
-				}
-			}
-		}
-		p.stop()
-		name := "batched"
-		if !batch {
-			name = "`batch_reads = false`"
-		}
-		fmt.Printf("| %s | %s | %s | %s |\n", name, median(delays).Round(time.Millisecond),
-			slices.Max(delays).Round(time.Millisecond), ended.Sub(lastRead).Round(time.Millisecond))
-	}
-	fmt.Println()
-	return nil
-}
-
-// providerPeakRSS reads VmHWM, in KiB, of the running provider binary.
-func providerPeakRSS(bin string) int {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err != nil || exe != bin {
-			continue
-		}
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				var kib int
-				_, _ = fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
-				return kib
-			}
-		}
-	}
-	return 0
 }
 
 func machine() string {

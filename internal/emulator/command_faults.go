@@ -35,10 +35,10 @@ func (q *faultQueue) InjectCommandFault(method string, f Fault) {
 	q.commandFaults = append(q.commandFaults, queuedCommandFault{method: normalizeMethod(method), fault: f, left: max(f.Count, 1)})
 }
 
-// takeCommand consumes one use of a command fault for a read of method and
-// processID: one bound to that id, else, inside a batch, the first unbound
-// one, which then binds to it.
-func (q *faultQueue) takeCommand(method, processID string, inBatch bool) (Fault, bool) {
+// takeCommandFault consumes one use of a command fault for a read of
+// method and processID: one bound to that id, else, inside a batch, the
+// first unbound one, which then binds to it.
+func (q *faultQueue) takeCommandFault(method, processID string, inBatch bool) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, bound := range []bool{true, false} {

@@ -74,9 +74,9 @@ func (q *faultQueue) InjectFault(method string, f Fault) {
 	q.faults = append(q.faults, queuedFault{method: normalizeMethod(method), fault: f, left: count})
 }
 
-// take consumes one use of the first fault matching method at now, on the
-// portal's clock.
-func (q *faultQueue) take(method string, now time.Time) (Fault, bool) {
+// takeFault consumes one use of the first fault matching method, at now
+// on the portal's clock.
+func (q *faultQueue) takeFault(method string, now time.Time) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.faults = slices.DeleteFunc(q.faults, func(f queuedFault) bool {

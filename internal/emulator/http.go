@@ -98,7 +98,7 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			contentType: "text/html; charset=utf-8",
 			body:        []byte("<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"),
 		}
-		p.requestLog.add(Request{At: start, Params: plainParams(params), HTTPStatus: ans.status})
+		p.logRequest(Request{At: start, Params: plainParams(params), HTTPStatus: ans.status})
 	}
 	if ans.delay > 0 {
 		timer := time.NewTimer(ans.delay)
@@ -147,9 +147,9 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	if p.httpsOnly && !overTLS {
 		authErr = errHTTPSRequired
 	}
-	fault, faulted := p.faultQueue.take(rt.method, p.now())
+	fault, faulted := p.takeFault(rt.method, p.now())
 	if !faulted {
-		fault, faulted = p.faultQueue.takeCommand(rt.method, processIDOf(params), false)
+		fault, faulted = p.takeCommandFault(rt.method, processIDOf(params), false)
 	}
 	req := Request{At: start, Method: rt.method, Params: plainParams(params), Authorized: authErr == nil, Fault: faulted}
 
@@ -167,7 +167,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 	if ans.hangup {
 		req.HTTPStatus = 0 // nothing was answered
 	}
-	p.requestLog.add(req)
+	p.logRequest(req)
 	return ans
 }
 
@@ -176,7 +176,7 @@ func (p *Portal) handle(rt route, params *phpArray, start time.Time, overTLS boo
 // It notes in req what happened. The rate limit comes first: the portal
 // counts every request it gets, a batch as one.
 func (p *Portal) portalAnswerLocked(method string, params *phpArray, start time.Time, hook *webhook, authErr *apiError, req *Request) answer {
-	defer p.imports.hitLocked() // due agent runs start after the answer
+	defer p.hitLocked() // due agent runs start after the answer
 	if !p.bucket.admit(time.Now()) {
 		req.RateLimited = true
 		return errorAnswer(errQueryLimit)
@@ -310,7 +310,7 @@ func (p *Portal) importRegisterLocked(params *phpArray) *phpArray {
 			}
 		}
 	}
-	pr := p.imports.registerLocked(code, sections, data.child("FILES").len(), skip == "Y")
+	pr := p.registerLocked(code, sections, data.child("FILES").len(), skip == "Y")
 	return obj("processId", pr.id)
 }
 
@@ -327,7 +327,7 @@ func (p *Portal) manifestAvailable(code string) bool {
 // unregistering one then answers PROCESS_NOT_FOUND.
 func (p *Portal) importUnregisterLocked(params *phpArray) *phpArray {
 	idValue := params.get("processId")
-	pr := p.imports.lookupLocked(phpInt(idValue))
+	pr := p.lookupLocked(phpInt(idValue))
 	if pr == nil || !pr.registered {
 		return obj("error", "PROCESS_NOT_FOUND", "error_description", "Process doesn't found.")
 	}
@@ -339,7 +339,7 @@ func (p *Portal) importUnregisterLocked(params *phpArray) *phpArray {
 // an unknown, purged or non-numeric id reads as status U.
 func (p *Portal) importGetLocked(params *phpArray) *phpArray {
 	idValue := params.get("processId")
-	pr := p.imports.lookupLocked(phpInt(idValue))
+	pr := p.lookupLocked(phpInt(idValue))
 	if pr == nil {
 		return obj("status", statusUnknown)
 	}
@@ -369,7 +369,7 @@ func (p *Portal) batchLocked(params *phpArray, hook *webhook) *phpArray {
 			callErr = errBatchNotAllowed
 		default:
 			cmdParams := parsePHPQuery(query)
-			if f, ok := p.faultQueue.takeCommand(method, processIDOf(cmdParams), true); ok {
+			if f, ok := p.takeCommandFault(method, processIDOf(cmdParams), true); ok {
 				p.commandFaultsServed++
 				faultErr = f.commandError()
 				break

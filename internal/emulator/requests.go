@@ -79,7 +79,7 @@ type requestLog struct {
 	requests []Request
 }
 
-func (l *requestLog) add(req Request) {
+func (l *requestLog) logRequest(req Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.requests = append(l.requests, req)

@@ -59,9 +59,8 @@ const (
 )
 
 // Portal is an emulated portal. All methods are safe for concurrent use.
-// Its parts keep their own state: the imports and their agent, which
-// a test drives through the methods in control.go; the injected faults;
-// the request log.
+// Its parts keep their own state and lock: the imports and the agent that
+// runs them, the injected faults, the request log.
 type Portal struct {
 	userID    string
 	code      string

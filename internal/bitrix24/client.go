@@ -35,7 +35,7 @@ const (
 	DefaultMaxRetries = 5
 
 	// DefaultRateLimit and DefaultRateBurst are the leaky bucket of a
-	// portal on a standard plan.
+	// portal on a standard plan (Enterprise plans: 5 and 250).
 	DefaultRateLimit = 2.0
 	DefaultRateBurst = 50
 
@@ -48,43 +48,37 @@ type Config struct {
 	Auth Auth
 
 	// HTTPClient sends the requests; nil means cleanhttp.DefaultPooledClient().
-	// The client is copied, and a copy without a CheckRedirect policy is set
-	// not to follow redirects (see Call).
+	// It is copied, and the copy set not to follow redirects unless it has a
+	// CheckRedirect policy.
 	HTTPClient *http.Client
 
 	// CACertPEM holds PEM certificates to trust in addition to the system's
 	// roots, for a portal behind an internal CA. It needs HTTPClient nil.
-	// Verification is never switched off.
 	CACertPEM []byte
 
 	UserAgent        string
-	RequestTimeout   time.Duration // the answer's, from the connection on; 0 -> 70s (the portal itself cuts a request at 60 s)
+	RequestTimeout   time.Duration // the answer's, from the connection on; 0 -> 70s
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
 
 	// MaxRetries is how many times a request that met a fault (5xx, a
 	// gateway page, a drop, a timeout, an empty or truncated body) is sent
-	// again; 0 never retries one. The portal's rate limit does not count
-	// against it when ctx has a deadline: it is retried for as long as the
-	// deadline allows (see retry.go). DefaultMaxRetries suits a real portal.
+	// again; 0 never retries one. With a deadline on ctx, the portal's rate
+	// limit is retried as long as it allows (see retry.go).
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff
 	// between tries; 0 -> 1s and 30s.
 	RetryWaitMin, RetryWaitMax time.Duration
 
-	// RateLimit is how many requests a second the client sends at most, and
-	// RateBurst how many it may send at once after a quiet spell: the
-	// portal's leaky bucket (2 and 50; Enterprise plans 5 and 250). 0 -> no
-	// limit. Every call of the client shares it.
+	// RateLimit (requests a second) and RateBurst are the portal's leaky
+	// bucket, shared by every call of the client; 0 -> no limit.
 	RateLimit float64
 	RateBurst int
 
-	Clock Clock // nil -> RealClock(); times backoffs, the rate limit and each request's timeouts
+	Clock Clock // nil -> RealClock()
 
-	// PlainReads sends every configuration.import.get as a request of its
-	// own, and lets every wait poll on its own schedule, instead of
-	// combining overlapping reads into batch requests: for a proxy in front
-	// of the portal that refuses batch.
+	// PlainReads sends every read as a request of its own, and lets every
+	// wait poll on its own schedule, for a proxy that refuses batch.
 	PlainReads bool
 }
 
@@ -202,27 +196,6 @@ type Time struct {
 	OperatingResetAt *float64
 }
 
-// Call POSTs params as JSON to a method and decodes the envelope, trying
-// again as the retry policy says (see retry.go) and never faster than the
-// client's rate limit.
-//
-// An error envelope at the top level and an error returned inside the result
-// ({"result": {"error": ...}} with HTTP 200, as the configuration.import
-// methods do) both become *Error; the HTTP status does not decide, the
-// presence of "error" does. An answer that is not an envelope is a
-// *ResponseError, no answer at all a *TransportError. When ctx ends, the error
-// wraps ctx.Err().
-func (c *Client) Call(ctx context.Context, method string, params any) (*Response, error) {
-	if method == "" {
-		return nil, errors.New("bitrix24: method name is empty")
-	}
-	body, err := encodeParams(method, params)
-	if err != nil {
-		return nil, err
-	}
-	return c.callWithRetries(ctx, method, body, retryState{}, &requestLog{})
-}
-
 // callWithRetries sends a request until it succeeds or the retry policy
 // gives up. st holds the tries made so far: a read retried out of a batch
 // goes on counting where its command left off. log records the attempts,
@@ -315,16 +288,13 @@ func (c *Client) send(ctx context.Context, method string, body []byte, log *requ
 	}
 	defer resp.Body.Close()
 
-	data, err := c.readBody(resp)
+	data, err := readLimited(resp.Body, resp.ContentLength, c.maxResponseBytes)
 	switch {
-	case err == nil:
 	case errors.Is(err, errBodyTooLarge):
 		return nil, c.responseError(method, resp, data, "the body is larger than the limit of "+formatBytes(c.maxResponseBytes), false)
-	case ctx.Err() != nil || reqCtx.Err() != nil:
-		return nil, c.requestFailed(ctx, reqCtx, method, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() == nil && reqCtx.Err() == nil:
 		return nil, c.responseError(method, resp, data, "the connection closed before the body ended", true)
-	default:
+	case err != nil:
 		return nil, c.requestFailed(ctx, reqCtx, method, err)
 	}
 
@@ -338,20 +308,6 @@ func (c *Client) send(ctx context.Context, method string, body []byte, log *requ
 	return c.decodeEnvelope(ctx, method, resp, data)
 }
 
-// errBodyTooLarge is returned by readBody for a body above the limit.
-var errBodyTooLarge = errors.New("body too large")
-
-// readBody reads at most maxResponseBytes; a larger body is errBodyTooLarge,
-// refused unread when its Content-Length says so, else as soon as the limit
-// is passed, in memory bounded by the limit (see readLimited). What was read
-// is returned with a read error, for an excerpt.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
-	if resp.ContentLength > c.maxResponseBytes {
-		return nil, errBodyTooLarge
-	}
-	return readLimited(resp.Body, resp.ContentLength, c.maxResponseBytes)
-}
-
 // requestFailed describes a request that got no complete answer. ctx is the
 // caller's context, reqCtx the attempt's, bounded by its timeouts.
 func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err error) error {
@@ -360,20 +316,18 @@ func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err e
 		return fmt.Errorf("%s: %w", method, ctxErr)
 	}
 
-	urlErr, isURLErr := err.(*url.Error)
+	// net/http reports the cancellation by a timeout of ours as the
+	// caller's own: say which step got no reply instead.
 	var timeoutErr *timeoutError
-	if errors.As(context.Cause(reqCtx), &timeoutErr) {
-		// net/http reports the cancellation, which would read as the
-		// caller's own cancellation: say which step got no reply instead.
-		if isURLErr {
-			urlErr = &url.Error{Op: urlErr.Op, URL: urlErr.URL, Err: timeoutErr}
-		} else {
-			err = timeoutErr
+	cut := errors.As(context.Cause(reqCtx), &timeoutErr)
+	if urlErr, ok := err.(*url.Error); ok {
+		urlErr = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: urlErr.Err} // the URL holds the webhook code
+		if cut {
+			urlErr.Err = timeoutErr
 		}
-	}
-	if isURLErr {
-		// The URL holds the webhook code.
-		err = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: urlErr.Err}
+		err = urlErr
+	} else if cut {
+		err = timeoutErr
 	}
 
 	return &TransportError{Method: method, Err: err, redact: c.auth.Redact}

@@ -14,15 +14,25 @@ import (
 	"time"
 )
 
+// call sends one request of method with params as Get and the batcher do:
+// the client's transport, envelope decoding, retries and rate limit.
+func (c *Client) call(ctx context.Context, method string, params any) (*Response, error) {
+	body, err := encodeParams(method, params)
+	if err != nil {
+		return nil, err
+	}
+	return c.callWithRetries(ctx, method, body, retryState{}, &requestLog{})
+}
+
 func TestCall_Request(t *testing.T) {
 	portal := newTestPortal(t, ok(resultStarted))
 	client := portal.Client()
 
-	if _, err := client.Call(context.Background(), "configuration.import.get", map[string]any{"processId": 42}); err != nil {
-		t.Fatalf("Call: %v", err)
+	if _, err := client.call(context.Background(), "configuration.import.get", map[string]any{"processId": 42}); err != nil {
+		t.Fatalf("call: %v", err)
 	}
-	if _, err := client.Call(context.Background(), "server.time", nil); err != nil {
-		t.Fatalf("Call: %v", err)
+	if _, err := client.call(context.Background(), "server.time", nil); err != nil {
+		t.Fatalf("call: %v", err)
 	}
 
 	reqs := portal.Requests()
@@ -47,7 +57,7 @@ func TestCall_Request(t *testing.T) {
 func TestCall_DefaultUserAgent(t *testing.T) {
 	portal := newTestPortal(t, ok(resultStarted))
 	client := portal.Client(func(c *Config) { c.UserAgent = "" })
-	if _, err := client.Call(context.Background(), "server.time", nil); err != nil {
+	if _, err := client.call(context.Background(), "server.time", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := portal.Requests()[0].UserAgent; got != DefaultUserAgent {
@@ -57,7 +67,7 @@ func TestCall_DefaultUserAgent(t *testing.T) {
 
 func TestCall_Success(t *testing.T) {
 	portal := newTestPortal(t, reply(http.StatusOK, answerDocExample))
-	resp, err := portal.Client().Call(context.Background(), "configuration.import.get", map[string]any{"processId": 1})
+	resp, err := portal.Client().call(context.Background(), "configuration.import.get", map[string]any{"processId": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +99,7 @@ func TestCall_ExcerptIsShortAndRedacted(t *testing.T) {
 	)
 	client := portal.Client()
 	for i := 0; i < 3; i++ {
-		_, err := client.Call(context.Background(), "m", nil)
+		_, err := client.call(context.Background(), "m", nil)
 		var respErr *ResponseError
 		if !errors.As(err, &respErr) {
 			t.Fatalf("error is %T", err)
@@ -123,7 +133,7 @@ func TestCall_BodyEndsEarly(t *testing.T) {
 			`{"result":{"status":"P"`)
 		_ = buf.Flush()
 	})
-	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+	_, err := portal.Client().call(context.Background(), "configuration.import.get", nil)
 
 	var respErr *ResponseError
 	if !errors.As(err, &respErr) || !respErr.Truncated {
@@ -153,7 +163,7 @@ func TestCall_OversizeBody(t *testing.T) {
 	client := portal.Client(func(c *Config) { c.MaxResponseBytes = 1024 })
 
 	for _, name := range []string{"Content-Length", "chunked"} {
-		_, err := client.Call(context.Background(), "m", nil)
+		_, err := client.call(context.Background(), "m", nil)
 		var respErr *ResponseError
 		if !errors.As(err, &respErr) {
 			t.Fatalf("%s: error is %T (%v), want *ResponseError", name, err, err)
@@ -169,7 +179,7 @@ func TestCall_OversizeBody(t *testing.T) {
 	// At the limit exactly, the body is read.
 	exact := `{"result":"` + strings.Repeat("a", 1024-13) + `"}`
 	portal = newTestPortal(t, reply(http.StatusOK, exact))
-	if _, err := portal.Client(func(c *Config) { c.MaxResponseBytes = 1024 }).Call(context.Background(), "m", nil); err != nil {
+	if _, err := portal.Client(func(c *Config) { c.MaxResponseBytes = 1024 }).call(context.Background(), "m", nil); err != nil {
 		t.Errorf("body of exactly the limit: %v", err)
 	}
 }
@@ -178,7 +188,7 @@ func TestCall_RequestTimeout(t *testing.T) {
 	portal := newTestPortal(t, hang(nil))
 	client := portal.Client(func(c *Config) { c.RequestTimeout = 50 * time.Millisecond })
 
-	_, err := client.Call(context.Background(), "configuration.import.get", nil)
+	_, err := client.call(context.Background(), "configuration.import.get", nil)
 
 	_ = errorAs[*TransportError](t, err)
 	if !transient(err) {
@@ -210,7 +220,7 @@ func TestCall_ContextEnds(t *testing.T) {
 			cancel()
 		}()
 
-		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		_, err := portal.Client().call(ctx, "configuration.import.get", nil)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
@@ -228,7 +238,7 @@ func TestCall_ContextEnds(t *testing.T) {
 		portal := newTestPortal(t, ok(resultStarted))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		_, err := portal.Client().call(ctx, "configuration.import.get", nil)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
@@ -241,7 +251,7 @@ func TestCall_ContextEnds(t *testing.T) {
 		portal := newTestPortal(t, hang(nil))
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		_, err := portal.Client().Call(ctx, "configuration.import.get", nil)
+		_, err := portal.Client().call(ctx, "configuration.import.get", nil)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("error = %v, want context.DeadlineExceeded", err)
 		}
@@ -257,7 +267,7 @@ func TestCall_ConnectionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	_, err = client.call(context.Background(), "configuration.import.get", nil)
 	_ = errorAs[*TransportError](t, err)
 	if transient(err) || classify(err) != failUnreachable {
 		t.Errorf("transient = %v, unreachable = %v for a refused connection; want false, true", transient(err), (classify(err) == failUnreachable))
@@ -277,7 +287,7 @@ func TestCall_ConnectionReset(t *testing.T) {
 			conn.Close()
 		}
 	})
-	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+	_, err := portal.Client().call(context.Background(), "configuration.import.get", nil)
 	_ = errorAs[*TransportError](t, err)
 	if !transient(err) {
 		t.Error("transient = false for a dropped connection")
@@ -291,7 +301,7 @@ func TestCall_Logs(t *testing.T) {
 	client := portal.Client(func(c *Config) { c.Logger = logger })
 
 	for i := 0; i < 2; i++ {
-		if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+		if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,11 @@
 
 package bitrix24
 
-import "io"
+import (
+	"bytes"
+	"errors"
+	"io"
+)
 
 const (
 	// firstChunkBytes is the first buffer for a body of unknown length (a
@@ -17,21 +21,25 @@ const (
 	oversizeHeadBytes = 2 * excerptScanBytes
 )
 
+// errBodyTooLarge is a body above the limit.
+var errBodyTooLarge = errors.New("body too large")
+
 // readLimited reads r to its end when it holds at most limit bytes;
 // sizeHint is its length when known (a Content-Length), else negative.
 //
-// A longer body is errBodyTooLarge as soon as the limit is passed, with
-// its first oversizeHeadBytes for an excerpt. Memory stays bounded by the
-// limit however large the body is: it is read into chunks whose sizes add
-// up to the limit and one byte at most, each half the size of all before it
-// (as io.ReadAll grows), and joined once at the end; a body of known length
-// is read into one buffer of its size. (io.ReadAll of a LimitReader cost
-// about three times the limit for an oversize body: the chunks, their final
-// copy, and the copy the excerpt made of it.)
+// A longer body is errBodyTooLarge: refused unread when sizeHint says so,
+// else once the limit is passed, with its first oversizeHeadBytes for an
+// excerpt. Memory stays bounded by the limit: the body is read into chunks
+// whose sizes add up to the limit and one byte at most, each half the size
+// of all before it, joined once at the end. (io.ReadAll of a LimitReader
+// cost about three times the limit for an oversize body.)
 //
 // With any other read error, what was read comes back with it, for an
 // excerpt; io.EOF ends the body and is no error.
 func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
+	if sizeHint > limit {
+		return nil, errBodyTooLarge
+	}
 	size := int64(firstChunkBytes)
 	if sizeHint >= 0 {
 		size = sizeHint + 1 // +1: the end is seen without a second chunk
@@ -47,9 +55,9 @@ func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 		case total > limit:
 			return head(append(chunks, buf), oversizeHeadBytes), errBodyTooLarge
 		case err == io.EOF:
-			return join(append(chunks, buf), total), nil
+			return join(append(chunks, buf)), nil
 		case err != nil:
-			return join(append(chunks, buf), total), err
+			return join(append(chunks, buf)), err
 		case len(buf) == cap(buf):
 			chunks = append(chunks, buf)
 			// total <= limit here, so the chunk is never empty.
@@ -58,29 +66,19 @@ func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 	}
 }
 
-// join returns the chunks, total bytes long, as one slice.
-func join(chunks [][]byte, total int64) []byte {
+// join returns the chunks as one slice.
+func join(chunks [][]byte) []byte {
 	if len(chunks) == 1 {
 		return chunks[0]
 	}
-	all := make([]byte, 0, total)
-	for _, c := range chunks {
-		all = append(all, c...)
-	}
-	return all
+	return bytes.Join(chunks, nil)
 }
 
 // head returns the first n bytes of the chunks (all of them if fewer).
 func head(chunks [][]byte, n int) []byte {
-	if len(chunks[0]) >= n {
-		return chunks[0][:n:n]
-	}
 	h := make([]byte, 0, n)
 	for _, c := range chunks {
 		h = append(h, c[:min(len(c), n-len(h))]...)
-		if len(h) == n {
-			break
-		}
 	}
 	return h
 }

@@ -35,7 +35,7 @@ func TestCall_UntrustedCertificateFailsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := time.Now()
-	_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	_, err = client.call(context.Background(), "configuration.import.get", nil)
 	if !isCertificateProblem(err) || transient(err) {
 		t.Fatalf("error = %v, want a certificate error that is not transient", err)
 	}

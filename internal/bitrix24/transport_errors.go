@@ -18,7 +18,7 @@ import (
 // Its text is redacted: net/http's *url.Error quotes the request URL, which
 // carries the webhook code. Problem says which of these it was.
 //
-// When the caller's context ends, Call returns the context's error instead.
+// When the caller's context ends, the client returns its error instead.
 type TransportError struct {
 	Method string
 	Err    error
@@ -106,7 +106,7 @@ func (e *TransportError) Problem() TransportProblem {
 	)
 	switch {
 	case errors.As(e.Err, &timeoutErr):
-		return timeoutErr.problem()
+		return steps[timeoutErr.step].problem
 	case errors.As(e.Err, &unknownAuthority), errors.As(e.Err, &invalid),
 		errors.As(e.Err, &hostname), errors.As(e.Err, &verification):
 		return ProblemCertificate

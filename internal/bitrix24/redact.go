@@ -35,20 +35,14 @@ func SecretPattern(secret string) *regexp.Regexp {
 	if secret == "" {
 		return nil
 	}
+	// The longest start first: leftmost-first matching takes the first
+	// alternative that matches (and regexp factors the common prefixes).
 	runes := []rune(secret)
-	if len(runes) <= minMaskedSecretPrefix {
-		return regexp.MustCompile(regexp.QuoteMeta(secret))
+	var starts []string
+	for n := len(runes); n >= min(minMaskedSecretPrefix, len(runes)); n-- {
+		starts = append(starts, regexp.QuoteMeta(string(runes[:n])))
 	}
-	// head(?:c7(?:c8(?:...)?)?)?: greedy, so the longest start present goes.
-	var expr strings.Builder
-	expr.WriteString(regexp.QuoteMeta(string(runes[:minMaskedSecretPrefix])))
-	rest := runes[minMaskedSecretPrefix:]
-	for _, r := range rest {
-		expr.WriteString("(?:")
-		expr.WriteString(regexp.QuoteMeta(string(r)))
-	}
-	expr.WriteString(strings.Repeat(")?", len(rest)))
-	return regexp.MustCompile(expr.String())
+	return regexp.MustCompile(strings.Join(starts, "|"))
 }
 
 // redactImportStatus applies redact to every text of s that the portal
@@ -80,37 +74,24 @@ func redactImportStatus(s *ImportStatus, redact func(string) string) {
 func redactJSONStrings(raw json.RawMessage, redact func(string) string) json.RawMessage {
 	var out []byte // nil until a string changes
 	kept := 0      // raw[:kept] is in out
-	for i := 0; i < len(raw); i++ {
-		if raw[i] != '"' {
-			continue
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // no number can fail to decode
+	for from := 0; ; from = int(dec.InputOffset()) {
+		token, err := dec.Token()
+		if err != nil {
+			break
 		}
-		end := jsonStringEnd(raw, i)
-		text := jsonText(raw[i:end])
-		if redacted := redact(text); redacted != text {
-			out = append(out, raw[kept:i]...)
-			out = append(out, encodeJSONString(redacted)...)
-			kept = end
+		if text, ok := token.(string); ok && redact(text) != text {
+			// Only separators (whitespace, ',' and ':') come before the string.
+			start := from + bytes.IndexByte(raw[from:], '"')
+			out = append(append(out, raw[kept:start]...), encodeJSONString(redact(text))...)
+			kept = int(dec.InputOffset())
 		}
-		i = end - 1
 	}
 	if out == nil {
 		return raw
 	}
 	return append(out, raw[kept:]...)
-}
-
-// jsonStringEnd is the index just past the string literal that starts with
-// the quote at raw[start].
-func jsonStringEnd(raw []byte, start int) int {
-	for i := start + 1; i < len(raw); i++ {
-		switch raw[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(raw)
 }
 
 // encodeJSONString writes s as a JSON string literal, leaving <, > and &

@@ -19,19 +19,17 @@ type Auth interface {
 	Redact(s string) string
 }
 
-// redactedCode stands in for a webhook code wherever one would be shown.
-const redactedCode = "***"
-
-// webhookURLExample is what a valid webhook URL looks like, for error messages.
-const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+const (
+	redactedCode      = "***"
+	webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+)
 
 // minWebhookCodeLength is the length of the codes the portal issues (its
 // rest module's default password length). A shorter code is a typo, and
 // redacting it would garble every error text it happens to occur in.
 const minWebhookCodeLength = 16
 
-// webhookPath matches /rest/<user id>/<code>/ with an optional trailing slash.
-// Matching the escaped path means a percent-encoded code is refused as well.
+// webhookPath matches the escaped path, so a percent-encoded code is refused.
 var webhookPath = regexp.MustCompile(`^/rest/([0-9]+)/([A-Za-z0-9_]+)/?$`)
 
 // Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it implements Auth.
@@ -39,12 +37,9 @@ var webhookPath = regexp.MustCompile(`^/rest/([0-9]+)/([A-Za-z0-9_]+)/?$`)
 // The code is the whole credential, so it never leaves a Webhook except
 // through MethodURL.
 type Webhook struct {
-	scheme string
-	host   string
-	userID string
-	code   string
-	// codePattern is SecretPattern(code): the code and its starts.
-	codePattern *regexp.Regexp
+	base        string // https://PORTAL/rest/USER_ID/
+	code        string
+	codePattern *regexp.Regexp // SecretPattern(code)
 }
 
 var _ Auth = (*Webhook)(nil)
@@ -78,29 +73,21 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	if err != nil {
 		return nil, &WebhookURLError{Reason: "the value is not a valid URL"}
 	}
-	if !u.IsAbs() || u.Opaque != "" {
-		return nil, &WebhookURLError{Reason: "the value is not an absolute URL"}
-	}
-	if u.Hostname() == "" {
-		return nil, &WebhookURLError{Reason: "the URL has no host"}
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return nil, &WebhookURLError{Reason: "http is allowed only for a loopback host (the emulator); use https"}
+	for _, check := range []struct {
+		invalid bool
+		reason  string
+	}{
+		{!u.IsAbs() || u.Opaque != "", "the value is not an absolute URL"},
+		{u.Hostname() == "", "the URL has no host"},
+		{u.Scheme == "http" && !isLoopbackHost(u.Hostname()), "http is allowed only for a loopback host (the emulator); use https"},
+		{u.Scheme != "http" && u.Scheme != "https", "the scheme must be https"},
+		{u.User != nil, "the URL must not contain a user name or password"},
+		{u.RawQuery != "" || u.ForceQuery, "the URL must not have a query string"},
+		{u.Fragment != "" || strings.Contains(raw, "#"), "the URL must not have a fragment"},
+	} {
+		if check.invalid {
+			return nil, &WebhookURLError{Reason: check.reason}
 		}
-	default:
-		return nil, &WebhookURLError{Reason: "the scheme must be https"}
-	}
-	if u.User != nil {
-		return nil, &WebhookURLError{Reason: "the URL must not contain a user name or password"}
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return nil, &WebhookURLError{Reason: "the URL must not have a query string"}
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return nil, &WebhookURLError{Reason: "the URL must not have a fragment"}
 	}
 
 	m := webhookPath.FindStringSubmatch(u.EscapedPath())
@@ -113,9 +100,7 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	}
 
 	return &Webhook{
-		scheme:      u.Scheme,
-		host:        u.Host,
-		userID:      m[1],
+		base:        u.Scheme + "://" + u.Host + "/rest/" + m[1] + "/",
 		code:        m[2],
 		codePattern: SecretPattern(m[2]),
 	}, nil
@@ -152,14 +137,11 @@ func isLoopbackHost(host string) bool {
 // MethodURL returns https://PORTAL/rest/USER_ID/CODE/METHOD.json. The result
 // contains the webhook code: never log or show it without Redact.
 func (w *Webhook) MethodURL(method string) string {
-	return w.baseURL(w.code) + url.PathEscape(method) + ".json"
+	return w.base + w.code + "/" + url.PathEscape(method) + ".json"
 }
 
-// Redact replaces the webhook code in s with ***, and any start of it six
-// characters or longer, as a URL cut short leaves it (see SecretPattern).
-// Every occurrence goes, wherever it appears: a real code is a long random
-// string, so this costs nothing, and a URL echoed in an odd form is covered
-// too.
+// Redact replaces the webhook code in s, and any start of it six
+// characters or longer (a URL cut short), with *** (see SecretPattern).
 func (w *Webhook) Redact(s string) string {
 	// The regexp copies s even when nothing matches; most texts hold no code.
 	if w == nil || w.codePattern == nil || !w.codePattern.MatchString(s) {
@@ -177,9 +159,5 @@ func (w *Webhook) Secrets() []string {
 // String returns the webhook URL with its code redacted,
 // e.g. https://portal.example/rest/1/***/.
 func (w *Webhook) String() string {
-	return w.baseURL(redactedCode)
-}
-
-func (w *Webhook) baseURL(code string) string {
-	return w.scheme + "://" + w.host + "/rest/" + w.userID + "/" + code + "/"
+	return w.base + redactedCode + "/"
 }

@@ -21,11 +21,10 @@ type Timer = interface {
 	Stop() bool
 }
 
-// timeoutClock is a Clock that runs timeouts apart from pauses: the
-// timeouts of a request bound real work, which on the fake clock of the
-// tests takes no time while its pauses jump (see package fakeclock).
-// RealClock is one; with a Clock that is not, the timeouts run on the real
-// time.
+// timeoutClock is a Clock that runs timeouts apart from pauses: a
+// request's timeouts bound real work, which takes no time on the fake clock
+// of the tests while its pauses jump. With any other Clock, the timeouts
+// run on the real time.
 type timeoutClock interface {
 	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
@@ -48,8 +47,6 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
-
-func (realClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
 type realTimer struct{ t *time.Timer }
 

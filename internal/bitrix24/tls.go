@@ -17,13 +17,10 @@ import (
 )
 
 // newTransport is go-cleanhttp's pooled transport, trusting caPEM in
-// addition to the system's roots when it is set. On-premise portals often
-// serve a certificate of the company's own CA.
-//
-// Its own dial and TLS handshake timeouts are twice the request's
-// (request_timeouts.go), which run on Config.Clock and cut the request
-// first: these only end the dial or handshake that net/http goes on with
-// for its pool after the request gave up.
+// addition to the system's roots when it is set: on-premise portals often
+// serve a certificate of the company's own CA. Its dial and TLS handshake
+// timeouts are twice the request's (request_timeouts.go), which cut the
+// request first.
 func newTransport(caPEM []byte) (*http.Transport, error) {
 	transport := cleanhttp.DefaultPooledTransport()
 	transport.DialContext = (&net.Dialer{Timeout: 2 * connectTimeout, KeepAlive: 30 * time.Second}).DialContext
@@ -31,16 +28,6 @@ func newTransport(caPEM []byte) (*http.Transport, error) {
 	if len(caPEM) == 0 {
 		return transport, nil
 	}
-	pool, err := certPool(caPEM)
-	if err != nil {
-		return nil, err
-	}
-	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return transport, nil
-}
-
-// certPool is the system's roots plus the certificates of caPEM.
-func certPool(caPEM []byte) (*x509.CertPool, error) {
 	certs, err := ParseCACertPEM(caPEM)
 	if err != nil {
 		return nil, err
@@ -52,7 +39,8 @@ func certPool(caPEM []byte) (*x509.CertPool, error) {
 	for _, cert := range certs {
 		pool.AddCert(cert)
 	}
-	return pool, nil
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return transport, nil
 }
 
 // ParseCACertPEM reads the certificates of a PEM bundle. It fails when the

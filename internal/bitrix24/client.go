@@ -232,8 +232,8 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 	}
 }
 
-// noteFailure learns what a failure says about the portal: that it
-// answers, and that its bucket is full.
+// noteFailure learns from a failure that the portal answers, and that its
+// bucket is full.
 func (c *Client) noteFailure(err error) {
 	if classify(err).answered() {
 		c.answered.Store(true)
@@ -246,9 +246,6 @@ func (c *Client) noteFailure(err error) {
 
 // encodeParams is the JSON body of params.
 func encodeParams(method string, params any) ([]byte, error) {
-	if params == nil {
-		return []byte("{}"), nil
-	}
 	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
@@ -256,8 +253,7 @@ func encodeParams(method string, params any) ([]byte, error) {
 	return body, nil
 }
 
-// send makes one request, an attempt that log records, and decodes its
-// answer.
+// send makes one attempt, which log records, and decodes its answer.
 func (c *Client) send(ctx context.Context, method string, body []byte, log *requestLog) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)

@@ -14,9 +14,13 @@ import (
 	"time"
 )
 
-// call sends one request of method with params as Get and the batcher do:
-// the client's transport, envelope decoding, retries and rate limit.
+// call sends one request of method with params (nil: none) as Get and the
+// batcher do: the client's transport, envelope decoding, retries and rate
+// limit.
 func (c *Client) call(ctx context.Context, method string, params any) (*Response, error) {
+	if params == nil {
+		params = struct{}{}
+	}
 	body, err := encodeParams(method, params)
 	if err != nil {
 		return nil, err

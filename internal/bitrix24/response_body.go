@@ -9,17 +9,12 @@ import (
 	"io"
 )
 
-const (
-	// firstChunkBytes is the first buffer for a body of unknown length (a
-	// gzipped answer has none): a status fits in it whole, without a copy.
-	// It is also the smallest chunk.
-	firstChunkBytes = 4 << 10
-
-	// oversizeHeadBytes is how much of an oversize body is kept for its
-	// excerpt: what the excerpt looks at, and a margin so that a secret
-	// across its end is seen whole, and redacted, before it is cut.
-	oversizeHeadBytes = 2 * excerptScanBytes
-)
+// firstChunkBytes is the smallest chunk a body is read into, and the first
+// one when its length is not known (a gzipped answer has none): a status
+// fits in it whole, and so does what the excerpt of an oversize body looks
+// at, with a margin so that a secret across its end is seen whole, and
+// redacted, before it is cut.
+const firstChunkBytes = 2 * excerptScanBytes
 
 // errBodyTooLarge is a body above the limit.
 var errBodyTooLarge = errors.New("body too large")
@@ -28,7 +23,7 @@ var errBodyTooLarge = errors.New("body too large")
 // sizeHint is its length when known (a Content-Length), else negative.
 //
 // A longer body is errBodyTooLarge: refused unread when sizeHint says so,
-// else once the limit is passed, with its first oversizeHeadBytes for an
+// else once the limit is passed, with its first firstChunkBytes for an
 // excerpt. Memory stays bounded by the limit: the body is read into chunks
 // whose sizes add up to the limit and one byte at most, each half the size
 // of all before it, joined once at the end. (io.ReadAll of a LimitReader
@@ -40,11 +35,8 @@ func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 	if sizeHint > limit {
 		return nil, errBodyTooLarge
 	}
-	size := int64(firstChunkBytes)
-	if sizeHint >= 0 {
-		size = sizeHint + 1 // +1: the end is seen without a second chunk
-	}
-	buf := make([]byte, 0, min(size, limit+1))
+	// +1: the end is seen without a second chunk.
+	buf := make([]byte, 0, min(max(sizeHint+1, firstChunkBytes), limit+1))
 	var chunks [][]byte // full chunks before buf
 	var total int64
 	for {
@@ -53,7 +45,10 @@ func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 		total += int64(n)
 		switch {
 		case total > limit:
-			return head(append(chunks, buf), oversizeHeadBytes), errBodyTooLarge
+			// The first chunk is full, and at least firstChunkBytes long
+			// unless it holds all limit+1 bytes.
+			first := append(chunks, buf)[0]
+			return first[:min(len(first), firstChunkBytes)], errBodyTooLarge
 		case err == io.EOF:
 			return join(append(chunks, buf)), nil
 		case err != nil:
@@ -72,13 +67,4 @@ func join(chunks [][]byte) []byte {
 		return chunks[0]
 	}
 	return bytes.Join(chunks, nil)
-}
-
-// head returns the first n bytes of the chunks (all of them if fewer).
-func head(chunks [][]byte, n int) []byte {
-	h := make([]byte, 0, n)
-	for _, c := range chunks {
-		h = append(h, c[:min(len(c), n-len(h))]...)
-	}
-	return h
 }

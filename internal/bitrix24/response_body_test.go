@@ -87,7 +87,7 @@ func TestReadLimited(t *testing.T) {
 				what := fmt.Sprintf("%d bytes, hint %d, %s", size, hint, name)
 				got, err := readLimited(wrap(bytes.NewReader(body)), hint, limit)
 				if size > limit {
-					want := body[:oversizeHeadBytes]
+					want := body[:firstChunkBytes]
 					if hint >= 0 {
 						want = nil // refused unread
 					}

@@ -118,34 +118,31 @@ type Client struct {
 
 // NewClient returns a Client for cfg.
 func NewClient(cfg Config) (*Client, error) {
-	if cfg.Auth == nil {
-		return nil, errors.New("bitrix24: Config.Auth is required")
-	}
-	if cfg.RequestTimeout < 0 {
-		return nil, errors.New("bitrix24: Config.RequestTimeout must not be negative")
-	}
-	if cfg.MaxResponseBytes < 0 {
-		return nil, errors.New("bitrix24: Config.MaxResponseBytes must not be negative")
-	}
-	if cfg.MaxRetries < 0 || cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0 {
-		return nil, errors.New("bitrix24: Config.MaxRetries, RetryWaitMin and RetryWaitMax must not be negative")
-	}
-	if cfg.RateLimit < 0 || cfg.RateBurst < 0 || (cfg.RateLimit > 0 && cfg.RateBurst < 1) {
-		return nil, errors.New("bitrix24: Config.RateLimit must not be negative, and RateBurst must be at least 1 with a RateLimit")
+	for _, check := range []struct {
+		invalid bool
+		problem string
+	}{
+		{cfg.Auth == nil, "Config.Auth is required"},
+		{cfg.RequestTimeout < 0, "Config.RequestTimeout must not be negative"},
+		{cfg.MaxResponseBytes < 0, "Config.MaxResponseBytes must not be negative"},
+		{cfg.MaxRetries < 0 || cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0, "Config.MaxRetries, RetryWaitMin and RetryWaitMax must not be negative"},
+		{cfg.RateLimit < 0 || cfg.RateBurst < 0 || (cfg.RateLimit > 0 && cfg.RateBurst < 1), "Config.RateLimit must not be negative, and RateBurst must be at least 1 with a RateLimit"},
+		{cfg.HTTPClient != nil && len(cfg.CACertPEM) > 0, "Config.CACertPEM cannot be combined with Config.HTTPClient"},
+	} {
+		if check.invalid {
+			return nil, errors.New("bitrix24: " + check.problem)
+		}
 	}
 
 	var httpClient http.Client
-	switch {
-	case cfg.HTTPClient != nil && len(cfg.CACertPEM) > 0:
-		return nil, errors.New("bitrix24: Config.CACertPEM cannot be combined with Config.HTTPClient")
-	case cfg.HTTPClient != nil:
+	if cfg.HTTPClient != nil {
 		httpClient = *cfg.HTTPClient
-	default:
+	} else {
 		transport, err := newTransport(cfg.CACertPEM)
 		if err != nil {
 			return nil, err
 		}
-		httpClient = http.Client{Transport: transport}
+		httpClient.Transport = transport
 	}
 	if httpClient.CheckRedirect == nil {
 		// Go would follow a 302 by turning the POST into a GET without a body:

@@ -10,25 +10,21 @@ import (
 	"strings"
 )
 
-// minMaskedSecretPrefix is the shortest start of a secret that is masked on
-// its own. A portal message that quotes the webhook URL may cut it short in
-// the middle of the code; six characters of a random code are already far
-// from anything a text holds by chance, and five would start to catch
-// ordinary words of a code that happens to begin with one.
+// minMaskedSecretPrefix is the shortest start of a secret masked on its
+// own: a portal message may cut the webhook URL short mid-code. Six
+// characters of a random code are far from anything a text holds by
+// chance; five would start to catch ordinary words.
 const minMaskedSecretPrefix = 6
 
 // SecretPattern matches secret, and every start of it at least six
-// characters long, wherever it appears: the one rule for hiding a secret.
-// Webhook.Redact applies it to every text the client shows, stores or logs,
-// and the provider hands it to tflog for every log line. Case matters, as it
-// does in the code.
+// characters long, wherever it appears: the one rule for hiding a secret,
+// which Webhook.Redact applies to every text the client shows, stores or
+// logs, and the provider hands to tflog. Case matters, as in the code.
 //
-// The rule does not look for the /rest/<user id>/ before the code: tflog
-// replaces the whole match, so a pattern that took the path along would
-// turn /rest/1/<code>/ into ***/, and Go's regexps cannot look behind.
-// Matching the start of the code alone covers the path as a portal writes
-// it in every form (/rest/1/, PHP's escaped \/rest\/1\/, the
-// percent-encoded %2Frest%2F1%2F) and a code quoted outside any URL.
+// It leaves out the /rest/<user id>/ before the code: tflog replaces the
+// whole match, and Go's regexps cannot look behind. The code's start alone
+// covers the path in every form a portal writes it (/rest/1/, PHP's
+// \/rest\/1\/, %2Frest%2F1%2F) and a code quoted outside any URL.
 //
 // An empty secret gives nil: it has nothing to hide.
 func SecretPattern(secret string) *regexp.Regexp {
@@ -46,9 +42,8 @@ func SecretPattern(secret string) *regexp.Regexp {
 }
 
 // redactImportStatus applies redact to every text of s that the portal
-// wrote: an import quotes URLs, the webhook's among them, in its messages,
-// its progress, and the additional data and created items it reports, and
-// all of these reach error texts, logs and the state.
+// wrote: an import quotes URLs, the webhook's among them, and its texts
+// reach error texts, logs and the state.
 func redactImportStatus(s *ImportStatus, redact func(string) string) {
 	s.Status = redact(s.Status) // kept as sent when it is not a known letter
 	if p := s.Progress; p != nil {

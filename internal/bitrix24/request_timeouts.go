@@ -101,7 +101,7 @@ func (a *attemptTimeouts) enter(step requestStep, d time.Duration) {
 		a.stop()
 	}
 	cause := &timeoutError{step: step, after: d}
-	a.stop = afterFunc(a.clock, d, func() { a.cancel(cause) })
+	a.stop = a.clock.AfterFunc(d, func() { a.cancel(cause) })
 }
 
 // end stops the running timeout and releases the attempt's context.

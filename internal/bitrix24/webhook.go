@@ -42,8 +42,6 @@ type Webhook struct {
 	codePattern *regexp.Regexp // SecretPattern(code)
 }
 
-var _ Auth = (*Webhook)(nil)
-
 // WebhookURLError says why a webhook URL was refused. Its text never contains
 // the URL given, which would carry the webhook code.
 type WebhookURLError struct {

@@ -79,7 +79,7 @@ func redactJSONStrings(raw json.RawMessage, redact func(string) string) json.Raw
 		if text, ok := token.(string); ok && redact(text) != text {
 			// Only separators (whitespace, ',' and ':') come before the string.
 			start := from + bytes.IndexByte(raw[from:], '"')
-			out = append(append(out, raw[kept:start]...), encodeJSONString(redact(text))...)
+			out = append(append(out, raw[kept:start]...), marshalJSON(redact(text))...)
 			kept = int(dec.InputOffset())
 		}
 	}
@@ -87,14 +87,4 @@ func redactJSONStrings(raw json.RawMessage, redact func(string) string) json.Raw
 		return raw
 	}
 	return append(out, raw[kept:]...)
-}
-
-// encodeJSONString writes s as a JSON string literal, leaving <, > and &
-// as they are.
-func encodeJSONString(s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

@@ -12,16 +12,11 @@ import (
 )
 
 // The timeouts of one attempt run on Config.Clock, one per step, moved on
-// by net/http's trace hooks (which any transport calls, that of
-// Config.HTTPClient too): so a silent portal takes as long to fail on the
-// fake clock of the tests as on the real one. The transport's own timeouts
-// (tls.go) are longer, and only end a dial or a handshake that net/http
-// goes on with for its pool after the request gave up.
+// by net/http's trace hooks, which any transport calls (Config.HTTPClient's
+// too): so a silent portal takes as long to fail on the fake clock of the
+// tests as on the real one. They are as long as net/http's defaults.
 const (
-	// connectTimeout bounds resolving, the TCP connection and a proxy's
-	// CONNECT, as long as net/http's default dialer.
-	connectTimeout = 30 * time.Second
-	// tlsHandshakeTimeout is net/http's default transport's.
+	connectTimeout      = 30 * time.Second // resolving, the TCP connection, a proxy's CONNECT
 	tlsHandshakeTimeout = 10 * time.Second
 )
 
@@ -59,7 +54,6 @@ var steps = [...]struct {
 // attemptTimeouts times the steps of one attempt.
 type attemptTimeouts struct {
 	clock  Clock
-	answer time.Duration // Config.RequestTimeout
 	cancel context.CancelCauseFunc
 
 	mu    sync.Mutex
@@ -69,16 +63,16 @@ type attemptTimeouts struct {
 	ended bool
 }
 
-// startAttempt returns ctx bounded by the timeouts of one attempt, which
-// the caller ends when the attempt is over. The step that times out
-// cancels the attempt with a *timeoutError.
+// startAttempt returns ctx bounded by the timeouts of one attempt (answer:
+// Config.RequestTimeout), which the caller ends when the attempt is over.
+// The step that times out cancels the attempt with a *timeoutError.
 func startAttempt(ctx context.Context, clock Clock, answer time.Duration) (context.Context, *attemptTimeouts) {
 	attemptCtx, cancel := context.WithCancelCause(ctx)
-	a := &attemptTimeouts{clock: clock, answer: answer, cancel: cancel, step: stepConnect - 1}
+	a := &attemptTimeouts{clock: clock, cancel: cancel, step: stepConnect - 1}
 	a.enter(stepConnect, connectTimeout)
 	return httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
 		TLSHandshakeStart:    func() { a.enter(stepTLS, tlsHandshakeTimeout) },
-		GotConn:              func(httptrace.GotConnInfo) { a.enter(stepAnswer, a.answer) },
+		GotConn:              func(httptrace.GotConnInfo) { a.enter(stepAnswer, answer) },
 		GotFirstResponseByte: func() { a.enter(stepBody, 0) },
 	}), a
 }

@@ -52,14 +52,11 @@ func (e *WebhookURLError) Error() string {
 	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like " + webhookURLExample
 }
 
-// ParseWebhookURL checks and parses an incoming webhook URL.
-//
-// The URL must be absolute and use https; http is accepted only for a loopback
-// host (localhost, 127.0.0.0/8, ::1), which is where the portal emulator runs.
-// It must carry no user info, query or fragment, and its path must be
-// /rest/<user id>/<code>/ (the trailing slash is optional). Whitespace around
-// the value is ignored, since values read from files and environment variables
-// often end with a newline.
+// ParseWebhookURL checks and parses an incoming webhook URL: https (http
+// only for a loopback host, where the emulator runs), no user info, query
+// or fragment, and the path /rest/<user id>/<code>/. Surrounding whitespace
+// is ignored: values read from files and the environment often end with a
+// newline.
 func ParseWebhookURL(raw string) (*Webhook, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -125,11 +122,8 @@ func webhookPathProblem(path string) string {
 }
 
 func isLoopbackHost(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") || ip != nil && ip.IsLoopback()
 }
 
 // MethodURL returns https://PORTAL/rest/USER_ID/CODE/METHOD.json. The result

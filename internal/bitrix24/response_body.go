@@ -49,22 +49,18 @@ func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 			// unless it holds all limit+1 bytes.
 			first := append(chunks, buf)[0]
 			return first[:min(len(first), firstChunkBytes)], errBodyTooLarge
-		case err == io.EOF:
-			return join(append(chunks, buf)), nil
 		case err != nil:
-			return join(append(chunks, buf)), err
+			if err == io.EOF {
+				err = nil
+			}
+			if chunks == nil {
+				return buf, err
+			}
+			return bytes.Join(append(chunks, buf), nil), err
 		case len(buf) == cap(buf):
 			chunks = append(chunks, buf)
 			// total <= limit here, so the chunk is never empty.
 			buf = make([]byte, 0, min(max(total/2, firstChunkBytes), limit+1-total))
 		}
 	}
-}
-
-// join returns the chunks as one slice.
-func join(chunks [][]byte) []byte {
-	if len(chunks) == 1 {
-		return chunks[0]
-	}
-	return bytes.Join(chunks, nil)
 }

@@ -25,8 +25,7 @@ import (
 
 const (
 	// DefaultRequestTimeout bounds the answer to one request, from the
-	// connection to the end of the answer. The portal itself cuts a
-	// request at 60 s; the margin lets its own error arrive.
+	// connection on: above the portal's own cut at 60 s, so its error arrives.
 	DefaultRequestTimeout = 70 * time.Second
 
 	// DefaultMaxResponseBytes bounds the body read from one answer.
@@ -190,10 +189,9 @@ type Response struct {
 	HTTPStatus int
 }
 
-// Time is what the client reads of the envelope's timing block: when the
-// portal finished the answer (the wait maps the portal's clock from it),
-// and, from cloud portals with OPERATION_TIME_LIMIT, when the method's
-// window resets. Both are unix seconds.
+// Time is what the client reads of the envelope's timing block, in unix
+// seconds: when the portal finished the answer, and, from cloud portals
+// with OPERATION_TIME_LIMIT, when the method's window resets.
 type Time struct {
 	Finish           float64
 	OperatingResetAt *float64
@@ -241,8 +239,7 @@ func (c *Client) noteFailure(err error) {
 	if classify(err).answered() {
 		c.answered.Store(true)
 	}
-	var apiErr *Error
-	if errors.As(err, &apiErr) && apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+	if apiErr, ok := errors.AsType[*Error](err); ok && apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
 		c.limiter.portalBucketFull()
 	}
 }
@@ -315,20 +312,18 @@ func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err e
 		return fmt.Errorf("%s: %w", method, ctxErr)
 	}
 
+	urlErr, isURLErr := err.(*url.Error)
+	if isURLErr {
+		err = urlErr.Err
+	}
 	// net/http reports the cancellation by a timeout of ours as the
 	// caller's own: say which step got no reply instead.
-	var timeoutErr *timeoutError
-	cut := errors.As(context.Cause(reqCtx), &timeoutErr)
-	if urlErr, ok := err.(*url.Error); ok {
-		urlErr = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: urlErr.Err} // the URL holds the webhook code
-		if cut {
-			urlErr.Err = timeoutErr
-		}
-		err = urlErr
-	} else if cut {
+	if timeoutErr, cut := errors.AsType[*timeoutError](context.Cause(reqCtx)); cut {
 		err = timeoutErr
 	}
-
+	if isURLErr { // its URL holds the webhook code
+		err = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: err}
+	}
 	return &TransportError{Method: method, Err: err, redact: c.auth.Redact}
 }
 
@@ -342,10 +337,9 @@ func formatBytes(n int64) string {
 }
 
 // firstChunkBytes is the smallest chunk a body is read into, and the first
-// one when its length is not known (a gzipped answer has none): a status
-// fits in it whole, and so does what the excerpt of an oversize body looks
-// at, with a margin so that a secret across its end is seen whole, and
-// redacted, before it is cut.
+// when its length is not known (a gzipped answer has none): a status fits
+// in it, and so does what an oversize body's excerpt looks at, with a margin
+// so that a secret across its end is redacted before it is cut.
 const firstChunkBytes = 2 * excerptScanBytes
 
 // errBodyTooLarge is a body above the limit.
@@ -356,10 +350,9 @@ var errBodyTooLarge = errors.New("body too large")
 //
 // A longer body is errBodyTooLarge: refused unread when sizeHint says so,
 // else once the limit is passed, with its first firstChunkBytes for an
-// excerpt. Memory stays bounded by the limit: the body is read into chunks
-// whose sizes add up to the limit and one byte at most, each half the size
-// of all before it, joined once at the end. (io.ReadAll of a LimitReader
-// cost about three times the limit for an oversize body.)
+// excerpt. Memory stays bounded by the limit (io.ReadAll of a LimitReader
+// takes three times it): the body is read into chunks whose sizes add up to
+// the limit and one byte at most, each half the size of all before it.
 //
 // With any other read error, what was read comes back with it, for an
 // excerpt; io.EOF ends the body and is no error.

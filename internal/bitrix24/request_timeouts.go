@@ -30,9 +30,8 @@ const (
 	stepBody                       // the answer has begun, in the same RequestTimeout
 )
 
-// steps say of each step what a timeout cutting it means, as a
-// TransportProblem and in words (%s: the timeout), and what a read whose
-// deadline passed in it was waiting for (%s: for how long).
+// steps say what a timeout cutting each step means, as a problem and in
+// words, and what a read whose deadline passed in it was waiting for.
 var steps = [...]struct {
 	problem          TransportProblem
 	timedOut, waited string

@@ -24,18 +24,16 @@ const (
 	webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 )
 
-// minWebhookCodeLength is the length of the codes the portal issues (its
-// rest module's default password length). A shorter code is a typo, and
-// redacting it would garble every error text it happens to occur in.
+// minWebhookCodeLength is the length of the codes the portal issues: a
+// shorter one is a typo, and redacting it would garble the texts it is in.
 const minWebhookCodeLength = 16
 
 // webhookPath matches the escaped path, so a percent-encoded code is refused.
 var webhookPath = regexp.MustCompile(`^/rest/([0-9]+)/([A-Za-z0-9_]+)/?$`)
 
-// Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it implements Auth.
-//
-// The code is the whole credential, so it never leaves a Webhook except
-// through MethodURL.
+// Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it
+// implements Auth. Its code, the whole credential, leaves it only through
+// MethodURL.
 type Webhook struct {
 	base        string // https://PORTAL/rest/USER_ID/
 	code        string

@@ -7,20 +7,25 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sync/atomic"
 	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
 )
 
 const (
 	// DefaultRequestTimeout bounds the answer to one request, from the
-	// connection to the end of the answer. The portal itself cuts a
-	// request at 60 s; the margin lets its own error arrive.
+	// connection on: above the portal's own cut at 60 s, so its error arrives.
 	DefaultRequestTimeout = 70 * time.Second
 
 	// DefaultMaxResponseBytes bounds the body read from one answer.
@@ -35,7 +40,7 @@ const (
 	DefaultMaxRetries = 5
 
 	// DefaultRateLimit and DefaultRateBurst are the leaky bucket of a
-	// portal on a standard plan.
+	// portal on a standard plan (Enterprise plans: 5 and 250).
 	DefaultRateLimit = 2.0
 	DefaultRateBurst = 50
 
@@ -48,43 +53,37 @@ type Config struct {
 	Auth Auth
 
 	// HTTPClient sends the requests; nil means cleanhttp.DefaultPooledClient().
-	// The client is copied, and a copy without a CheckRedirect policy is set
-	// not to follow redirects (see Call).
+	// It is copied, and the copy set not to follow redirects unless it has a
+	// CheckRedirect policy.
 	HTTPClient *http.Client
 
 	// CACertPEM holds PEM certificates to trust in addition to the system's
 	// roots, for a portal behind an internal CA. It needs HTTPClient nil.
-	// Verification is never switched off.
 	CACertPEM []byte
 
 	UserAgent        string
-	RequestTimeout   time.Duration // the answer's, from the connection on; 0 -> 70s (the portal itself cuts a request at 60 s)
+	RequestTimeout   time.Duration // the answer's, from the connection on; 0 -> 70s
 	MaxResponseBytes int64         // 0 -> 16 MiB; a larger body is an error, not a silent truncation
 	Logger           Logger        // nil -> no logging
 
 	// MaxRetries is how many times a request that met a fault (5xx, a
 	// gateway page, a drop, a timeout, an empty or truncated body) is sent
-	// again; 0 never retries one. The portal's rate limit does not count
-	// against it when ctx has a deadline: it is retried for as long as the
-	// deadline allows (see retry.go). DefaultMaxRetries suits a real portal.
+	// again; 0 never retries one. With a deadline on ctx, the portal's rate
+	// limit is retried as long as it allows (see retry.go).
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the jittered exponential backoff
 	// between tries; 0 -> 1s and 30s.
 	RetryWaitMin, RetryWaitMax time.Duration
 
-	// RateLimit is how many requests a second the client sends at most, and
-	// RateBurst how many it may send at once after a quiet spell: the
-	// portal's leaky bucket (2 and 50; Enterprise plans 5 and 250). 0 -> no
-	// limit. Every call of the client shares it.
+	// RateLimit (requests a second) and RateBurst are the portal's leaky
+	// bucket, shared by every call of the client; 0 -> no limit.
 	RateLimit float64
 	RateBurst int
 
-	Clock Clock // nil -> RealClock(); times backoffs, the rate limit and each request's timeouts
+	Clock Clock // nil -> RealClock()
 
-	// PlainReads sends every configuration.import.get as a request of its
-	// own, and lets every wait poll on its own schedule, instead of
-	// combining overlapping reads into batch requests: for a proxy in front
-	// of the portal that refuses batch.
+	// PlainReads sends every read as a request of its own, and lets every
+	// wait poll on its own schedule, for a proxy that refuses batch.
 	PlainReads bool
 }
 
@@ -124,34 +123,31 @@ type Client struct {
 
 // NewClient returns a Client for cfg.
 func NewClient(cfg Config) (*Client, error) {
-	if cfg.Auth == nil {
-		return nil, errors.New("bitrix24: Config.Auth is required")
-	}
-	if cfg.RequestTimeout < 0 {
-		return nil, errors.New("bitrix24: Config.RequestTimeout must not be negative")
-	}
-	if cfg.MaxResponseBytes < 0 {
-		return nil, errors.New("bitrix24: Config.MaxResponseBytes must not be negative")
-	}
-	if cfg.MaxRetries < 0 || cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0 {
-		return nil, errors.New("bitrix24: Config.MaxRetries, RetryWaitMin and RetryWaitMax must not be negative")
-	}
-	if cfg.RateLimit < 0 || cfg.RateBurst < 0 || (cfg.RateLimit > 0 && cfg.RateBurst < 1) {
-		return nil, errors.New("bitrix24: Config.RateLimit must not be negative, and RateBurst must be at least 1 with a RateLimit")
+	for _, check := range []struct {
+		invalid bool
+		problem string
+	}{
+		{cfg.Auth == nil, "Config.Auth is required"},
+		{cfg.RequestTimeout < 0, "Config.RequestTimeout must not be negative"},
+		{cfg.MaxResponseBytes < 0, "Config.MaxResponseBytes must not be negative"},
+		{cfg.MaxRetries < 0 || cfg.RetryWaitMin < 0 || cfg.RetryWaitMax < 0, "Config.MaxRetries, RetryWaitMin and RetryWaitMax must not be negative"},
+		{cfg.RateLimit < 0 || cfg.RateBurst < 0 || (cfg.RateLimit > 0 && cfg.RateBurst < 1), "Config.RateLimit must not be negative, and RateBurst must be at least 1 with a RateLimit"},
+		{cfg.HTTPClient != nil && len(cfg.CACertPEM) > 0, "Config.CACertPEM cannot be combined with Config.HTTPClient"},
+	} {
+		if check.invalid {
+			return nil, errors.New("bitrix24: " + check.problem)
+		}
 	}
 
 	var httpClient http.Client
-	switch {
-	case cfg.HTTPClient != nil && len(cfg.CACertPEM) > 0:
-		return nil, errors.New("bitrix24: Config.CACertPEM cannot be combined with Config.HTTPClient")
-	case cfg.HTTPClient != nil:
+	if cfg.HTTPClient != nil {
 		httpClient = *cfg.HTTPClient
-	default:
+	} else {
 		transport, err := newTransport(cfg.CACertPEM)
 		if err != nil {
 			return nil, err
 		}
-		httpClient = http.Client{Transport: transport}
+		httpClient.Transport = transport
 	}
 	if httpClient.CheckRedirect == nil {
 		// Go would follow a 302 by turning the POST into a GET without a body:
@@ -193,34 +189,12 @@ type Response struct {
 	HTTPStatus int
 }
 
-// Time is what the client reads of the envelope's timing block: when the
-// portal finished the answer (the wait maps the portal's clock from it),
-// and, from cloud portals with OPERATION_TIME_LIMIT, when the method's
-// window resets. Both are unix seconds.
+// Time is what the client reads of the envelope's timing block, in unix
+// seconds: when the portal finished the answer, and, from cloud portals
+// with OPERATION_TIME_LIMIT, when the method's window resets.
 type Time struct {
 	Finish           float64
 	OperatingResetAt *float64
-}
-
-// Call POSTs params as JSON to a method and decodes the envelope, trying
-// again as the retry policy says (see retry.go) and never faster than the
-// client's rate limit.
-//
-// An error envelope at the top level and an error returned inside the result
-// ({"result": {"error": ...}} with HTTP 200, as the configuration.import
-// methods do) both become *Error; the HTTP status does not decide, the
-// presence of "error" does. An answer that is not an envelope is a
-// *ResponseError, no answer at all a *TransportError. When ctx ends, the error
-// wraps ctx.Err().
-func (c *Client) Call(ctx context.Context, method string, params any) (*Response, error) {
-	if method == "" {
-		return nil, errors.New("bitrix24: method name is empty")
-	}
-	body, err := encodeParams(method, params)
-	if err != nil {
-		return nil, err
-	}
-	return c.callWithRetries(ctx, method, body, retryState{}, &requestLog{})
 }
 
 // callWithRetries sends a request until it succeeds or the retry policy
@@ -259,23 +233,19 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 	}
 }
 
-// noteFailure learns what a failure says about the portal: that it
-// answers, and that its bucket is full.
+// noteFailure learns from a failure that the portal answers, and that its
+// bucket is full.
 func (c *Client) noteFailure(err error) {
 	if classify(err).answered() {
 		c.answered.Store(true)
 	}
-	var apiErr *Error
-	if errors.As(err, &apiErr) && apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
+	if apiErr, ok := errors.AsType[*Error](err); ok && apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
 		c.limiter.portalBucketFull()
 	}
 }
 
 // encodeParams is the JSON body of params.
 func encodeParams(method string, params any) ([]byte, error) {
-	if params == nil {
-		return []byte("{}"), nil
-	}
 	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
@@ -283,8 +253,7 @@ func encodeParams(method string, params any) ([]byte, error) {
 	return body, nil
 }
 
-// send makes one request, an attempt that log records, and decodes its
-// answer.
+// send makes one attempt, which log records, and decodes its answer.
 func (c *Client) send(ctx context.Context, method string, body []byte, log *requestLog) (*Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
@@ -315,16 +284,13 @@ func (c *Client) send(ctx context.Context, method string, body []byte, log *requ
 	}
 	defer resp.Body.Close()
 
-	data, err := c.readBody(resp)
+	data, err := readLimited(resp.Body, resp.ContentLength, c.maxResponseBytes)
 	switch {
-	case err == nil:
 	case errors.Is(err, errBodyTooLarge):
 		return nil, c.responseError(method, resp, data, "the body is larger than the limit of "+formatBytes(c.maxResponseBytes), false)
-	case ctx.Err() != nil || reqCtx.Err() != nil:
-		return nil, c.requestFailed(ctx, reqCtx, method, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) && ctx.Err() == nil && reqCtx.Err() == nil:
 		return nil, c.responseError(method, resp, data, "the connection closed before the body ended", true)
-	default:
+	case err != nil:
 		return nil, c.requestFailed(ctx, reqCtx, method, err)
 	}
 
@@ -338,20 +304,6 @@ func (c *Client) send(ctx context.Context, method string, body []byte, log *requ
 	return c.decodeEnvelope(ctx, method, resp, data)
 }
 
-// errBodyTooLarge is returned by readBody for a body above the limit.
-var errBodyTooLarge = errors.New("body too large")
-
-// readBody reads at most maxResponseBytes; a larger body is errBodyTooLarge,
-// refused unread when its Content-Length says so, else as soon as the limit
-// is passed, in memory bounded by the limit (see readLimited). What was read
-// is returned with a read error, for an excerpt.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
-	if resp.ContentLength > c.maxResponseBytes {
-		return nil, errBodyTooLarge
-	}
-	return readLimited(resp.Body, resp.ContentLength, c.maxResponseBytes)
-}
-
 // requestFailed describes a request that got no complete answer. ctx is the
 // caller's context, reqCtx the attempt's, bounded by its timeouts.
 func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err error) error {
@@ -361,21 +313,17 @@ func (c *Client) requestFailed(ctx, reqCtx context.Context, method string, err e
 	}
 
 	urlErr, isURLErr := err.(*url.Error)
-	var timeoutErr *timeoutError
-	if errors.As(context.Cause(reqCtx), &timeoutErr) {
-		// net/http reports the cancellation, which would read as the
-		// caller's own cancellation: say which step got no reply instead.
-		if isURLErr {
-			urlErr = &url.Error{Op: urlErr.Op, URL: urlErr.URL, Err: timeoutErr}
-		} else {
-			err = timeoutErr
-		}
-	}
 	if isURLErr {
-		// The URL holds the webhook code.
-		err = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: urlErr.Err}
+		err = urlErr.Err
 	}
-
+	// net/http reports the cancellation by a timeout of ours as the
+	// caller's own: say which step got no reply instead.
+	if timeoutErr, cut := errors.AsType[*timeoutError](context.Cause(reqCtx)); cut {
+		err = timeoutErr
+	}
+	if isURLErr { // its URL holds the webhook code
+		err = &url.Error{Op: urlErr.Op, URL: c.auth.Redact(urlErr.URL), Err: err}
+	}
 	return &TransportError{Method: method, Err: err, redact: c.auth.Redact}
 }
 
@@ -386,4 +334,106 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%d MiB", n/mib)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// firstChunkBytes is the smallest chunk a body is read into, and the first
+// when its length is not known (a gzipped answer has none): a status fits
+// in it, and so does what an oversize body's excerpt looks at, with a margin
+// so that a secret across its end is redacted before it is cut.
+const firstChunkBytes = 2 * excerptScanBytes
+
+// errBodyTooLarge is a body above the limit.
+var errBodyTooLarge = errors.New("body too large")
+
+// readLimited reads r to its end when it holds at most limit bytes;
+// sizeHint is its length when known (a Content-Length), else negative.
+//
+// A longer body is errBodyTooLarge: refused unread when sizeHint says so,
+// else once the limit is passed, with its first firstChunkBytes for an
+// excerpt. Memory stays bounded by the limit (io.ReadAll of a LimitReader
+// takes three times it): the body is read into chunks whose sizes add up to
+// the limit and one byte at most, each half the size of all before it.
+//
+// With any other read error, what was read comes back with it, for an
+// excerpt; io.EOF ends the body and is no error.
+func readLimited(r io.Reader, sizeHint, limit int64) ([]byte, error) {
+	if sizeHint > limit {
+		return nil, errBodyTooLarge
+	}
+	// +1: the end is seen without a second chunk.
+	buf := make([]byte, 0, min(max(sizeHint+1, firstChunkBytes), limit+1))
+	var chunks [][]byte // full chunks before buf
+	var total int64
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		total += int64(n)
+		switch {
+		case total > limit:
+			// The first chunk is full, and at least firstChunkBytes long
+			// unless it holds all limit+1 bytes.
+			first := append(chunks, buf)[0]
+			return first[:min(len(first), firstChunkBytes)], errBodyTooLarge
+		case err != nil:
+			if err == io.EOF {
+				err = nil
+			}
+			if chunks == nil {
+				return buf, err
+			}
+			return bytes.Join(append(chunks, buf), nil), err
+		case len(buf) == cap(buf):
+			chunks = append(chunks, buf)
+			// total <= limit here, so the chunk is never empty.
+			buf = make([]byte, 0, min(max(total/2, firstChunkBytes), limit+1-total))
+		}
+	}
+}
+
+// newTransport is go-cleanhttp's pooled transport, trusting caPEM in
+// addition to the system's roots when it is set: on-premise portals often
+// serve a certificate of the company's own CA. Its dial and TLS handshake
+// timeouts are twice the request's (request_timeouts.go), which cut the
+// request first.
+func newTransport(caPEM []byte) (*http.Transport, error) {
+	transport := cleanhttp.DefaultPooledTransport()
+	transport.DialContext = (&net.Dialer{Timeout: 2 * connectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout = 2 * tlsHandshakeTimeout
+	if len(caPEM) == 0 {
+		return transport, nil
+	}
+	certs, err := ParseCACertPEM(caPEM)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool() // no system roots here: the CA alone
+	}
+	for _, cert := range certs {
+		pool.AddCert(cert)
+	}
+	transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return transport, nil
+}
+
+// ParseCACertPEM reads the certificates of a PEM bundle. It fails when the
+// bundle holds no certificate, or one that does not parse; its errors never
+// quote the input.
+func ParseCACertPEM(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("the PEM holds a %q block; only CERTIFICATE blocks belong here (never a private key)", block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d of the PEM does not parse: %w", len(certs)+1, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate found: the value must contain at least one -----BEGIN CERTIFICATE----- block")
+	}
+	return certs, nil
 }

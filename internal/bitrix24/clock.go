@@ -6,11 +6,15 @@ package bitrix24
 import "time"
 
 // Clock is the client's one clock (Config.Clock): the wait, the backoff,
-// the rate limit and the batcher read it, so tests and the bench run them
-// on a fake one (package fakeclock).
+// the rate limit, the batcher and each request's timeouts run on it, so
+// tests and the bench run them on a fake one (package fakeclock).
 type Clock interface {
 	Now() time.Time
 	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f after d, unless stop is called first. It times a
+	// request's timeouts, which bound real work: a fake clock runs them
+	// apart from its pauses, since real work takes no fake time.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // Timer is the part of *time.Timer that the client uses. It is an alias of
@@ -19,23 +23,6 @@ type Clock interface {
 type Timer = interface {
 	C() <-chan time.Time
 	Stop() bool
-}
-
-// timeoutClock is a Clock that runs timeouts apart from pauses: the
-// timeouts of a request bound real work, which on the fake clock of the
-// tests takes no time while its pauses jump (see package fakeclock).
-// RealClock is one; with a Clock that is not, the timeouts run on the real
-// time.
-type timeoutClock interface {
-	AfterFunc(d time.Duration, f func()) (stop func() bool)
-}
-
-// afterFunc calls f after d on clock's time, unless stopped first.
-func afterFunc(clock Clock, d time.Duration, f func()) (stop func() bool) {
-	if tc, ok := clock.(timeoutClock); ok {
-		return tc.AfterFunc(d, f)
-	}
-	return time.AfterFunc(d, f).Stop
 }
 
 // RealClock returns the Clock of the time package.

@@ -38,9 +38,9 @@
 //     a plain retry would be; OPERATION_TIME_LIMIT and codes the policy does
 //     not know send the read alone, as a plain request, whose answer
 //     decides.
-//   - The batch goes through Call, so the rate limit and the retry policy
-//     apply to it as to any read; when it fails for good, every caller in it
-//     gets that error.
+//   - The batch is sent as a plain request is, so the rate limit and the
+//     retry policy apply to it as to any read; when it fails for good, every
+//     caller in it gets that error.
 //   - A caller's context governs only its own wait: when it ends, that
 //     caller gets its error at once and the request goes on for the others.
 //     The request runs on a context detached from the callers that ends at

@@ -18,7 +18,7 @@ func TestCall_TimeFromCloud(t *testing.T) {
 	)
 	client := portal.Client()
 
-	resp, err := client.Call(context.Background(), "m", nil)
+	resp, err := client.call(context.Background(), "m", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestCall_TimeFromCloud(t *testing.T) {
 		t.Errorf("Time = %+v", resp.Time)
 	}
 
-	resp, err = client.Call(context.Background(), "m", nil)
+	resp, err = client.call(context.Background(), "m", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestCall_TimeFromCloud(t *testing.T) {
 		t.Errorf("numbers sent as strings: Time = %+v", resp.Time)
 	}
 
-	resp, err = client.Call(context.Background(), "m", nil)
+	resp, err = client.call(context.Background(), "m", nil)
 	if err != nil {
 		t.Fatalf("an unreadable time block failed the call: %v", err)
 	}
@@ -184,7 +184,7 @@ func TestCall_ResultWithErrorFieldsIsNotAnError(t *testing.T) {
 	// Only a string (or number) "error" inside the result is a returned error.
 	for _, result := range []string{`{"error":null,"x":1}`, `{"error":false}`, `{"error":{"a":1}}`, `{"errors":["x"]}`, `[]`, `true`} {
 		portal := newTestPortal(t, ok(result))
-		if _, err := portal.Client().Call(context.Background(), "m", nil); err != nil {
+		if _, err := portal.Client().call(context.Background(), "m", nil); err != nil {
 			t.Errorf("result %s: %v", result, err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestCall_NotAnEnvelope(t *testing.T) {
 
 func TestCall_GatewayPageText(t *testing.T) {
 	portal := newTestPortal(t, replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML))
-	_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+	_, err := portal.Client().call(context.Background(), "configuration.import.get", nil)
 	want := `configuration.import.get: unexpected answer from the portal (HTTP 502, text/html): an HTML page instead of JSON: "502 Bad Gateway"`
 	if err == nil || err.Error() != want {
 		t.Errorf("Error() = %v, want %s", err, want)
@@ -315,7 +315,7 @@ func TestCall_RedirectIsReported(t *testing.T) {
 	})
 	target = "https://new-portal.bitrix24.com/rest/1/" + testWebhookCode + "/configuration.import.get.json"
 
-	_, err := portal.Client().Call(context.Background(), "configuration.import.get", map[string]any{"processId": 3})
+	_, err := portal.Client().call(context.Background(), "configuration.import.get", map[string]any{"processId": 3})
 	respErr := errorAs[*ResponseError](t, err)
 	if respErr.HTTPStatus != http.StatusFound || !strings.Contains(respErr.Reason, "https://new-portal.bitrix24.com/rest/1/***/") {
 		t.Errorf("error = %+v", respErr)

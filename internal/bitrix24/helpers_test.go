@@ -264,6 +264,6 @@ func errorAs[E error](t *testing.T, err error) E {
 // callError is the error of one configuration.import.get answered by reply.
 func callError(t *testing.T, reply http.HandlerFunc) error {
 	t.Helper()
-	_, err := newTestPortal(t, reply).Client().Call(context.Background(), "configuration.import.get", nil)
+	_, err := newTestPortal(t, reply).Client().call(context.Background(), "configuration.import.get", nil)
 	return err
 }

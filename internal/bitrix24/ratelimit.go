@@ -13,35 +13,25 @@ import (
 
 // rateLimiter keeps a client under the portal's leaky bucket, which refuses
 // requests with QUERY_LIMIT_EXCEEDED once more than its burst arrive faster
-// than it drains. One limiter serves every call of a client; a nil one
-// does not limit.
+// than it drains. A nil one does not limit.
 type rateLimiter struct {
 	limiter *rate.Limiter
-	rate    float64
-	burst   int
+	burst   int // the portal's
 	clock   Clock
 	logger  Logger
 }
 
 // newRateLimiter keeps one request of headroom below the portal's burst
-// (while the burst allows it): requests reach the portal a little later than
-// the client sends them, and a request that overtakes an earlier one by a
-// few milliseconds would otherwise meet a bucket that is full by a hair.
+// (while the burst allows it): a request that overtakes an earlier one on
+// the way to the portal would otherwise meet a bucket full by a hair.
 func newRateLimiter(perSecond float64, burst int, clock Clock, logger Logger) *rateLimiter {
-	return &rateLimiter{
-		limiter: rate.NewLimiter(rate.Limit(perSecond), max(burst-1, 1)),
-		rate:    perSecond,
-		burst:   burst,
-		clock:   clock,
-		logger:  logger,
-	}
+	return &rateLimiter{limiter: rate.NewLimiter(rate.Limit(perSecond), max(burst-1, 1)), burst: burst, clock: clock, logger: logger}
 }
 
-// portalBucketFull is told that the portal refused a request for its rate
-// limit: its bucket is full, whatever this client counted (another process,
-// such as the terraform plan that ran just before, or another integration,
-// filled it). The client's own bucket is emptied, so that the requests that
-// follow come at the rate the portal drains rather than as a burst.
+// portalBucketFull empties the client's bucket after the portal refused a
+// request for its rate limit: another process (the terraform plan that ran
+// just before, another integration) filled the portal's, so the requests
+// that follow must come at the rate it drains rather than as a burst.
 func (l *rateLimiter) portalBucketFull() {
 	if l == nil {
 		return
@@ -65,8 +55,7 @@ func (e *RateLimitError) Error() string {
 }
 
 // wait blocks until the limiter lets one request of method go, or ctx ends.
-// It does not wait when the wait would end after ctx's deadline: the
-// request could not be sent anyway.
+// A wait that would end after ctx's deadline fails at once.
 func (l *rateLimiter) wait(ctx context.Context, method string) error {
 	if l == nil {
 		return nil
@@ -84,7 +73,7 @@ func (l *rateLimiter) wait(ctx context.Context, method string) error {
 	l.logger.Debug(ctx, "Waiting for the client-side rate limit, which keeps the portal from refusing requests with QUERY_LIMIT_EXCEEDED", map[string]any{
 		"method":     method,
 		"delay_ms":   delay.Milliseconds(),
-		"rate_limit": l.rate,
+		"rate_limit": float64(l.limiter.Limit()),
 		"rate_burst": l.burst,
 	})
 	if err := sleep(ctx, l.clock, delay); err != nil {

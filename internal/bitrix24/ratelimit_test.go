@@ -21,7 +21,7 @@ func TestCall_RateLimit(t *testing.T) {
 	clock := newFakeClock(true)
 	_, client := rateLimitedClient(t, clock, 2, 5)
 	for range 7 {
-		if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+		if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +38,7 @@ func TestCall_RateLimitIsShared(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+			if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -70,10 +70,10 @@ func TestCall_RateLimitPastTheDeadline(t *testing.T) {
 	clock := newFakeClock(true)
 	portal, client := rateLimitedClient(t, clock, 0.1, 1) // one request every 10 s
 	ctx := clock.WithDeadline(context.Background(), 5*time.Second)
-	if _, err := client.Call(ctx, "configuration.import.get", nil); err != nil {
+	if _, err := client.call(ctx, "configuration.import.get", nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err := client.Call(ctx, "configuration.import.get", nil)
+	_, err := client.call(ctx, "configuration.import.get", nil)
 	var limitErr *RateLimitError
 	if !errors.As(err, &limitErr) || limitErr.Delay != 10*time.Second {
 		t.Fatalf("error = %v, want a RateLimitError of 10s", err)
@@ -84,7 +84,7 @@ func TestCall_RateLimitPastTheDeadline(t *testing.T) {
 	// The refused request gave its token back: the next caller is not
 	// pushed further out.
 	clock.Advance(10 * time.Second)
-	if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+	if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -124,12 +124,12 @@ func TestCall_QueryLimitEmptiesTheClientBucket(t *testing.T) {
 				cfg.RetryWaitMin = time.Millisecond
 				cfg.RetryWaitMax = time.Millisecond
 			})
-			if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+			if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 				t.Fatal(err)
 			}
 			// The retry waited for a token at the rate, not for the backoff alone;
 			// so does the next call, although the client had sent only one request.
-			if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+			if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 				t.Fatal(err)
 			}
 			timers := clock.Timers()

@@ -10,51 +10,40 @@ import (
 	"strings"
 )
 
-// minMaskedSecretPrefix is the shortest start of a secret that is masked on
-// its own. A portal message that quotes the webhook URL may cut it short in
-// the middle of the code; six characters of a random code are already far
-// from anything a text holds by chance, and five would start to catch
-// ordinary words of a code that happens to begin with one.
+// minMaskedSecretPrefix is the shortest start of a secret masked on its
+// own: a portal message may cut the webhook URL short mid-code. Six
+// characters of a random code are far from anything a text holds by
+// chance; five would start to catch ordinary words.
 const minMaskedSecretPrefix = 6
 
 // SecretPattern matches secret, and every start of it at least six
-// characters long, wherever it appears: the one rule for hiding a secret.
-// Webhook.Redact applies it to every text the client shows, stores or logs,
-// and the provider hands it to tflog for every log line. Case matters, as it
-// does in the code.
+// characters long, wherever it appears: the one rule for hiding a secret,
+// which Webhook.Redact applies to every text the client shows, stores or
+// logs, and the provider hands to tflog. Case matters, as in the code.
 //
-// The rule does not look for the /rest/<user id>/ before the code: tflog
-// replaces the whole match, so a pattern that took the path along would
-// turn /rest/1/<code>/ into ***/, and Go's regexps cannot look behind.
-// Matching the start of the code alone covers the path as a portal writes
-// it in every form (/rest/1/, PHP's escaped \/rest\/1\/, the
-// percent-encoded %2Frest%2F1%2F) and a code quoted outside any URL.
+// It leaves out the /rest/<user id>/ before the code: tflog replaces the
+// whole match, and Go's regexps cannot look behind. The code's start alone
+// covers the path in every form a portal writes it (/rest/1/, PHP's
+// \/rest\/1\/, %2Frest%2F1%2F) and a code quoted outside any URL.
 //
 // An empty secret gives nil: it has nothing to hide.
 func SecretPattern(secret string) *regexp.Regexp {
 	if secret == "" {
 		return nil
 	}
+	// The longest start first: leftmost-first matching takes the first
+	// alternative that matches (and regexp factors the common prefixes).
 	runes := []rune(secret)
-	if len(runes) <= minMaskedSecretPrefix {
-		return regexp.MustCompile(regexp.QuoteMeta(secret))
+	var starts []string
+	for n := len(runes); n >= min(minMaskedSecretPrefix, len(runes)); n-- {
+		starts = append(starts, regexp.QuoteMeta(string(runes[:n])))
 	}
-	// head(?:c7(?:c8(?:...)?)?)?: greedy, so the longest start present goes.
-	var expr strings.Builder
-	expr.WriteString(regexp.QuoteMeta(string(runes[:minMaskedSecretPrefix])))
-	rest := runes[minMaskedSecretPrefix:]
-	for _, r := range rest {
-		expr.WriteString("(?:")
-		expr.WriteString(regexp.QuoteMeta(string(r)))
-	}
-	expr.WriteString(strings.Repeat(")?", len(rest)))
-	return regexp.MustCompile(expr.String())
+	return regexp.MustCompile(strings.Join(starts, "|"))
 }
 
 // redactImportStatus applies redact to every text of s that the portal
-// wrote: an import quotes URLs, the webhook's among them, in its messages,
-// its progress, and the additional data and created items it reports, and
-// all of these reach error texts, logs and the state.
+// wrote: an import quotes URLs, the webhook's among them, and its texts
+// reach error texts, logs and the state.
 func redactImportStatus(s *ImportStatus, redact func(string) string) {
 	s.Status = redact(s.Status) // kept as sent when it is not a known letter
 	if p := s.Progress; p != nil {
@@ -80,45 +69,22 @@ func redactImportStatus(s *ImportStatus, redact func(string) string) {
 func redactJSONStrings(raw json.RawMessage, redact func(string) string) json.RawMessage {
 	var out []byte // nil until a string changes
 	kept := 0      // raw[:kept] is in out
-	for i := 0; i < len(raw); i++ {
-		if raw[i] != '"' {
-			continue
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // no number can fail to decode
+	for from := 0; ; from = int(dec.InputOffset()) {
+		token, err := dec.Token()
+		if err != nil {
+			break
 		}
-		end := jsonStringEnd(raw, i)
-		text := jsonText(raw[i:end])
-		if redacted := redact(text); redacted != text {
-			out = append(out, raw[kept:i]...)
-			out = append(out, encodeJSONString(redacted)...)
-			kept = end
+		if text, ok := token.(string); ok && redact(text) != text {
+			// Only separators (whitespace, ',' and ':') come before the string.
+			start := from + bytes.IndexByte(raw[from:], '"')
+			out = append(append(out, raw[kept:start]...), marshalJSON(redact(text))...)
+			kept = int(dec.InputOffset())
 		}
-		i = end - 1
 	}
 	if out == nil {
 		return raw
 	}
 	return append(out, raw[kept:]...)
-}
-
-// jsonStringEnd is the index just past the string literal that starts with
-// the quote at raw[start].
-func jsonStringEnd(raw []byte, start int) int {
-	for i := start + 1; i < len(raw); i++ {
-		switch raw[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(raw)
-}
-
-// encodeJSONString writes s as a JSON string literal, leaving <, > and &
-// as they are.
-func encodeJSONString(s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

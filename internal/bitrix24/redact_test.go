@@ -148,7 +148,7 @@ func TestCall_codeCutShortIsRedactedInErrors(t *testing.T) {
 		}
 		for name, answer := range replies {
 			portal := newTestPortal(t, answer)
-			_, err := portal.Client().Call(context.Background(), "configuration.import.get", nil)
+			_, err := portal.Client().call(context.Background(), "configuration.import.get", nil)
 			if err == nil {
 				t.Fatalf("%s: no error", name)
 			}

@@ -12,19 +12,11 @@ import (
 )
 
 // The timeouts of one attempt run on Config.Clock, one per step, moved on
-// by net/http's trace hooks (which any transport calls, that of
-// Config.HTTPClient too): so the time a silent portal takes to fail is the
-// same on the real clock and on the fake one of the tests. The timeout of
-// the step an attempt is in cancels it with a *timeoutError, which says
-// what got no reply. The transport's own timeouts (tls.go) are longer, and
-// only end a dial or a handshake that net/http goes on with for its pool
-// after the request gave up.
+// by net/http's trace hooks, which any transport calls (Config.HTTPClient's
+// too): so a silent portal takes as long to fail on the fake clock of the
+// tests as on the real one. They are as long as net/http's defaults.
 const (
-	// connectTimeout bounds connecting: resolving the host, the TCP
-	// connection, a proxy's CONNECT. As long as net/http's default dialer.
-	connectTimeout = 30 * time.Second
-	// tlsHandshakeTimeout bounds the TLS handshake, as net/http's default
-	// transport does.
+	connectTimeout      = 30 * time.Second // resolving, the TCP connection, a proxy's CONNECT
 	tlsHandshakeTimeout = 10 * time.Second
 )
 
@@ -32,16 +24,35 @@ const (
 type requestStep int
 
 const (
-	stepConnect requestStep = iota // resolving, connecting, a proxy's CONNECT: connectTimeout
-	stepTLS                        // the TLS handshake: tlsHandshakeTimeout
+	stepConnect requestStep = iota // connectTimeout
+	stepTLS                        // tlsHandshakeTimeout
 	stepAnswer                     // connected, no byte of the answer yet: Config.RequestTimeout
 	stepBody                       // the answer has begun, in the same RequestTimeout
 )
 
+// steps say what a timeout cutting each step means, as a problem and in
+// words, and what a read whose deadline passed in it was waiting for.
+var steps = [...]struct {
+	problem          TransportProblem
+	timedOut, waited string
+}{
+	stepConnect: {ProblemConnectTimeout,
+		"no reply to the connection attempt within %s (a firewall may drop it)",
+		"the connection attempt in flight had no reply (for %s)"},
+	stepTLS: {ProblemTLSHandshakeTimeout,
+		"TLS handshake timed out: the portal accepted the connection and sent no TLS answer within %s",
+		"the TLS handshake in flight had no answer (for %s)"},
+	stepAnswer: {ProblemNoResponse,
+		"the portal accepted the connection and sent nothing for %s",
+		"the portal had not answered the request in flight (sent %s before)"},
+	stepBody: {ProblemNoAnswer,
+		"the portal's answer did not end within %s",
+		"the portal's answer to the request in flight was still coming (begun %s before)"},
+}
+
 // attemptTimeouts times the steps of one attempt.
 type attemptTimeouts struct {
 	clock  Clock
-	answer time.Duration // Config.RequestTimeout
 	cancel context.CancelCauseFunc
 
 	mu    sync.Mutex
@@ -51,17 +62,16 @@ type attemptTimeouts struct {
 	ended bool
 }
 
-// startAttempt returns ctx bounded by the timeouts of one attempt, which
-// the caller ends when the attempt is over.
+// startAttempt returns ctx bounded by the timeouts of one attempt (answer:
+// Config.RequestTimeout), which the caller ends when the attempt is over.
+// The step that times out cancels the attempt with a *timeoutError.
 func startAttempt(ctx context.Context, clock Clock, answer time.Duration) (context.Context, *attemptTimeouts) {
 	attemptCtx, cancel := context.WithCancelCause(ctx)
-	a := &attemptTimeouts{clock: clock, answer: answer, cancel: cancel}
-	a.mu.Lock()
-	a.enterLocked(stepConnect, connectTimeout)
-	a.mu.Unlock()
+	a := &attemptTimeouts{clock: clock, cancel: cancel, step: stepConnect - 1}
+	a.enter(stepConnect, connectTimeout)
 	return httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
 		TLSHandshakeStart:    func() { a.enter(stepTLS, tlsHandshakeTimeout) },
-		GotConn:              func(httptrace.GotConnInfo) { a.enter(stepAnswer, a.answer) },
+		GotConn:              func(httptrace.GotConnInfo) { a.enter(stepAnswer, answer) },
 		GotFirstResponseByte: func() { a.enter(stepBody, 0) },
 	}), a
 }
@@ -73,12 +83,9 @@ func startAttempt(ctx context.Context, clock Clock, answer time.Duration) (conte
 func (a *attemptTimeouts) enter(step requestStep, d time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.ended && step > a.step {
-		a.enterLocked(step, d)
+	if a.ended || step <= a.step {
+		return
 	}
-}
-
-func (a *attemptTimeouts) enterLocked(step requestStep, d time.Duration) {
 	a.step, a.since = step, a.clock.Now()
 	if d == 0 {
 		return
@@ -87,75 +94,37 @@ func (a *attemptTimeouts) enterLocked(step requestStep, d time.Duration) {
 		a.stop()
 	}
 	cause := &timeoutError{step: step, after: d}
-	a.stop = afterFunc(a.clock, d, func() { a.cancel(cause) })
+	a.stop = a.clock.AfterFunc(d, func() { a.cancel(cause) })
 }
 
 // end stops the running timeout and releases the attempt's context.
 func (a *attemptTimeouts) end() {
 	a.mu.Lock()
 	a.ended = true
-	if a.stop != nil {
-		a.stop()
-	}
+	a.stop()
 	a.mu.Unlock()
 	a.cancel(nil)
 }
 
-// waitingFor says what the attempt waited for, and since when: for the
-// error of a read whose deadline passed meanwhile.
+// waitingFor says what the attempt waited for, and since when.
 func (a *attemptTimeouts) waitingFor() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	since := formatTimeout(a.clock.Now().Sub(a.since))
-	switch a.step {
-	case stepConnect:
-		return "the connection attempt in flight had no reply (for " + since + ")"
-	case stepTLS:
-		return "the TLS handshake in flight had no answer (for " + since + ")"
-	case stepAnswer:
-		return "the portal had not answered the request in flight (sent " + since + " before)"
-	default:
-		return "the portal's answer to the request in flight was still coming (begun " + since + " before)"
-	}
+	return fmt.Sprintf(steps[a.step].waited, formatTimeout(a.clock.Now().Sub(a.since)))
 }
 
-// timeoutError is an attempt cut by the timeout of its step: which step
-// got no reply, within how long.
+// timeoutError is an attempt cut by the timeout of its step.
 type timeoutError struct {
 	step  requestStep
 	after time.Duration
 }
 
 func (e *timeoutError) Error() string {
-	after := formatTimeout(e.after)
-	switch e.step {
-	case stepConnect:
-		return "no reply to the connection attempt within " + after + " (a firewall may drop it)"
-	case stepTLS:
-		return "TLS handshake timed out: the portal accepted the connection and sent no TLS answer within " + after
-	case stepAnswer:
-		return "the portal accepted the connection and sent nothing for " + after
-	default:
-		return "the portal's answer did not end within " + after
-	}
+	return fmt.Sprintf(steps[e.step].timedOut, formatTimeout(e.after))
 }
 
 func (e *timeoutError) Timeout() bool   { return true }
 func (e *timeoutError) Temporary() bool { return true }
-
-// problem is the TransportProblem of the step that got no reply.
-func (e *timeoutError) problem() TransportProblem {
-	switch e.step {
-	case stepConnect:
-		return ProblemConnectTimeout
-	case stepTLS:
-		return ProblemTLSHandshakeTimeout
-	case stepAnswer:
-		return ProblemNoResponse
-	default:
-		return ProblemNoAnswer
-	}
-}
 
 // formatTimeout writes a duration of seconds the way the portal's docs
 // do, "70 s", rounded to the second; others as Go does.
@@ -178,7 +147,6 @@ type requestLog struct {
 	inFlight *attemptTimeouts // nil between attempts
 }
 
-// begin records the attempt now in flight.
 func (l *requestLog) begin(a *attemptTimeouts) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

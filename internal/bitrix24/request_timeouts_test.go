@@ -486,7 +486,7 @@ func TestCall_AttemptTimeoutsEndWithTheAttempt(t *testing.T) {
 			c := newTestPortal(t, tt.reply).Client(func(cfg *Config) { cfg.Clock = clock })
 			ctx := testContext(t)
 
-			_, _ = c.Call(ctx, "configuration.import.get", nil)
+			_, _ = c.call(ctx, "configuration.import.get", nil)
 
 			assertNotHung(t, ctx)
 			if moved, pending := clock.AdvanceToTimeout(); pending {

@@ -84,7 +84,7 @@ func TestCall_PermanentErrorsAreNotRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock(true)
 			portal := newTestPortal(t, tt.fault, ok(resultFinishedEmpty))
-			_, err := retryingClient(portal, clock, 5).Call(context.Background(), "configuration.import.get", nil)
+			_, err := retryingClient(portal, clock, 5).call(context.Background(), "configuration.import.get", nil)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -98,7 +98,7 @@ func TestCall_PermanentErrorsAreNotRetried(t *testing.T) {
 func TestCall_GivesUpAfterMaxRetries(t *testing.T) {
 	clock := newFakeClock(true)
 	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit))
-	_, err := retryingClient(portal, clock, 2).Call(context.Background(), "configuration.import.get", nil)
+	_, err := retryingClient(portal, clock, 2).call(context.Background(), "configuration.import.get", nil)
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
 		t.Fatalf("error = %v, want the last QUERY_LIMIT_EXCEEDED", err)
@@ -110,7 +110,7 @@ func TestCall_GivesUpAfterMaxRetries(t *testing.T) {
 
 func TestCall_NoRetriesByDefault(t *testing.T) {
 	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit), ok(resultFinishedEmpty))
-	if _, err := portal.Client().Call(context.Background(), "configuration.import.get", nil); err == nil {
+	if _, err := portal.Client().call(context.Background(), "configuration.import.get", nil); err == nil {
 		t.Fatal("no error")
 	}
 	if n := len(portal.Requests()); n != 1 {
@@ -145,7 +145,7 @@ func TestCall_NoRetryOutlivesTheDeadline(t *testing.T) {
 		cfg.RetryWaitMin = 10 * time.Second
 	})
 	ctx := clock.WithDeadline(context.Background(), 4*time.Second)
-	_, err := client.Call(ctx, "configuration.import.get", nil)
+	_, err := client.call(ctx, "configuration.import.get", nil)
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) {
 		t.Fatalf("error = %v, want QUERY_LIMIT_EXCEEDED", err)
@@ -165,7 +165,7 @@ func TestCall_CancelDuringBackoff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := client.Call(ctx, "configuration.import.get", nil)
+		_, err := client.call(ctx, "configuration.import.get", nil)
 		done <- err
 	}()
 	<-clock.TimerMade() // the first backoff has begun
@@ -203,7 +203,7 @@ func TestCall_OperationTimeLimitPastTheDeadlineFailsAtOnce(t *testing.T) {
 	portal := newTestPortal(t, reply(http.StatusTooManyRequests, limited), ok(resultFinishedEmpty))
 	ctx := clock.WithDeadline(context.Background(), 5*time.Minute)
 
-	_, err := retryingClient(portal, clock, 2).Call(ctx, "configuration.import.get", nil)
+	_, err := retryingClient(portal, clock, 2).call(ctx, "configuration.import.get", nil)
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || !apiErr.ResetAt.Equal(resetAt) {
 		t.Fatalf("error = %#v, want OPERATION_TIME_LIMIT with its reset time", err)
@@ -225,7 +225,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	_, err = client.call(context.Background(), "configuration.import.get", nil)
 	if classify(err) != failUnreachable {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
@@ -234,7 +234,7 @@ func TestCall_UnreachablePortal(t *testing.T) {
 	}
 
 	client.answered.Store(true)
-	_, err = client.Call(context.Background(), "configuration.import.get", nil)
+	_, err = client.call(context.Background(), "configuration.import.get", nil)
 	if classify(err) != failUnreachable {
 		t.Fatalf("error = %v, want an unreachable portal", err)
 	}
@@ -259,7 +259,7 @@ func TestCall_LogsRetries(t *testing.T) {
 		cfg.Clock = newFakeClock(true)
 		cfg.Logger = logger
 	})
-	if _, err := client.Call(context.Background(), "configuration.import.get", nil); err != nil {
+	if _, err := client.call(context.Background(), "configuration.import.get", nil); err != nil {
 		t.Fatal(err)
 	}
 	var retries []string
@@ -331,7 +331,7 @@ func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
 	clock := newFakeClock(true)
 	portal := newTestPortal(t, waf, waf, waf, waf, ok(resultFinishedEmpty))
 	ctx := clock.WithDeadline(context.Background(), time.Hour)
-	if _, err := retryingClient(portal, clock, 1).Call(ctx, "configuration.import.get", nil); err != nil {
+	if _, err := retryingClient(portal, clock, 1).call(ctx, "configuration.import.get", nil); err != nil {
 		t.Fatalf("error %v", err)
 	}
 	if n := len(portal.Requests()); n != 5 {
@@ -340,7 +340,7 @@ func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
 
 	gateway := replyAs(http.StatusBadGateway, "text/html", answerGatewayHTML)
 	portal = newTestPortal(t, gateway)
-	_, err := retryingClient(portal, clock, 5).Call(ctx, "configuration.import.get", nil)
+	_, err := retryingClient(portal, clock, 5).call(ctx, "configuration.import.get", nil)
 	var retryErr *RetryError
 	if !errors.As(err, &retryErr) || retryErr.Attempts != 6 || !strings.HasSuffix(err.Error(), "gave up after 6 attempts (max_retries = 5)") {
 		t.Errorf("error = %v, want the gateway page after 6 attempts", err)
@@ -355,7 +355,7 @@ func TestCall_RateLimitAnswersDoNotCountAgainstMaxRetries(t *testing.T) {
 func TestCall_RateLimitWithoutADeadlineCountsAsAFault(t *testing.T) {
 	clock := newFakeClock(true)
 	portal := newTestPortal(t, reply(http.StatusServiceUnavailable, answerQueryLimit))
-	_, err := retryingClient(portal, clock, 2).Call(context.Background(), "configuration.import.get", nil)
+	_, err := retryingClient(portal, clock, 2).call(context.Background(), "configuration.import.get", nil)
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || !apiErr.HasCode(ErrorCodeQueryLimitExceeded) || len(portal.Requests()) != 3 {
 		t.Errorf("%d requests, error %v; want 3 and the last QUERY_LIMIT_EXCEEDED", len(portal.Requests()), err)

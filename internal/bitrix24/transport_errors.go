@@ -18,7 +18,7 @@ import (
 // Its text is redacted: net/http's *url.Error quotes the request URL, which
 // carries the webhook code. Problem says which of these it was.
 //
-// When the caller's context ends, Call returns the context's error instead.
+// When the caller's context ends, the client returns its error instead.
 type TransportError struct {
 	Method string
 	Err    error
@@ -55,11 +55,11 @@ const (
 	ProblemNoAnswer TransportProblem = iota
 	// ProblemUnknownHost: the portal's host name does not resolve.
 	ProblemUnknownHost
-	// ProblemConnectionRefused: the host refused the connection (nothing
-	// listens on the port), or no route leads to it.
+	// ProblemConnectionRefused: nothing listens on the port, or no route
+	// leads to the host.
 	ProblemConnectionRefused
-	// ProblemConnectTimeout: the connection attempt got no reply at all, as
-	// when a firewall silently drops it. Worth another try.
+	// ProblemConnectTimeout: the connection attempt got no reply at all.
+	// Worth another try.
 	ProblemConnectTimeout
 	// ProblemCertificate: the portal's certificate is not trusted.
 	ProblemCertificate
@@ -74,20 +74,20 @@ const (
 	// something on the way holds the connection.
 	ProblemTLSHandshakeTimeout
 	// ProblemNoResponse: the portal accepted the connection and sent
-	// nothing back within Config.RequestTimeout, longer than the portal
-	// itself lets a request run: it, or a gateway before it, hangs.
+	// nothing back within Config.RequestTimeout: it, or a gateway before
+	// it, hangs.
 	ProblemNoResponse
 )
 
-// problemCauses say the problems in words, for the error text; the
-// wrapped error says the others well enough.
+// problemCauses say the problems in words, where the wrapped error does
+// not say them well enough.
 var problemCauses = map[TransportProblem]string{
 	ProblemUnknownHost:       "the portal's host name does not resolve",
 	ProblemConnectionRefused: "the portal's host refused the connection",
 	ProblemConnectTimeout:    "no reply to the connection attempt (a firewall may drop it)",
 	ProblemPlainHTTP:         "the portal answered plain HTTP on an https address",
 	ProblemTLSHandshake:      "the TLS handshake with the portal failed",
-	// Said when net/http's own timeout (of Config.HTTPClient) cut it.
+	// When net/http's own timeout (of Config.HTTPClient) cut it.
 	ProblemTLSHandshakeTimeout: "TLS handshake timed out: the portal accepted the connection and sent no TLS answer",
 }
 
@@ -103,18 +103,23 @@ func (e *TransportError) Problem() TransportProblem {
 		dnsErr           *net.DNSError
 		opErr            *net.OpError
 		timeoutErr       *timeoutError
+		timeout          interface{ Timeout() bool }
 	)
 	switch {
 	case errors.As(e.Err, &timeoutErr):
-		return timeoutErr.problem()
+		return steps[timeoutErr.step].problem
 	case errors.As(e.Err, &unknownAuthority), errors.As(e.Err, &invalid),
 		errors.As(e.Err, &hostname), errors.As(e.Err, &verification):
 		return ProblemCertificate
 	case errors.Is(e.Err, http.ErrSchemeMismatch):
 		return ProblemPlainHTTP
-	case errors.As(e.Err, &recordHeader), errors.As(e.Err, &alert), isTLSAlert(e.Err):
+	case errors.As(e.Err, &recordHeader), errors.As(e.Err, &alert),
+		// An alert the other side sent: crypto/tls wraps it, in a type of its
+		// own, in a *net.OpError "remote error".
+		errors.As(e.Err, &opErr) && opErr.Op == "remote error" && opErr.Err != nil && strings.HasPrefix(opErr.Err.Error(), "tls: "):
 		return ProblemTLSHandshake
-	case isTLSHandshakeTimeout(e.Err):
+	case errors.As(e.Err, &timeout) && timeout.Timeout() && strings.HasSuffix(e.Err.Error(), "TLS handshake timeout"):
+		// net/http's own (a transport's TLSHandshakeTimeout), of an unexported type.
 		return ProblemTLSHandshakeTimeout
 	case errors.As(e.Err, &dnsErr) && dnsErr.IsNotFound:
 		return ProblemUnknownHost
@@ -126,21 +131,6 @@ func (e *TransportError) Problem() TransportProblem {
 		return ProblemConnectTimeout
 	}
 	return ProblemNoAnswer
-}
-
-// isTLSAlert reports whether err is an alert the other side sent: crypto/tls
-// wraps it, in a type of its own, in a *net.OpError "remote error".
-func isTLSAlert(err error) bool {
-	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "remote error" && opErr.Err != nil &&
-		strings.HasPrefix(opErr.Err.Error(), "tls: ")
-}
-
-// isTLSHandshakeTimeout reports whether err is net/http's own TLS handshake
-// timeout (a transport's TLSHandshakeTimeout), whose type is unexported.
-func isTLSHandshakeTimeout(err error) bool {
-	var timeout interface{ Timeout() bool }
-	return errors.As(err, &timeout) && timeout.Timeout() && strings.HasSuffix(err.Error(), "TLS handshake timeout")
 }
 
 // TransportProblemOf returns the problem of a *TransportError in err's

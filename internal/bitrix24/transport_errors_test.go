@@ -107,7 +107,7 @@ func TestCall_PermanentTransportErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Call(clock.WithDeadline(context.Background(), time.Hour), "configuration.import.get", nil)
+			_, err = c.call(clock.WithDeadline(context.Background(), time.Hour), "configuration.import.get", nil)
 			if problem, ok := TransportProblemOf(err); !ok || problem != tt.problem {
 				t.Fatalf("error = %v, want problem %d", err, tt.problem)
 			}

@@ -19,35 +19,26 @@ type Auth interface {
 	Redact(s string) string
 }
 
-// redactedCode stands in for a webhook code wherever one would be shown.
-const redactedCode = "***"
+const (
+	redactedCode      = "***"
+	webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
+)
 
-// webhookURLExample is what a valid webhook URL looks like, for error messages.
-const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
-
-// minWebhookCodeLength is the length of the codes the portal issues (its
-// rest module's default password length). A shorter code is a typo, and
-// redacting it would garble every error text it happens to occur in.
+// minWebhookCodeLength is the length of the codes the portal issues: a
+// shorter one is a typo, and redacting it would garble the texts it is in.
 const minWebhookCodeLength = 16
 
-// webhookPath matches /rest/<user id>/<code>/ with an optional trailing slash.
-// Matching the escaped path means a percent-encoded code is refused as well.
+// webhookPath matches the escaped path, so a percent-encoded code is refused.
 var webhookPath = regexp.MustCompile(`^/rest/([0-9]+)/([A-Za-z0-9_]+)/?$`)
 
-// Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it implements Auth.
-//
-// The code is the whole credential, so it never leaves a Webhook except
-// through MethodURL.
+// Webhook is an incoming webhook https://PORTAL/rest/USER_ID/CODE/; it
+// implements Auth. Its code, the whole credential, leaves it only through
+// MethodURL.
 type Webhook struct {
-	scheme string
-	host   string
-	userID string
-	code   string
-	// codePattern is SecretPattern(code): the code and its starts.
-	codePattern *regexp.Regexp
+	base        string // https://PORTAL/rest/USER_ID/
+	code        string
+	codePattern *regexp.Regexp // SecretPattern(code)
 }
-
-var _ Auth = (*Webhook)(nil)
 
 // WebhookURLError says why a webhook URL was refused. Its text never contains
 // the URL given, which would carry the webhook code.
@@ -59,14 +50,11 @@ func (e *WebhookURLError) Error() string {
 	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like " + webhookURLExample
 }
 
-// ParseWebhookURL checks and parses an incoming webhook URL.
-//
-// The URL must be absolute and use https; http is accepted only for a loopback
-// host (localhost, 127.0.0.0/8, ::1), which is where the portal emulator runs.
-// It must carry no user info, query or fragment, and its path must be
-// /rest/<user id>/<code>/ (the trailing slash is optional). Whitespace around
-// the value is ignored, since values read from files and environment variables
-// often end with a newline.
+// ParseWebhookURL checks and parses an incoming webhook URL: https (http
+// only for a loopback host, where the emulator runs), no user info, query
+// or fragment, and the path /rest/<user id>/<code>/. Surrounding whitespace
+// is ignored: values read from files and the environment often end with a
+// newline.
 func ParseWebhookURL(raw string) (*Webhook, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -78,29 +66,21 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	if err != nil {
 		return nil, &WebhookURLError{Reason: "the value is not a valid URL"}
 	}
-	if !u.IsAbs() || u.Opaque != "" {
-		return nil, &WebhookURLError{Reason: "the value is not an absolute URL"}
-	}
-	if u.Hostname() == "" {
-		return nil, &WebhookURLError{Reason: "the URL has no host"}
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return nil, &WebhookURLError{Reason: "http is allowed only for a loopback host (the emulator); use https"}
+	for _, check := range []struct {
+		invalid bool
+		reason  string
+	}{
+		{!u.IsAbs() || u.Opaque != "", "the value is not an absolute URL"},
+		{u.Hostname() == "", "the URL has no host"},
+		{u.Scheme == "http" && !isLoopbackHost(u.Hostname()), "http is allowed only for a loopback host (the emulator); use https"},
+		{u.Scheme != "http" && u.Scheme != "https", "the scheme must be https"},
+		{u.User != nil, "the URL must not contain a user name or password"},
+		{u.RawQuery != "" || u.ForceQuery, "the URL must not have a query string"},
+		{u.Fragment != "" || strings.Contains(raw, "#"), "the URL must not have a fragment"},
+	} {
+		if check.invalid {
+			return nil, &WebhookURLError{Reason: check.reason}
 		}
-	default:
-		return nil, &WebhookURLError{Reason: "the scheme must be https"}
-	}
-	if u.User != nil {
-		return nil, &WebhookURLError{Reason: "the URL must not contain a user name or password"}
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return nil, &WebhookURLError{Reason: "the URL must not have a query string"}
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return nil, &WebhookURLError{Reason: "the URL must not have a fragment"}
 	}
 
 	m := webhookPath.FindStringSubmatch(u.EscapedPath())
@@ -113,9 +93,7 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 	}
 
 	return &Webhook{
-		scheme:      u.Scheme,
-		host:        u.Host,
-		userID:      m[1],
+		base:        u.Scheme + "://" + u.Host + "/rest/" + m[1] + "/",
 		code:        m[2],
 		codePattern: SecretPattern(m[2]),
 	}, nil
@@ -142,24 +120,18 @@ func webhookPathProblem(path string) string {
 }
 
 func isLoopbackHost(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") || ip != nil && ip.IsLoopback()
 }
 
 // MethodURL returns https://PORTAL/rest/USER_ID/CODE/METHOD.json. The result
 // contains the webhook code: never log or show it without Redact.
 func (w *Webhook) MethodURL(method string) string {
-	return w.baseURL(w.code) + url.PathEscape(method) + ".json"
+	return w.base + w.code + "/" + url.PathEscape(method) + ".json"
 }
 
-// Redact replaces the webhook code in s with ***, and any start of it six
-// characters or longer, as a URL cut short leaves it (see SecretPattern).
-// Every occurrence goes, wherever it appears: a real code is a long random
-// string, so this costs nothing, and a URL echoed in an odd form is covered
-// too.
+// Redact replaces the webhook code in s, and any start of it six
+// characters or longer (a URL cut short), with *** (see SecretPattern).
 func (w *Webhook) Redact(s string) string {
 	// The regexp copies s even when nothing matches; most texts hold no code.
 	if w == nil || w.codePattern == nil || !w.codePattern.MatchString(s) {
@@ -177,9 +149,5 @@ func (w *Webhook) Secrets() []string {
 // String returns the webhook URL with its code redacted,
 // e.g. https://portal.example/rest/1/***/.
 func (w *Webhook) String() string {
-	return w.baseURL(redactedCode)
-}
-
-func (w *Webhook) baseURL(code string) string {
-	return w.scheme + "://" + w.host + "/rest/" + w.userID + "/" + code + "/"
+	return w.base + redactedCode + "/"
 }

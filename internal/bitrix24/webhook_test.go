@@ -37,11 +37,8 @@ func TestParseWebhookURL_Valid(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
-			if got := hook.host; got != tt.host {
-				t.Errorf("host = %q, want %q", got, tt.host)
-			}
-			if got := hook.userID; got != tt.userID {
-				t.Errorf("userID = %q, want %q", got, tt.userID)
+			if want := "//" + tt.host + "/rest/" + tt.userID + "/"; !strings.Contains(hook.base, want) {
+				t.Errorf("base = %q, want the host and user id in %q", hook.base, want)
 			}
 			if got := hook.String(); got != tt.redacted {
 				t.Errorf("String() = %q, want %q", got, tt.redacted)

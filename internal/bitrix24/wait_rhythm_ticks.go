@@ -5,9 +5,6 @@ package bitrix24
 
 import "time"
 
-// Where cron starts the agent's runs (cloud portals), a due run waits for
-// the next tick, on the minute of the portal's clock: the polls come just
-// after the ticks at which the next run can run.
 const (
 	// defaultTickLate is how long after a cron tick its run's result is
 	// first looked for, until a change seen just after a tick says better.
@@ -25,12 +22,6 @@ const (
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
 	// (cron every 5 minutes): polls skip the ticks before the next change.
 	slowGap = 4 * time.Minute
-	// tickSwitchLead: when probes after a due poll find no run (cron),
-	// the run due by it runs at the next tick, which often falls a few
-	// seconds short of an interval after it; the first tick poll may come
-	// this much sooner than the interval after it, and no more, so that
-	// polls stay about an interval apart where the agent has stopped.
-	tickSwitchLead = 4 * time.Second
 	// maxTickCalibrations bounds the follow-ups that learn how long after
 	// its tick a run shows: a run that shows within the default is never
 	// caught by them.
@@ -41,8 +32,14 @@ const (
 // while how long runs take to show after a tick is not known.
 var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
 
-// tickState is what the rhythm knows of cron ticks.
-type tickState struct {
+// tickPlanner plans the polls where cron starts the agent's runs (cloud
+// portals): a due run waits for the next tick, on the minute of the
+// portal's clock, and the polls come just after the ticks at which the
+// next run can run.
+type tickPlanner struct {
+	*pollPlan
+	on           bool // cron starts the runs
+	server       serverClock
 	late         time.Duration // a tick's run shows within this of the tick
 	calibrated   bool          // a change was seen within seconds of its tick
 	followUps    int           // follow-ups since the last tick poll
@@ -53,55 +50,53 @@ type tickState struct {
 // noteTight notes a change known within a few seconds: two of them a
 // whole number of minutes apart, further apart than a hit-driven run, mean
 // cron ticks.
-func (r *agentRhythm) noteTight(lo, at time.Time) {
+func (c *tickPlanner) noteTight(lo, at time.Time) {
 	if at.Sub(lo) > tightChange {
 		return
 	}
-	t := r.server.toServer(at)
-	if last := r.tick.lastTight; !last.IsZero() {
-		gap := t.Sub(last)
+	t := c.server.toServer(at)
+	if !c.lastTight.IsZero() {
+		gap := t.Sub(c.lastTight)
 		off := gap % time.Minute
 		if gap >= tickGap && (off <= tickPhaseSlack || off >= time.Minute-tickPhaseSlack) {
-			r.ticks = true
+			c.on = true
 		}
 	}
-	r.tick.lastTight = t
-	if r.ticks {
+	c.lastTight = t
+	if c.on {
 		// How long after its tick the change showed, as a bound for later ticks.
 		if late := t.Sub(t.Truncate(time.Minute)) + pollLate; late <= maxTickLate {
-			r.tick.late, r.tick.calibrated = late, true
+			c.late, c.calibrated = late, true
 		}
 	}
 }
 
-// planTick plans the next poll on a cron-driven portal: just after the
-// first tick (on the minute, server time) at which the next run can run.
-// Until a change has been seen within seconds of its tick, a tick poll that
-// sees nothing is followed up twice, to learn how long after the tick runs
-// show.
-func (r *agentRhythm) planTick(at time.Time, changed bool, kind pollKind) {
-	ts := &r.tick
+// plan plans the next poll: just after the first tick (on the minute,
+// server time) at which the next run can run. Until a change has been seen
+// within seconds of its tick, a tick poll that sees nothing is followed up
+// twice, to learn how long after the tick runs show.
+func (c *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
 	if kind != pollFollowUp {
-		ts.followUps = 0
+		c.followUps = 0
 	}
-	if !changed && !ts.calibrated && ts.followUps < len(tickFollowUps) && ts.calibrations < maxTickCalibrations {
-		ts.calibrations++
-		r.followUp(at.Add(tickFollowUps[ts.followUps]))
-		ts.followUps++
+	if !changed && !c.calibrated && c.followUps < len(tickFollowUps) && c.calibrations < maxTickCalibrations {
+		c.calibrations++
+		c.followUp(at.Add(tickFollowUps[c.followUps]))
+		c.followUps++
 		return
 	}
-	from := r.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
-	if len(r.gaps) >= 2 && r.gaps[len(r.gaps)-1] >= slowGap && r.gaps[len(r.gaps)-2] >= slowGap {
-		from = r.changeLo.Add(min(r.gaps[len(r.gaps)-1], r.gaps[len(r.gaps)-2]) - 30*time.Second)
+	from := c.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
+	if n := len(c.gaps); n >= 2 && c.gaps[n-1] >= slowGap && c.gaps[n-2] >= slowGap {
+		from = c.changeLo.Add(min(c.gaps[n-1], c.gaps[n-2]) - 30*time.Second)
 	}
 	// No sooner than about an interval after the last regular poll: less
 	// pollLate, so that a poll that came a moment after its tick's does not
 	// hold every later tick poll as late.
-	earliest := r.lastRegular.Add(r.interval - pollLate)
-	from = maxTime(from, earliest.Add(-ts.late))
+	earliest := c.lastRegular.Add(c.interval - pollLate)
+	from = maxTime(from, earliest.Add(-c.late))
 	from = maxTime(from, at.Add(time.Second))
-	tick := r.server.toLocal(ceilMinute(r.server.toServer(from)))
-	r.next, r.nextKind = maxTime(tick.Add(ts.late), earliest), pollRhythm
+	tick := c.server.toLocal(ceilMinute(c.server.toServer(from)))
+	c.next, c.nextKind = maxTime(tick.Add(c.late), earliest), pollRhythm
 }
 
 // ceilMinute rounds t up to the minute.

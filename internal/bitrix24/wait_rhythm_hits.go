@@ -1,0 +1,178 @@
+// Copyright (c) b24-terraform
+// SPDX-License-Identifier: MPL-2.0
+
+package bitrix24
+
+import "time"
+
+const (
+	// assumedRunTime: until a follow-up has measured how long runs take to
+	// show, they are taken to show within this; a longer run is missed once,
+	// and probes then measure it.
+	assumedRunTime = 3 * time.Second
+	// triggerSlack is what a poll planned from a trigger adds to its run time
+	// and a gap: the resolution of the due time, and pollLate. A run that
+	// shows within the run time plus this has fallen due by that poll.
+	triggerSlack = agentResolution + pollLate
+	// shortProbe is how many follow-ups look for a due run after a trigger
+	// that saw a change, which may have been that run.
+	shortProbe = 2
+	// tickSwitchLead: when probes after a due poll find no run (cron), that
+	// run runs at the next tick, often a few seconds short of an interval
+	// after the poll; the first tick poll may come this much sooner than the
+	// interval, and no more, so that polls stay about an interval apart
+	// where the agent has stopped.
+	tickSwitchLead = 4 * time.Second
+)
+
+// probeOffsets are the follow-ups after a trigger, counted from it, until
+// its run shows: they measure how long runs take. Nothing by the last one
+// means the agent does not run on our polls (cron), or not now.
+var probeOffsets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, maxRunTime}
+
+// hitPlanner plans the polls where requests start the agent's due runs. On
+// a quiet portal a poll by which a run fell due starts it (the trigger);
+// the poll a run and a gap later sees it and starts the next. On a busy one
+// other visitors' requests start the runs, and the polls come a gap after
+// each change.
+type hitPlanner struct {
+	*pollPlan
+	dueBy      time.Time     // the next run falls due by then; zero: not known
+	runTime    time.Duration // a run shows within this of its trigger; 0: not measured (runBound)
+	trigger    time.Time     // the last poll by which a run fell due, whose result is awaited
+	triggerSaw bool          // that poll saw a change
+	missed     bool          // it missed an awaited run
+	inStep     bool          // busy, and the polls come just after the runs end
+	busy       bool          // runs start without our polls
+	expect     bool          // the next rhythm poll should see the trigger's run
+	probe      int           // follow-ups made since trigger; -1: not probing
+	ahead      aheadState    // the follow-ups after the first change: wait_rhythm_ahead.go
+	aheadMade  int           // how many of them were made
+}
+
+// plan plans the next poll after one at at. cron reports that cron starts
+// the runs, and skipCalibration that the tick planner should not learn how
+// late after a tick runs show.
+func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportStatus) (cron, skipCalibration bool) {
+	probing := kind == pollFollowUp && h.probe >= 0
+	switch {
+	case probing && changed:
+		took := at.Sub(h.trigger)
+		if took > maxRunTime || h.missed && h.runTime > 0 && took > 2*h.runTime+tickSlack {
+			// A due run waited longer than runs take, for something else
+			// than our polls. (A run missed before the run time was
+			// measured only took longer than assumed.)
+			return true, false
+		}
+		h.runTime = max(h.runTime, took)
+		h.probe = -1
+		h.inStep = h.busy
+		h.seen(at)
+	case probing:
+		h.probe++
+		limit := len(probeOffsets)
+		if h.triggerSaw {
+			limit = shortProbe
+		}
+		if h.probe < limit && probeOffsets[h.probe] < h.interval {
+			h.followUp(h.trigger.Add(probeOffsets[h.probe]))
+			break
+		}
+		h.probe = -1
+		if h.triggerSaw {
+			h.seen(h.trigger) // the trigger's change was the due run's
+			break
+		}
+		// No run within maxRunTime of a due poll: the agent does not run on
+		// our polls (cron, or a locked step). The run due by it runs at the
+		// next tick.
+		h.lastRegular = h.lastRegular.Add(-tickSwitchLead)
+		return true, true
+	case h.busy && changed:
+		// Once a follow-up has caught a change as it came, the polls a gap
+		// after each change see the end as it comes; otherwise follow-ups
+		// look for it.
+		if imminent(s) && !h.inStep {
+			h.triggered(at, true, false, s)
+			break
+		}
+		h.seen(at)
+	case !h.dueBy.IsZero() && !at.Before(h.dueBy):
+		// A run falls due by this poll. One that was awaited and did not
+		// show is looked for with follow-ups, as is one after look-ahead
+		// follow-ups that saw none. A change nobody awaited means other
+		// visitors start the runs.
+		ahead := h.ahead
+		h.ahead = aheadNone
+		if changed && !h.expect && ahead != aheadNone {
+			h.afterLookAhead(at, ahead, s)
+			break
+		}
+		if changed && !h.expect {
+			h.busy = true
+		}
+		if !changed {
+			h.inStep = false // the run showed later than the step says
+		}
+		h.triggered(at, changed, (h.expect || ahead == aheadMissed) && !changed, s)
+	case kind == pollFollowUp && h.ahead == aheadLooking:
+		h.lookedAhead(at, changed)
+	case kind == pollFollowUp && h.ahead == aheadStarting:
+		h.startedAhead(at, changed, s)
+	case changed && h.dueBy.IsZero():
+		if !h.startAhead(at, s) && !h.lookAhead(at) {
+			h.seen(at)
+		}
+	case changed:
+		h.seen(at)
+	default:
+		h.rhythmPoll(h.dueBy.Add(pollLate))
+	}
+	return false, false
+}
+
+// seen plans after a change whose run ended by at: the next run falls due
+// by a gap later.
+func (h *hitPlanner) seen(at time.Time) {
+	h.dueBy = at.Add(agentGap + agentResolution)
+	h.expect = false
+	h.rhythmPoll(h.dueBy.Add(pollLate))
+}
+
+// triggered plans after a poll by which a run fell due: the poll a run and
+// a gap later. It probes instead when the run ends the import, or when an
+// awaited run did not show (missed).
+func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) {
+	h.trigger, h.triggerSaw, h.missed = at, saw, missed
+	if missed || imminent(s) {
+		h.probe = 0
+		for h.probe < len(probeOffsets)-1 && h.tooSoon(probeOffsets[h.probe], missed) {
+			h.probe++
+		}
+		h.followUp(at.Add(max(probeOffsets[h.probe], h.runTime)))
+		return
+	}
+	h.dueBy = at.Add(h.runBound() + agentGap + agentResolution)
+	h.expect = true
+	h.rhythmPoll(h.dueBy.Add(pollLate))
+}
+
+// tooSoon reports that a probe offset after a trigger comes before its run
+// can show: shorter than the measured run time; or, after an awaited run
+// did not show while the run time is not measured, within the slack the
+// poll meant to start it left (a run that short would have shown by now).
+func (h *hitPlanner) tooSoon(offset time.Duration, missed bool) bool {
+	if missed && h.runTime == 0 {
+		return offset <= assumedRunTime+triggerSlack
+	}
+	return offset < h.runTime
+}
+
+// runBound is how long after its trigger a run shows: as measured, or
+// assumedRunTime until a probe has measured it.
+func (h *hitPlanner) runBound() time.Duration {
+	if h.runTime > 0 {
+		return h.runTime
+	}
+	return assumedRunTime
+}

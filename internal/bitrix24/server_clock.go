@@ -12,7 +12,7 @@ import "time"
 // untrusted, and the local clock stands in.
 type serverClock struct {
 	offset  time.Duration // local minus server
-	samples int
+	sampled bool
 	trusted bool
 }
 
@@ -27,28 +27,18 @@ func (c *serverClock) sample(at time.Time, t *Time) {
 		return
 	}
 	gap := at.Sub(unixTime(t.Finish))
-	switch {
-	case c.samples == 0 || gap < c.offset:
-		c.trusted = c.samples == 0 || c.offset-gap < serverClockSlack
+	c.trusted = !c.sampled || (gap-c.offset).Abs() < serverClockSlack
+	if !c.sampled || gap < c.offset {
 		c.offset = gap
-	default:
-		c.trusted = gap-c.offset < serverClockSlack
 	}
-	c.samples++
+	c.sampled = true
 }
 
-// toServer maps a local time to the portal's clock.
-func (c *serverClock) toServer(t time.Time) time.Time {
+// skew is what to subtract from a local time for the portal's: the offset,
+// or zero while the portal's clock is not trusted.
+func (c *serverClock) skew() time.Duration {
 	if !c.trusted {
-		return t
+		return 0
 	}
-	return t.Add(-c.offset)
-}
-
-// toLocal maps a time on the portal's clock to the local one.
-func (c *serverClock) toLocal(t time.Time) time.Time {
-	if !c.trusted {
-		return t
-	}
-	return t.Add(c.offset)
+	return c.offset
 }

@@ -20,14 +20,14 @@ func TestServerClock_offsetAndFrozenClock(t *testing.T) {
 	if !c.trusted || c.offset != 30200*time.Millisecond {
 		t.Fatalf("offset %v, trusted %v; want 30.2 s, trusted", c.offset, c.trusted)
 	}
-	if got := c.toServer(local.Add(time.Minute)); !got.Equal(local.Add(29800 * time.Millisecond)) {
-		t.Errorf("toServer = %v", got)
+	if got := c.skew(); got != 30200*time.Millisecond {
+		t.Errorf("skew = %v", got)
 	}
 	c.sample(local.Add(2*time.Minute), at(1_700_000_060-30.2)) // the server's clock stood still
 	if c.trusted {
 		t.Error("a frozen server clock is trusted")
 	}
-	if got := c.toServer(local); !got.Equal(local) {
-		t.Errorf("untrusted toServer = %v; want the local time", got)
+	if got := c.skew(); got != 0 {
+		t.Errorf("untrusted skew = %v; want none, the local time", got)
 	}
 }

@@ -202,14 +202,12 @@ type WaitError struct {
 }
 
 func (e *WaitError) Error() string {
-	var b strings.Builder
+	format := "gave up waiting for configuration import %d after %s and %s: "
 	if e.Cancelled {
-		fmt.Fprintf(&b, "waiting for configuration import %d was cancelled after %s and %s; ",
-			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
-	} else {
-		fmt.Fprintf(&b, "gave up waiting for configuration import %d after %s and %s: ",
-			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
+		format = "waiting for configuration import %d was cancelled after %s and %s; "
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, format, e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	if e.Last != nil {
 		b.WriteString("last status ")
 		b.WriteString(e.Last.Describe())

@@ -5,8 +5,8 @@ package bitrix24
 
 import "time"
 
-// The agent runs an import one step a run; a run falls due agentGap after
-// the previous one ended, in whole seconds (see the package doc).
+// A run of the agent falls due agentGap after the previous one ended, in
+// whole seconds (see the package doc).
 const (
 	agentGap        = time.Minute
 	agentResolution = time.Second
@@ -15,12 +15,6 @@ const (
 	// rhythmMinGap: two changes closer than this were not made by the
 	// portal's agent (an emulator or a test with a fast agent).
 	rhythmMinGap = agentGap - 2*time.Second
-	// tickSlack: a run that shows this much later than twice the usual
-	// run time after a due poll was not started by it.
-	tickSlack = 5 * time.Second
-	// maxRunTime: a run that shows later than this after a poll by which it
-	// fell due was started by something else (cron).
-	maxRunTime = 20 * time.Second
 	// Beyond followUpAllowance follow-ups plus one every followUpEvery, the
 	// portal keeps no rhythm the schedule knows: the plain interval.
 	followUpAllowance = 10
@@ -84,9 +78,8 @@ func newAgentRhythm(interval time.Duration) *agentRhythm {
 	}
 }
 
-// imminent reports that the agent's next run ends the import: action false
-// with P means the last step has run and the next run marks F; a recorded
-// exception means the next run marks E.
+// imminent reports that the agent's next run ends the import: P with
+// action false (F next), or a recorded exception (E next).
 func imminent(s *ImportStatus) bool {
 	if s.Status != StatusProcessing {
 		return false
@@ -126,9 +119,7 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 			}
 			r.gaps = append(r.gaps, at.Sub(r.changeAt))
 			if lo.Sub(r.changeAt) >= tickGap {
-				// A due run waited far longer than a hit-driven agent
-				// lets it: cron starts the runs.
-				r.ticks.on = true
+				r.ticks.on = true // a due run waited longer than hits let it
 			}
 		}
 		r.changeLo, r.changeAt = lo, at

@@ -6,13 +6,11 @@ package bitrix24
 import "time"
 
 // The hit planner's follow-ups after the first change (see the package
-// doc): startAhead when the poll before it is known to have been due,
-// lookAhead otherwise.
+// doc): startAhead's when the poll before it was due, else lookAhead's.
 
-// lookAheadOffsets are those follow-ups, counted from a gap after the poll
-// that can have started the first change's run: the first starts the next
-// run when runs take up to 5 s, the second sees it when it took up to 5 s
-// more. Only two, for they are wasted where something else starts the runs.
+// lookAheadOffsets count from a gap after the poll that can have started
+// the first change's run. Only two: they are wasted where something else
+// starts the runs.
 var lookAheadOffsets = []time.Duration{5 * time.Second, 10 * time.Second}
 
 // aheadState is where the follow-ups after the first change stand.
@@ -46,14 +44,11 @@ func (h *hitPlanner) lookAhead(at time.Time) bool {
 	return false
 }
 
-// startAhead plans after the first change, seen at at, when the poll
-// before it (changeLo) came a gap or more after one that saw the same: a
-// run was due by it, so on a quiet portal it started the change's run, and
-// the next falls due a run and a gap after it. (Where other visitors start
-// the runs, the one due by changeLo was under way at changeLo, or changeLo
-// would have seen it: the next falls due about then as well.) False when
-// changeLo came sooner (the wait's first poll among them): what started
-// the change's run is not known.
+// startAhead plans after the first change when the poll before it
+// (changeLo) came a gap or more after the first poll, so that a run was due
+// by it: the next falls due a run and a gap after it. (Where others start
+// the runs, the one due by changeLo was under way then, or changeLo would
+// have seen it: about then as well.) False when changeLo came sooner.
 func (h *hitPlanner) startAhead(at time.Time, s *ImportStatus) bool {
 	if h.changeLo.Before(h.started.Add(agentGap)) {
 		return false
@@ -68,10 +63,9 @@ func (h *hitPlanner) startAhead(at time.Time, s *ImportStatus) bool {
 	return true
 }
 
-// startedAhead plans after the follow-up that was to start the next run.
-// When it saw no change, it started it (quiet). When it saw one, the run
-// came without it (busy), and seen within seconds of its end: the polls a
-// gap after each change stay in step.
+// startedAhead plans after the follow-up that was to start the next run:
+// it did, or it saw the run come without it (busy), within seconds of its
+// end (in step).
 func (h *hitPlanner) startedAhead(at time.Time, changed bool, s *ImportStatus) {
 	h.ahead = aheadNone
 	if changed {
@@ -82,9 +76,8 @@ func (h *hitPlanner) startedAhead(at time.Time, changed bool, s *ImportStatus) {
 	h.triggered(at, false, false, s)
 }
 
-// lookedAhead plans after one of lookAhead's follow-ups. When one sees the
-// next run, the one after falls due a gap after it, whoever started it.
-// When none does, the next falls due by a gap after the first change.
+// lookedAhead plans after one of lookAhead's follow-ups: the next run falls
+// due a gap after the change one saw, or else after the first change.
 func (h *hitPlanner) lookedAhead(at time.Time, changed bool) {
 	switch {
 	case changed:
@@ -97,11 +90,9 @@ func (h *hitPlanner) lookedAhead(at time.Time, changed bool) {
 }
 
 // afterLookAhead plans after the first due poll since the follow-ups, when
-// it saw a change nobody awaited. After follow-ups that saw no run, one of
-// them may have started this one: the next falls due by a gap after it,
-// and the due poll then tells who starts the runs. Otherwise no poll of
-// ours can have started it: a busy portal, in step when a follow-up caught
-// the run before as it came.
+// it saw a change nobody awaited. One of follow-ups that saw no run may have
+// started it: the next due poll tells who starts the runs. Otherwise none
+// of ours did: a busy portal, in step when a follow-up caught a run as it came.
 func (h *hitPlanner) afterLookAhead(at time.Time, ahead aheadState, s *ImportStatus) {
 	if ahead == aheadMissed {
 		h.ahead = aheadNotOurs

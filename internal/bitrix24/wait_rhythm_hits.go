@@ -6,35 +6,35 @@ package bitrix24
 import "time"
 
 const (
-	// assumedRunTime: until a follow-up has measured how long runs take to
-	// show, they are taken to show within this; a longer run is missed once,
-	// and probes then measure it.
+	// maxRunTime: a run that shows later than this after a poll by which it
+	// fell due was started by something else (cron).
+	maxRunTime = 20 * time.Second
+	// tickSlack: a run that shows this much later than twice the usual
+	// run time after a due poll was not started by it.
+	tickSlack = 5 * time.Second
+	// assumedRunTime: runs are taken to show within this until probes have
+	// measured them.
 	assumedRunTime = 3 * time.Second
 	// triggerSlack is what a poll planned from a trigger adds to its run time
 	// and a gap: the resolution of the due time, and pollLate. A run that
 	// shows within the run time plus this has fallen due by that poll.
 	triggerSlack = agentResolution + pollLate
-	// shortProbe is how many follow-ups look for a due run after a trigger
-	// that saw a change, which may have been that run.
+	// shortProbe is how many probes look for a due run after a trigger that
+	// saw a change, which may have been that run.
 	shortProbe = 2
-	// tickSwitchLead: when probes after a due poll find no run (cron), that
-	// run runs at the next tick, often a few seconds short of an interval
-	// after the poll; the first tick poll may come this much sooner than the
-	// interval, and no more, so that polls stay about an interval apart
-	// where the agent has stopped.
+	// tickSwitchLead: when probes find no run (cron), the due run runs at
+	// the next tick, often a few seconds short of an interval after the due
+	// poll; the first tick poll may come this much sooner, and no more, so
+	// that polls stay about an interval apart where the agent has stopped.
 	tickSwitchLead = 4 * time.Second
 )
 
 // probeOffsets are the follow-ups after a trigger, counted from it, until
-// its run shows: they measure how long runs take. Nothing by the last one
-// means the agent does not run on our polls (cron), or not now.
+// its run shows.
 var probeOffsets = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second, maxRunTime}
 
-// hitPlanner plans the polls where requests start the agent's due runs. On
-// a quiet portal a poll by which a run fell due starts it (the trigger);
-// the poll a run and a gap later sees it and starts the next. On a busy one
-// other visitors' requests start the runs, and the polls come a gap after
-// each change.
+// hitPlanner plans the polls where requests start the agent's due runs
+// (see the package doc); a poll by which a run fell due is its trigger.
 type hitPlanner struct {
 	*pollPlan
 	dueBy      time.Time     // the next run falls due by then; zero: not known
@@ -59,9 +59,8 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 	case probing && changed:
 		took := at.Sub(h.trigger)
 		if took > maxRunTime || h.missed && h.runTime > 0 && took > 2*h.runTime+tickSlack {
-			// A due run waited longer than runs take, for something else
-			// than our polls. (A run missed before the run time was
-			// measured only took longer than assumed.)
+			// The due run waited for something else than our polls. (One
+			// missed before the run time was measured took longer than assumed.)
 			return true, false
 		}
 		h.runTime = max(h.runTime, took)
@@ -83,25 +82,19 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 			h.seen(h.trigger) // the trigger's change was the due run's
 			break
 		}
-		// No run within maxRunTime of a due poll: the agent does not run on
-		// our polls (cron, or a locked step). The run due by it runs at the
-		// next tick.
+		// No run within maxRunTime: cron, or a locked step.
 		h.lastRegular = h.lastRegular.Add(-tickSwitchLead)
 		return true, true
 	case h.busy && changed:
-		// Once a follow-up has caught a change as it came, the polls a gap
-		// after each change see the end as it comes; otherwise follow-ups
-		// look for it.
+		// Unless in step, probes look for the end.
 		if imminent(s) && !h.inStep {
 			h.triggered(at, true, false, s)
 			break
 		}
 		h.seen(at)
 	case !h.dueBy.IsZero() && !at.Before(h.dueBy):
-		// A run falls due by this poll. One that was awaited and did not
-		// show is looked for with follow-ups, as is one after look-ahead
-		// follow-ups that saw none. A change nobody awaited means other
-		// visitors start the runs.
+		// A run falls due by this poll. Probes look for an awaited run that
+		// did not show. A change nobody awaited means others start the runs.
 		ahead := h.ahead
 		h.ahead = aheadNone
 		if changed && !h.expect && ahead != aheadNone {
@@ -139,9 +132,8 @@ func (h *hitPlanner) seen(at time.Time) {
 	h.rhythmPoll(h.dueBy.Add(pollLate))
 }
 
-// triggered plans after a poll by which a run fell due: the poll a run and
-// a gap later. It probes instead when the run ends the import, or when an
-// awaited run did not show (missed).
+// triggered plans after a trigger: the poll a run and a gap later, or
+// probes when the run ends the import or an awaited run did not show.
 func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) {
 	h.trigger, h.triggerSaw, h.missed = at, saw, missed
 	if missed || imminent(s) {
@@ -157,10 +149,9 @@ func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) 
 	h.rhythmPoll(h.dueBy.Add(pollLate))
 }
 
-// tooSoon reports that a probe offset after a trigger comes before its run
-// can show: shorter than the measured run time; or, after an awaited run
-// did not show while the run time is not measured, within the slack the
-// poll meant to start it left (a run that short would have shown by now).
+// tooSoon reports that a probe offset comes before the trigger's run can
+// show: within the measured run time, or, after a missed run whose time is
+// not measured, within the assumed one and its slack (it would have shown).
 func (h *hitPlanner) tooSoon(offset time.Duration, missed bool) bool {
 	if missed && h.runTime == 0 {
 		return offset <= assumedRunTime+triggerSlack
@@ -168,8 +159,7 @@ func (h *hitPlanner) tooSoon(offset time.Duration, missed bool) bool {
 	return offset < h.runTime
 }
 
-// runBound is how long after its trigger a run shows: as measured, or
-// assumedRunTime until a probe has measured it.
+// runBound is how long after its trigger a run shows.
 func (h *hitPlanner) runBound() time.Duration {
 	if h.runTime > 0 {
 		return h.runTime

@@ -6,8 +6,8 @@ package bitrix24
 import "time"
 
 const (
-	// defaultTickLate is how long after a cron tick its run's result is
-	// first looked for, until a change seen just after a tick says better.
+	// defaultTickLate is how long after a tick its run is looked for until
+	// a change seen just after a tick says better.
 	defaultTickLate = 3 * time.Second
 	maxTickLate     = 20 * time.Second
 	// tickGap: no change for this long after one was seen (two hit-driven
@@ -22,20 +22,16 @@ const (
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
 	// (cron every 5 minutes): polls skip the ticks before the next change.
 	slowGap = 4 * time.Minute
-	// maxTickCalibrations bounds the follow-ups that learn how long after
-	// its tick a run shows: a run that shows within the default is never
-	// caught by them.
+	// maxTickCalibrations bounds the follow-ups that learn how late after
+	// its tick a run shows: one within the default is never caught by them.
 	maxTickCalibrations = 4
 )
 
-// tickFollowUps are the follow-ups after a tick poll that saw nothing,
-// while how long runs take to show after a tick is not known.
+// tickFollowUps are the calibrating follow-ups after a tick poll that saw nothing.
 var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
 
 // tickPlanner plans the polls where cron starts the agent's runs (cloud
-// portals): a due run waits for the next tick, on the minute of the
-// portal's clock, and the polls come just after the ticks at which the
-// next run can run.
+// portals): a due run waits for the next tick, on the portal's minute.
 type tickPlanner struct {
 	*pollPlan
 	on           bool // cron starts the runs
@@ -47,14 +43,13 @@ type tickPlanner struct {
 	lastTight    time.Time     // the last change known to the second (portal's clock)
 }
 
-// noteTight notes a change known within a few seconds: two of them a
-// whole number of minutes apart, further apart than a hit-driven run, mean
-// cron ticks.
+// noteTight notes a change known to the second: two a whole number of
+// minutes apart, further than hit-driven runs, mean cron ticks.
 func (c *tickPlanner) noteTight(lo, at time.Time) {
 	if at.Sub(lo) > tightChange {
 		return
 	}
-	t := c.server.toServer(at)
+	t := at.Add(-c.server.skew())
 	if !c.lastTight.IsZero() {
 		gap := t.Sub(c.lastTight)
 		off := gap % time.Minute
@@ -71,10 +66,8 @@ func (c *tickPlanner) noteTight(lo, at time.Time) {
 	}
 }
 
-// plan plans the next poll: just after the first tick (on the minute,
-// server time) at which the next run can run. Until a change has been seen
-// within seconds of its tick, a tick poll that sees nothing is followed up
-// twice, to learn how long after the tick runs show.
+// plan plans the next poll just after the first tick at which the next run
+// can run, or a follow-up that learns how late after its tick runs show.
 func (c *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
 	if kind != pollFollowUp {
 		c.followUps = 0
@@ -95,14 +88,12 @@ func (c *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
 	earliest := c.lastRegular.Add(c.interval - pollLate)
 	from = maxTime(from, earliest.Add(-c.late))
 	from = maxTime(from, at.Add(time.Second))
-	tick := c.server.toLocal(ceilMinute(c.server.toServer(from)))
+	skew := c.server.skew()
+	tick := ceilMinute(from.Add(-skew)).Add(skew)
 	c.next, c.nextKind = maxTime(tick.Add(c.late), earliest), pollRhythm
 }
 
 // ceilMinute rounds t up to the minute.
 func ceilMinute(t time.Time) time.Time {
-	if f := t.Truncate(time.Minute); !f.Equal(t) {
-		return f.Add(time.Minute)
-	}
-	return t
+	return t.Add(time.Minute - time.Nanosecond).Truncate(time.Minute)
 }

@@ -15,8 +15,7 @@ import (
 type WaitOptions struct {
 	// PollInterval is the nominal time from the start of one poll to the
 	// start of the next; required. The agent's rhythm moves polls from it
-	// (see the package doc). The portal advances an import at most once a
-	// minute, so polling more often tells nothing new.
+	// (see the package doc).
 	PollInterval time.Duration
 
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
@@ -50,7 +49,6 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
 	}
 	clock := s.client.clock
-
 	started := clock.Now()
 	w := &WaitError{ProcessID: processID}
 	gaveUp := func() error {
@@ -119,19 +117,19 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			return nil, gaveUp()
 		}
 		next := pollStarted.Add(opts.PollInterval)
-		if at, kind, ok := rhythm.plan(); ok && err == nil {
-			next = at
-			if kind == pollRhythm && moments != nil {
-				next, slot = moments.momentSlot(at)
+		if !rhythm.next.IsZero() && err == nil {
+			next = rhythm.next
+			if rhythm.nextKind == pollRhythm && moments != nil {
+				next, slot = moments.momentSlot(next)
 			}
 		} else if round != nil {
 			next, slot = s.batcher.rounds.next(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
-			// A poll that would come at or after the deadline is moved to
-			// just before it, so the wait ends on a fresh status rather
-			// than timing out blind; after that one, the deadline ends it.
-			lastPoll := deadline.Add(-lastPollLead(deadline.Sub(started)))
+			// A poll that would come at or after the deadline comes a tenth
+			// of the wait (at most 10 s, for a slow answer) before it, so the
+			// wait ends on a fresh status; after that one, the deadline ends it.
+			lastPoll := deadline.Add(-min(10*time.Second, deadline.Sub(started)/10))
 			if !next.Before(lastPoll) {
 				next, slot = lastPoll, roundSlot{} // a poll of its own
 				if lastPollDone || !lastPoll.After(pollStarted) {
@@ -158,12 +156,10 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	}
 }
 
-// pollGoesOn reports whether a wait goes on to its next poll after a poll
-// failed with err, its retries spent: after a fault or the rate limit, and
-// after a connection problem or a timeout once the portal has answered
-// (before that it means a wrong address, a firewall in the way, or a
-// portal that hangs, which the next poll will not get past either: the
-// wait ends within the read's own budget).
+// pollGoesOn reports whether a wait polls on after a poll failed with err,
+// its retries spent (see the package doc): before the portal has answered,
+// a silence means a wrong address or a hung portal the next poll will not
+// get past either.
 func pollGoesOn(err error, answered bool) bool {
 	switch classify(err) {
 	case failFault, failNoAnswer, failSlowDown:
@@ -179,12 +175,6 @@ func (s *ConfigurationImportService) unbook(slot roundSlot) {
 	if slot.round != nil {
 		s.batcher.unbook(slot)
 	}
-}
-
-// lastPollLead is how long before the deadline the last poll starts: long
-// enough for a slow answer, short against the whole wait.
-func lastPollLead(wait time.Duration) time.Duration {
-	return min(10*time.Second, wait/10)
 }
 
 // WaitError means the context ended before the import reached F, E or U.
@@ -230,8 +220,7 @@ func (e *WaitError) Unwrap() error {
 	return e.Err
 }
 
-// roundWaited rounds a wait for reading: whole seconds, or milliseconds for
-// a wait shorter than a second.
+// roundWaited rounds a wait to the second, or to the millisecond under one.
 func roundWaited(d time.Duration) time.Duration {
 	if d < time.Second {
 		return d.Round(time.Millisecond)

@@ -56,8 +56,8 @@ func (p *pollPlan) rhythmPoll(t time.Time) {
 }
 
 // agentRhythm plans the polls of one wait from what they saw: Wait feeds it
-// each successful poll (observe) and asks for the next one (plan). Until it
-// knows a rhythm it has no opinion. It reads no clock.
+// each successful poll (observe) and reads the poll it plans (next). It
+// reads no clock.
 type agentRhythm struct {
 	*pollPlan
 	hits  hitPlanner  // runs start on requests: wait_rhythm_hits.go
@@ -76,15 +76,6 @@ func newAgentRhythm(interval time.Duration) *agentRhythm {
 		hits:     hitPlanner{pollPlan: plan, probe: -1},
 		ticks:    tickPlanner{pollPlan: plan, late: defaultTickLate},
 	}
-}
-
-// imminent reports that the agent's next run ends the import: P with
-// action false (F next), or a recorded exception (E next).
-func imminent(s *ImportStatus) bool {
-	if s.Status != StatusProcessing {
-		return false
-	}
-	return (s.Progress != nil && s.Progress.Action == "") || len(s.Exceptions) > 0
 }
 
 // observe takes a successful poll that read s, answered at (local time),
@@ -137,12 +128,6 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 		r.ticks.calibrated = r.ticks.calibrated || skipCalibration
 	}
 	r.ticks.plan(at, changed, kind)
-}
-
-// plan returns the next poll the rhythm asks for; ok is false when it has
-// no opinion (the plain interval).
-func (r *agentRhythm) plan() (at time.Time, kind pollKind, ok bool) {
-	return r.next, r.nextKind, !r.next.IsZero()
 }
 
 func maxTime(a, b time.Time) time.Time {

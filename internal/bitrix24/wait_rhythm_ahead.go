@@ -100,9 +100,5 @@ func (h *hitPlanner) afterLookAhead(at time.Time, ahead aheadState, s *ImportSta
 		return
 	}
 	h.busy, h.inStep = true, ahead == aheadCaught
-	if imminent(s) && !h.inStep {
-		h.triggered(at, true, false, s) // follow-ups look for the end
-		return
-	}
-	h.seen(at)
+	h.seenBusy(at, s)
 }

@@ -86,12 +86,7 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 		h.lastRegular = h.lastRegular.Add(-tickSwitchLead)
 		return true, true
 	case h.busy && changed:
-		// Unless in step, probes look for the end.
-		if imminent(s) && !h.inStep {
-			h.triggered(at, true, false, s)
-			break
-		}
-		h.seen(at)
+		h.seenBusy(at, s)
 	case !h.dueBy.IsZero() && !at.Before(h.dueBy):
 		// A run falls due by this poll. Probes look for an awaited run that
 		// did not show. A change nobody awaited means others start the runs.
@@ -124,6 +119,15 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 	return false, false
 }
 
+// imminent reports that the agent's next run ends the import: P with
+// action false (F next), or a recorded exception (E next).
+func imminent(s *ImportStatus) bool {
+	if s.Status != StatusProcessing {
+		return false
+	}
+	return (s.Progress != nil && s.Progress.Action == "") || len(s.Exceptions) > 0
+}
+
 // seen plans after a change whose run ended by at: the next run falls due
 // by a gap later.
 func (h *hitPlanner) seen(at time.Time) {
@@ -132,13 +136,23 @@ func (h *hitPlanner) seen(at time.Time) {
 	h.rhythmPoll(h.dueBy.Add(pollLate))
 }
 
+// seenBusy plans after a change on a busy portal: unless in step, probes
+// look for an imminent end.
+func (h *hitPlanner) seenBusy(at time.Time, s *ImportStatus) {
+	if imminent(s) && !h.inStep {
+		h.triggered(at, true, false, s)
+		return
+	}
+	h.seen(at)
+}
+
 // triggered plans after a trigger: the poll a run and a gap later, or
 // probes when the run ends the import or an awaited run did not show.
 func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) {
 	h.trigger, h.triggerSaw, h.missed = at, saw, missed
 	if missed || imminent(s) {
 		h.probe = 0
-		for h.probe < len(probeOffsets)-1 && h.tooSoon(probeOffsets[h.probe], missed) {
+		for h.probe < len(probeOffsets)-1 && h.tooSoon(probeOffsets[h.probe]) {
 			h.probe++
 		}
 		h.followUp(at.Add(max(probeOffsets[h.probe], h.runTime)))
@@ -152,8 +166,8 @@ func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) 
 // tooSoon reports that a probe offset comes before the trigger's run can
 // show: within the measured run time, or, after a missed run whose time is
 // not measured, within the assumed one and its slack (it would have shown).
-func (h *hitPlanner) tooSoon(offset time.Duration, missed bool) bool {
-	if missed && h.runTime == 0 {
+func (h *hitPlanner) tooSoon(offset time.Duration) bool {
+	if h.missed && h.runTime == 0 {
 		return offset <= assumedRunTime+triggerSlack
 	}
 	return offset < h.runTime

@@ -25,17 +25,13 @@ const (
 	aheadStarting                   // startAhead's follow-up under way
 )
 
-// lookAhead plans the next follow-up after the first change; false when
-// none is left.
+// lookAhead plans the next follow-up after the first change, the first
+// offset still ahead of at; false when none is left.
 func (h *hitPlanner) lookAhead(at time.Time) bool {
-	if h.ahead != aheadLooking {
-		h.ahead, h.aheadMade = aheadLooking, 0
-	}
 	base := maxTime(h.changeAt, h.changeLo.Add(agentGap))
-	for _, offset := range lookAheadOffsets[h.aheadMade:] {
-		next := base.Add(offset)
-		h.aheadMade++
-		if next.After(at) {
+	for _, offset := range lookAheadOffsets {
+		if next := base.Add(offset); next.After(at) {
+			h.ahead = aheadLooking
 			h.followUp(next)
 			return true
 		}

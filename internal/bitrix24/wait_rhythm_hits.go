@@ -47,7 +47,6 @@ type hitPlanner struct {
 	expect     bool          // the next rhythm poll should see the trigger's run
 	probe      int           // follow-ups made since trigger; -1: not probing
 	ahead      aheadState    // the follow-ups after the first change: wait_rhythm_ahead.go
-	aheadMade  int           // how many of them were made
 }
 
 // plan plans the next poll after one at at. cron reports that cron starts

@@ -199,18 +199,15 @@ func (e *WaitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, format, e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	if e.Last != nil {
-		b.WriteString("last status ")
-		b.WriteString(e.Last.Describe())
+		b.WriteString("last status " + e.Last.Describe())
 	} else {
 		b.WriteString("no poll succeeded")
 	}
 	if e.LastErr != nil {
-		b.WriteString("; the last poll failed: ")
-		b.WriteString(e.LastErr.Error())
+		b.WriteString("; the last poll failed: " + e.LastErr.Error())
 	}
 	if e.Cut != nil {
-		b.WriteString("; the time ran out ")
-		b.WriteString(e.Cut.Situation())
+		b.WriteString("; the time ran out " + e.Cut.Situation())
 	}
 	return b.String()
 }

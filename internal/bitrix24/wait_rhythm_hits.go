@@ -6,21 +6,18 @@ package bitrix24
 import "time"
 
 const (
-	// maxRunTime: a run that shows later than this after a poll by which it
-	// fell due was started by something else (cron).
+	// A run that shows later than maxRunTime after the poll by which it fell
+	// due, or tickSlack later than twice the usual run time, was started by
+	// something else (cron).
 	maxRunTime = 20 * time.Second
-	// tickSlack: a run that shows this much later than twice the usual
-	// run time after a due poll was not started by it.
-	tickSlack = 5 * time.Second
-	// assumedRunTime: runs are taken to show within this until probes have
-	// measured them.
+	tickSlack  = 5 * time.Second
+	// assumedRunTime: runs are taken to show within this until measured.
 	assumedRunTime = 3 * time.Second
 	// triggerSlack is what a poll planned from a trigger adds to its run time
-	// and a gap: the resolution of the due time, and pollLate. A run that
-	// shows within the run time plus this has fallen due by that poll.
+	// and a gap: the due time's resolution, and pollLate.
 	triggerSlack = agentResolution + pollLate
-	// shortProbe is how many probes look for a due run after a trigger that
-	// saw a change, which may have been that run.
+	// shortProbe is how many probes follow a trigger that saw a change,
+	// which may have been its run.
 	shortProbe = 2
 	// tickSwitchLead: when probes find no run (cron), the due run runs at
 	// the next tick, often a few seconds short of an interval after the due
@@ -49,18 +46,15 @@ type hitPlanner struct {
 	ahead      aheadState    // the follow-ups after the first change: wait_rhythm_ahead.go
 }
 
-// plan plans the next poll after one at at. cron reports that cron starts
-// the runs, and skipCalibration that the tick planner should not learn how
-// late after a tick runs show.
+// plan plans the next poll after one at at, or reports that cron starts
+// the runs; skipCalibration: the tick planner need not learn their lateness.
 func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportStatus) (cron, skipCalibration bool) {
 	probing := kind == pollFollowUp && h.probe >= 0
 	switch {
 	case probing && changed:
 		took := at.Sub(h.trigger)
 		if took > maxRunTime || h.missed && h.runTime > 0 && took > 2*h.runTime+tickSlack {
-			// The due run waited for something else than our polls. (One
-			// missed before the run time was measured took longer than assumed.)
-			return true, false
+			return true, false // a run missed before it was measured only took longer
 		}
 		h.runTime = max(h.runTime, took)
 		h.probe = -1
@@ -127,8 +121,7 @@ func imminent(s *ImportStatus) bool {
 	return (s.Progress != nil && s.Progress.Action == "") || len(s.Exceptions) > 0
 }
 
-// seen plans after a change whose run ended by at: the next run falls due
-// by a gap later.
+// seen plans after a change whose run ended by at.
 func (h *hitPlanner) seen(at time.Time) {
 	h.dueBy = at.Add(agentGap + agentResolution)
 	h.expect = false
@@ -163,8 +156,8 @@ func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) 
 }
 
 // tooSoon reports that a probe offset comes before the trigger's run can
-// show: within the measured run time, or, after a missed run whose time is
-// not measured, within the assumed one and its slack (it would have shown).
+// show: within the run time, or, after a missed run not yet measured,
+// within the assumed time and its slack (it would have shown).
 func (h *hitPlanner) tooSoon(offset time.Duration) bool {
 	if h.missed && h.runTime == 0 {
 		return offset <= assumedRunTime+triggerSlack

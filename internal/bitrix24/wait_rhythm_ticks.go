@@ -6,18 +6,17 @@ package bitrix24
 import "time"
 
 const (
-	// defaultTickLate is how long after a tick its run is looked for until
+	// defaultTickLate: a tick's run is looked for this long after it, until
 	// a change seen just after a tick says better.
 	defaultTickLate = 3 * time.Second
 	maxTickLate     = 20 * time.Second
-	// tickGap: no change for this long after one was seen (two hit-driven
-	// runs are a gap and a run apart) means cron starts the runs.
+	// tickGap: no change for this long after one (hit-driven runs are a gap
+	// and a run apart) means cron starts the runs.
 	tickGap = 100 * time.Second
-	// tightChange: a change seen within this of the poll before is known
-	// to the second, enough to place it against the minute.
-	tightChange = 8 * time.Second
-	// tickPhaseSlack: two such changes this close to a whole number of
-	// minutes apart came on ticks.
+	// A change seen within tightChange of the poll before is known to the
+	// second; two such within tickPhaseSlack of whole minutes apart came on
+	// ticks.
+	tightChange    = 8 * time.Second
 	tickPhaseSlack = 3 * time.Second
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
 	// (cron every 5 minutes): polls skip the ticks before the next change.
@@ -58,11 +57,9 @@ func (c *tickPlanner) noteTight(lo, at time.Time) {
 		}
 	}
 	c.lastTight = t
-	if c.on {
-		// How long after its tick the change showed, as a bound for later ticks.
-		if late := t.Sub(t.Truncate(time.Minute)) + pollLate; late <= maxTickLate {
-			c.late, c.calibrated = late, true
-		}
+	// How long after its tick the change showed bounds later ticks' runs.
+	if late := t.Sub(t.Truncate(time.Minute)) + pollLate; c.on && late <= maxTickLate {
+		c.late, c.calibrated = late, true
 	}
 }
 

@@ -141,17 +141,9 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		if slot.round != nil {
 			s.batcher.rounds.book(slot)
 		}
-		delay := next.Sub(clock.Now())
-		if delay <= 0 {
-			continue // the poll took longer than the interval
-		}
-		timer := clock.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if delay := next.Sub(clock.Now()); delay > 0 && sleep(ctx, clock, delay) != nil {
 			s.unbook(slot)
 			return nil, gaveUp()
-		case <-timer.C():
 		}
 	}
 }

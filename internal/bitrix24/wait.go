@@ -41,9 +41,8 @@ type PollErrorEvent struct {
 // Wait polls the import until it is finished (F), failed (E) or unknown
 // (U), and returns that status with a nil error: whether E or U is fatal is
 // the caller's decision (see ImportFailure). The package doc says when it
-// polls, which failures it polls on after, and how waits share requests.
-// Any other failure ends the wait, wrapped (errors.As finds *Error); when
-// ctx ends, Wait returns a *WaitError.
+// polls and which failures it polls on after; any other ends the wait,
+// wrapped (errors.As finds *Error). When ctx ends, it returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")

@@ -48,9 +48,8 @@ func (p *pollPlan) followUp(t time.Time) {
 	p.next, p.nextKind = t, pollFollowUp
 }
 
-// rhythmPoll plans a poll moved to t, but never sooner than the plain
-// interval after the last regular poll: the interval stays the nominal
-// spacing, and polls never come faster than the agent can change.
+// rhythmPoll plans a poll moved to t, but no sooner than the interval after
+// the last regular poll: the interval stays the nominal spacing.
 func (p *pollPlan) rhythmPoll(t time.Time) {
 	p.next, p.nextKind = maxTime(t, p.lastRegular.Add(p.interval)), pollRhythm
 }

@@ -6,11 +6,9 @@ package bitrix24
 import "time"
 
 // The hit planner's follow-ups after the first change (see the package
-// doc): startAhead's when the poll before it was due, else lookAhead's.
-
-// lookAheadOffsets count from a gap after the poll that can have started
-// the first change's run. Only two: they are wasted where something else
-// starts the runs.
+// doc): startAhead's when the poll before it was due, else lookAhead's,
+// which count lookAheadOffsets from a gap after that poll. Only two: they
+// are wasted where something else starts the runs.
 var lookAheadOffsets = []time.Duration{5 * time.Second, 10 * time.Second}
 
 // aheadState is where the follow-ups after the first change stand.
@@ -41,10 +39,10 @@ func (h *hitPlanner) lookAhead(at time.Time) bool {
 }
 
 // startAhead plans after the first change when the poll before it
-// (changeLo) came a gap or more after the first poll, so that a run was due
-// by it: the next falls due a run and a gap after it. (Where others start
-// the runs, the one due by changeLo was under way then, or changeLo would
-// have seen it: about then as well.) False when changeLo came sooner.
+// (changeLo) came a gap or more after the first, so a run was due by it:
+// the next falls due a run and a gap after it (where others start the runs,
+// about then too: changeLo would have seen one that ended before). False
+// when changeLo came sooner.
 func (h *hitPlanner) startAhead(at time.Time, s *ImportStatus) bool {
 	if h.changeLo.Before(h.started.Add(agentGap)) {
 		return false
@@ -86,9 +84,8 @@ func (h *hitPlanner) lookedAhead(at time.Time, changed bool) {
 }
 
 // afterLookAhead plans after the first due poll since the follow-ups, when
-// it saw a change nobody awaited. One of follow-ups that saw no run may have
-// started it: the next due poll tells who starts the runs. Otherwise none
-// of ours did: a busy portal, in step when a follow-up caught a run as it came.
+// it saw a change nobody awaited. Follow-ups that saw no run may have
+// started it (the next due poll tells); otherwise others start the runs.
 func (h *hitPlanner) afterLookAhead(at time.Time, ahead aheadState, s *ImportStatus) {
 	if ahead == aheadMissed {
 		h.ahead = aheadNotOurs

@@ -79,18 +79,13 @@ func (c *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
 	if n := len(c.gaps); n >= 2 && c.gaps[n-1] >= slowGap && c.gaps[n-2] >= slowGap {
 		from = c.changeLo.Add(min(c.gaps[n-1], c.gaps[n-2]) - 30*time.Second)
 	}
-	// No sooner than about an interval after the last regular poll: less
-	// pollLate, so that a poll that came a moment after its tick's does not
-	// hold every later tick poll as late.
+	// About an interval after the last regular poll; less pollLate, lest a
+	// tick poll that came a moment late make every later one as late.
 	earliest := c.lastRegular.Add(c.interval - pollLate)
 	from = maxTime(from, earliest.Add(-c.late))
 	from = maxTime(from, at.Add(time.Second))
+	// The first whole minute of the portal's clock at or after from.
 	skew := c.server.skew()
-	tick := ceilMinute(from.Add(-skew)).Add(skew)
+	tick := from.Add(-skew).Add(time.Minute - time.Nanosecond).Truncate(time.Minute).Add(skew)
 	c.next, c.nextKind = maxTime(tick.Add(c.late), earliest), pollRhythm
-}
-
-// ceilMinute rounds t up to the minute.
-func ceilMinute(t time.Time) time.Time {
-	return t.Add(time.Minute - time.Nanosecond).Truncate(time.Minute)
 }

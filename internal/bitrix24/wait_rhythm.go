@@ -30,8 +30,7 @@ const (
 	pollFollowUp                 // a short follow-up, closer than the interval
 )
 
-// pollPlan is what the planners share: the changes the polls saw, and the
-// next poll they ask for.
+// pollPlan is what the planners share: the changes seen, and the next poll.
 type pollPlan struct {
 	interval time.Duration
 	started  time.Time       // the first poll
@@ -54,9 +53,8 @@ func (p *pollPlan) rhythmPoll(t time.Time) {
 	p.next, p.nextKind = maxTime(t, p.lastRegular.Add(p.interval)), pollRhythm
 }
 
-// agentRhythm plans the polls of one wait from what they saw: Wait feeds it
-// each successful poll (observe) and reads the poll it plans (next). It
-// reads no clock.
+// agentRhythm plans one wait's polls from what they saw, reading no clock:
+// Wait feeds it each successful poll (observe) and reads the next it plans.
 type agentRhythm struct {
 	*pollPlan
 	hits  hitPlanner  // runs start on requests: wait_rhythm_hits.go
@@ -77,8 +75,7 @@ func newAgentRhythm(interval time.Duration) *agentRhythm {
 	}
 }
 
-// observe takes a successful poll that read s, answered at (local time),
-// and plans the next poll.
+// observe takes a successful poll that read s, answered at, and plans the next.
 func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 	kind := r.nextKind
 	if r.next.IsZero() || at.Before(r.next) {

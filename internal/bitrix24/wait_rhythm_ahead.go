@@ -47,13 +47,12 @@ func (h *hitPlanner) startAhead(at time.Time, s *ImportStatus) bool {
 	if h.changeLo.Before(h.started.Add(agentGap)) {
 		return false
 	}
-	next := h.changeLo.Add(h.runBound() + agentGap + triggerSlack)
-	if !next.After(at) {
+	if next := h.changeLo.Add(h.runBound() + agentGap + triggerSlack); next.After(at) {
+		h.ahead = aheadStarting
+		h.followUp(next)
+	} else {
 		h.triggered(at, true, false, s) // this poll came late enough to start it
-		return true
 	}
-	h.ahead = aheadStarting
-	h.followUp(next)
 	return true
 }
 

@@ -20,9 +20,8 @@ const (
 	// which may have been its run.
 	shortProbe = 2
 	// tickSwitchLead: when probes find no run (cron), the due run runs at
-	// the next tick, often a few seconds short of an interval after the due
-	// poll; the first tick poll may come this much sooner, and no more, so
-	// that polls stay about an interval apart where the agent has stopped.
+	// the next tick, often seconds short of an interval after its poll; the
+	// first tick poll may come this much sooner, lest a stopped agent's come.
 	tickSwitchLead = 4 * time.Second
 )
 
@@ -81,20 +80,16 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 	case h.busy && changed:
 		h.seenBusy(at, s)
 	case !h.dueBy.IsZero() && !at.Before(h.dueBy):
-		// A run falls due by this poll. Probes look for an awaited run that
-		// did not show. A change nobody awaited means others start the runs.
+		// A run falls due by this poll; probes look for an awaited run that
+		// did not show.
 		ahead := h.ahead
 		h.ahead = aheadNone
 		if changed && !h.expect && ahead != aheadNone {
 			h.afterLookAhead(at, ahead, s)
 			break
 		}
-		if changed && !h.expect {
-			h.busy = true
-		}
-		if !changed {
-			h.inStep = false // the run showed later than the step says
-		}
+		h.busy = h.busy || changed && !h.expect // a change nobody awaited: others start the runs
+		h.inStep = h.inStep && changed          // a run that shows late is out of step
 		h.triggered(at, changed, (h.expect || ahead == aheadMissed) && !changed, s)
 	case kind == pollFollowUp && h.ahead == aheadLooking:
 		h.lookedAhead(at, changed)
@@ -115,20 +110,16 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 // imminent reports that the agent's next run ends the import: P with
 // action false (F next), or a recorded exception (E next).
 func imminent(s *ImportStatus) bool {
-	if s.Status != StatusProcessing {
-		return false
-	}
-	return (s.Progress != nil && s.Progress.Action == "") || len(s.Exceptions) > 0
+	return s.Status == StatusProcessing && (s.Progress != nil && s.Progress.Action == "" || len(s.Exceptions) > 0)
 }
 
 // seen plans after a change whose run ended by at.
 func (h *hitPlanner) seen(at time.Time) {
-	h.dueBy = at.Add(agentGap + agentResolution)
-	h.expect = false
+	h.dueBy, h.expect = at.Add(agentGap+agentResolution), false
 	h.rhythmPoll(h.dueBy.Add(pollLate))
 }
 
-// seenBusy plans after a change on a busy portal: unless in step, probes
+// seenBusy plans after a change on a busy portal; unless in step, probes
 // look for an imminent end.
 func (h *hitPlanner) seenBusy(at time.Time, s *ImportStatus) {
 	if imminent(s) && !h.inStep {
@@ -150,8 +141,7 @@ func (h *hitPlanner) triggered(at time.Time, saw, missed bool, s *ImportStatus) 
 		h.followUp(at.Add(max(probeOffsets[h.probe], h.runTime)))
 		return
 	}
-	h.dueBy = at.Add(h.runBound() + agentGap + agentResolution)
-	h.expect = true
+	h.dueBy, h.expect = at.Add(h.runBound()+agentGap+agentResolution), true
 	h.rhythmPoll(h.dueBy.Add(pollLate))
 }
 

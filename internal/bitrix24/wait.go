@@ -90,13 +90,11 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				return status, nil
 			}
 		case ctx.Err() != nil:
-			// The poll was cut short by ctx: not a failure of the portal,
-			// but what it was waiting for says why the wait got nowhere.
+			// Cut short by ctx: what the poll was waiting for says why.
 			errors.As(err, &w.Cut)
 			return nil, gaveUp()
 		case errors.As(err, new(*RateLimitError)):
-			// The poll could not be sent before the deadline: the wait
-			// times out then, as it would have had it been sent.
+			// Not sendable before the deadline: time out then, as if sent.
 			w.Polls--
 			if deadline, ok := ctx.Deadline(); ok {
 				_ = sleep(ctx, clock, deadline.Sub(clock.Now()))

@@ -19,9 +19,9 @@ const (
 	// shortProbe is how many probes follow a trigger that saw a change,
 	// which may have been its run.
 	shortProbe = 2
-	// tickSwitchLead: when probes find no run (cron), the due run runs at
-	// the next tick, often seconds short of an interval after its poll; the
-	// first tick poll may come this much sooner, lest a stopped agent's come.
+	// tickSwitchLead: when probes find no run (cron), it runs at the next
+	// tick, often seconds short of an interval after its poll; the first tick
+	// poll may come this much sooner, no more (the agent may have stopped).
 	tickSwitchLead = 4 * time.Second
 )
 
@@ -51,9 +51,11 @@ func (h *hitPlanner) plan(at time.Time, changed bool, kind pollKind, s *ImportSt
 	probing := kind == pollFollowUp && h.probe >= 0
 	switch {
 	case probing && changed:
+		// A run that took this long waited for something else than our polls
+		// (one missed before the run time was measured took longer than assumed).
 		took := at.Sub(h.trigger)
 		if took > maxRunTime || h.missed && h.runTime > 0 && took > 2*h.runTime+tickSlack {
-			return true, false // a run missed before it was measured only took longer
+			return true, false
 		}
 		h.runTime = max(h.runTime, took)
 		h.probe = -1

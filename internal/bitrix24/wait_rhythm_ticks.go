@@ -14,8 +14,7 @@ const (
 	// and a run apart) means cron starts the runs.
 	tickGap = 100 * time.Second
 	// A change seen within tightChange of the poll before is known to the
-	// second; two such within tickPhaseSlack of whole minutes apart came on
-	// ticks.
+	// second; two such within tickPhaseSlack of whole minutes apart: ticks.
 	tightChange    = 8 * time.Second
 	tickPhaseSlack = 3 * time.Second
 	// slowGap: changes this far apart or more, twice, are a slow rhythm
@@ -26,7 +25,8 @@ const (
 	maxTickCalibrations = 4
 )
 
-// tickFollowUps are the calibrating follow-ups after a tick poll that saw nothing.
+// tickFollowUps are the calibrating follow-ups after a tick poll that saw
+// nothing.
 var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
 
 // tickPlanner plans the polls where cron starts the agent's runs (cloud
@@ -44,50 +44,50 @@ type tickPlanner struct {
 
 // noteTight notes a change known to the second: two a whole number of
 // minutes apart, further than hit-driven runs, mean cron ticks.
-func (c *tickPlanner) noteTight(lo, at time.Time) {
+func (tp *tickPlanner) noteTight(lo, at time.Time) {
 	if at.Sub(lo) > tightChange {
 		return
 	}
-	t := at.Add(-c.server.skew())
-	if !c.lastTight.IsZero() {
-		gap := t.Sub(c.lastTight)
+	t := at.Add(-tp.server.skew())
+	if !tp.lastTight.IsZero() {
+		gap := t.Sub(tp.lastTight)
 		off := gap % time.Minute
 		if gap >= tickGap && (off <= tickPhaseSlack || off >= time.Minute-tickPhaseSlack) {
-			c.on = true
+			tp.on = true
 		}
 	}
-	c.lastTight = t
+	tp.lastTight = t
 	// How long after its tick the change showed bounds later ticks' runs.
-	if late := t.Sub(t.Truncate(time.Minute)) + pollLate; c.on && late <= maxTickLate {
-		c.late, c.calibrated = late, true
+	if late := t.Sub(t.Truncate(time.Minute)) + pollLate; tp.on && late <= maxTickLate {
+		tp.late, tp.calibrated = late, true
 	}
 }
 
 // plan plans the next poll just after the first tick at which the next run
 // can run, or a follow-up that learns how late after its tick runs show.
-func (c *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
+func (tp *tickPlanner) plan(at time.Time, changed bool, kind pollKind) {
 	if kind != pollFollowUp {
-		c.followUps = 0
+		tp.followUps = 0
 	}
-	if !changed && !c.calibrated && c.followUps < len(tickFollowUps) && c.calibrations < maxTickCalibrations {
-		c.calibrations++
-		c.followUp(at.Add(tickFollowUps[c.followUps]))
-		c.followUps++
+	if !changed && !tp.calibrated && tp.followUps < len(tickFollowUps) && tp.calibrations < maxTickCalibrations {
+		tp.calibrations++
+		tp.followUp(at.Add(tickFollowUps[tp.followUps]))
+		tp.followUps++
 		return
 	}
-	from := c.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
-	if n := len(c.gaps); n >= 2 && c.gaps[n-1] >= slowGap && c.gaps[n-2] >= slowGap {
-		from = c.changeLo.Add(min(c.gaps[n-1], c.gaps[n-2]) - 30*time.Second)
+	from := tp.changeLo.Add(agentGap - agentResolution) // the run cannot fall due earlier
+	if n := len(tp.gaps); n >= 2 && tp.gaps[n-1] >= slowGap && tp.gaps[n-2] >= slowGap {
+		from = tp.changeLo.Add(min(tp.gaps[n-1], tp.gaps[n-2]) - 30*time.Second)
 	}
 	// About an interval after the last regular poll; less pollLate, lest a
 	// tick poll that came a moment late make every later one as late.
-	earliest := c.lastRegular.Add(c.interval - pollLate)
-	from = maxTime(from, earliest.Add(-c.late))
+	earliest := tp.lastRegular.Add(tp.interval - pollLate)
+	from = maxTime(from, earliest.Add(-tp.late))
 	from = maxTime(from, at.Add(time.Second))
 	// The first whole minute of the portal's clock at or after from.
-	skew := c.server.skew()
+	skew := tp.server.skew()
 	tick := from.Add(-skew).Add(time.Minute - time.Nanosecond).Truncate(time.Minute).Add(skew)
-	c.next, c.nextKind = maxTime(tick.Add(c.late), earliest), pollRhythm
+	tp.next, tp.nextKind = maxTime(tick.Add(tp.late), earliest), pollRhythm
 }
 
 // serverClock maps the local clock to the portal's, from the time block of

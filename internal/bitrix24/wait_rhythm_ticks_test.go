@@ -31,3 +31,18 @@ func TestServerClock_offsetAndFrozenClock(t *testing.T) {
 		t.Errorf("untrusted skew = %v; want none, the local time", got)
 	}
 }
+
+// A tick poll comes just after the portal's minute, mapped back to the
+// local clock: here the portal's clock is 30.2 s behind.
+func TestTickPlanner_pollsJustAfterThePortalsMinute(t *testing.T) {
+	local := time.Unix(1_700_000_000, 0).Truncate(time.Minute)
+	plan := &pollPlan{interval: time.Minute, changeLo: local.Add(-time.Minute), changeAt: local, lastRegular: local}
+	tp := tickPlanner{pollPlan: plan, on: true, late: defaultTickLate}
+	tp.server.sample(local, &Time{Finish: float64(local.Unix()) - 30.2})
+	tp.plan(local, true, pollRhythm)
+	// The next run can run from 56 s on (an interval less pollLate and the
+	// tick's lateness): the portal's next minute then is local+90.2 s.
+	if got := plan.next.Sub(local).Round(time.Millisecond); got != 90200*time.Millisecond+defaultTickLate || plan.nextKind != pollRhythm {
+		t.Errorf("next poll %v after the change (%d); want 93.2 s, just after the portal's minute", got, plan.nextKind)
+	}
+}

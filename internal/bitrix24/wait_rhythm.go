@@ -85,9 +85,6 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 	changed := r.prev != nil && s.ChangedFrom(r.prev)
 	lo := r.prevAt
 	r.prev, r.prevAt = s, at
-	if kind != pollFollowUp {
-		r.lastRegular = at
-	}
 	r.next, r.nextKind = time.Time{}, pollPlain
 
 	if kind == pollFollowUp {
@@ -95,6 +92,8 @@ func (r *agentRhythm) observe(at time.Time, s *ImportStatus) {
 		if r.followUps > followUpAllowance+int(at.Sub(r.started)/followUpEvery) {
 			r.off = true
 		}
+	} else {
+		r.lastRegular = at
 	}
 	if r.started.IsZero() {
 		r.started = at

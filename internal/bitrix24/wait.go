@@ -15,8 +15,7 @@ import (
 type WaitOptions struct {
 	// PollInterval is the nominal time from the start of one poll to the
 	// start of the next; required. The agent's rhythm moves polls from it
-	// (see the package doc). The portal advances an import at most once a
-	// minute, so polling more often tells nothing new.
+	// (see the package doc).
 	PollInterval time.Duration
 
 	OnPoll      func(PollEvent)      // after each successful poll (provider logs it at INFO)
@@ -42,15 +41,13 @@ type PollErrorEvent struct {
 // Wait polls the import until it is finished (F), failed (E) or unknown
 // (U), and returns that status with a nil error: whether E or U is fatal is
 // the caller's decision (see ImportFailure). The package doc says when it
-// polls, which failures it polls on after, and how waits share requests.
-// Any other failure ends the wait, wrapped (errors.As finds *Error); when
-// ctx ends, Wait returns a *WaitError.
+// polls and which failures it polls on after; any other ends the wait,
+// wrapped (errors.As finds *Error). When ctx ends, it returns a *WaitError.
 func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, opts WaitOptions) (*ImportStatus, error) {
 	if opts.PollInterval <= 0 {
 		return nil, errors.New("bitrix24: WaitOptions.PollInterval must be positive")
 	}
 	clock := s.client.clock
-
 	started := clock.Now()
 	w := &WaitError{ProcessID: processID}
 	gaveUp := func() error {
@@ -93,13 +90,11 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				return status, nil
 			}
 		case ctx.Err() != nil:
-			// The poll was cut short by ctx: not a failure of the portal,
-			// but what it was waiting for says why the wait got nowhere.
+			// Cut short by ctx: what the poll was waiting for says why.
 			errors.As(err, &w.Cut)
 			return nil, gaveUp()
 		case errors.As(err, new(*RateLimitError)):
-			// The poll could not be sent before the deadline: the wait
-			// times out then, as it would have had it been sent.
+			// Not sendable before the deadline: time out then, as if sent.
 			w.Polls--
 			if deadline, ok := ctx.Deadline(); ok {
 				_ = sleep(ctx, clock, deadline.Sub(clock.Now()))
@@ -119,19 +114,19 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			return nil, gaveUp()
 		}
 		next := pollStarted.Add(opts.PollInterval)
-		if at, kind, ok := rhythm.plan(); ok && err == nil {
-			next = at
-			if kind == pollRhythm && moments != nil {
-				next, slot = moments.momentSlot(at)
+		if !rhythm.next.IsZero() && err == nil {
+			next = rhythm.next
+			if rhythm.nextKind == pollRhythm && moments != nil {
+				next, slot = moments.momentSlot(next)
 			}
 		} else if round != nil {
 			next, slot = s.batcher.rounds.next(round, pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
-			// A poll that would come at or after the deadline is moved to
-			// just before it, so the wait ends on a fresh status rather
-			// than timing out blind; after that one, the deadline ends it.
-			lastPoll := deadline.Add(-lastPollLead(deadline.Sub(started)))
+			// A poll that would come at or after the deadline comes a tenth
+			// of the wait (at most 10 s, for a slow answer) before it, so the
+			// wait ends on a fresh status; after that one, the deadline ends it.
+			lastPoll := deadline.Add(-min(10*time.Second, deadline.Sub(started)/10))
 			if !next.Before(lastPoll) {
 				next, slot = lastPoll, roundSlot{} // a poll of its own
 				if lastPollDone || !lastPoll.After(pollStarted) {
@@ -143,27 +138,17 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		if slot.round != nil {
 			s.batcher.rounds.book(slot)
 		}
-		delay := next.Sub(clock.Now())
-		if delay <= 0 {
-			continue // the poll took longer than the interval
-		}
-		timer := clock.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if delay := next.Sub(clock.Now()); delay > 0 && sleep(ctx, clock, delay) != nil {
 			s.unbook(slot)
 			return nil, gaveUp()
-		case <-timer.C():
 		}
 	}
 }
 
-// pollGoesOn reports whether a wait goes on to its next poll after a poll
-// failed with err, its retries spent: after a fault or the rate limit, and
-// after a connection problem or a timeout once the portal has answered
-// (before that it means a wrong address, a firewall in the way, or a
-// portal that hangs, which the next poll will not get past either: the
-// wait ends within the read's own budget).
+// pollGoesOn reports whether a wait polls on after a poll failed with err,
+// its retries spent (see the package doc): before the portal has answered,
+// a silence means a wrong address or a hung portal the next poll will not
+// get past either.
 func pollGoesOn(err error, answered bool) bool {
 	switch classify(err) {
 	case failFault, failNoAnswer, failSlowDown:
@@ -181,12 +166,6 @@ func (s *ConfigurationImportService) unbook(slot roundSlot) {
 	}
 }
 
-// lastPollLead is how long before the deadline the last poll starts: long
-// enough for a slow answer, short against the whole wait.
-func lastPollLead(wait time.Duration) time.Duration {
-	return min(10*time.Second, wait/10)
-}
-
 // WaitError means the context ended before the import reached F, E or U.
 type WaitError struct {
 	ProcessID int64
@@ -202,27 +181,22 @@ type WaitError struct {
 }
 
 func (e *WaitError) Error() string {
-	var b strings.Builder
+	format := "gave up waiting for configuration import %d after %s and %s: "
 	if e.Cancelled {
-		fmt.Fprintf(&b, "waiting for configuration import %d was cancelled after %s and %s; ",
-			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
-	} else {
-		fmt.Fprintf(&b, "gave up waiting for configuration import %d after %s and %s: ",
-			e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
+		format = "waiting for configuration import %d was cancelled after %s and %s; "
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, format, e.ProcessID, roundWaited(e.Waited), count(e.Polls, "poll"))
 	if e.Last != nil {
-		b.WriteString("last status ")
-		b.WriteString(e.Last.Describe())
+		b.WriteString("last status " + e.Last.Describe())
 	} else {
 		b.WriteString("no poll succeeded")
 	}
 	if e.LastErr != nil {
-		b.WriteString("; the last poll failed: ")
-		b.WriteString(e.LastErr.Error())
+		b.WriteString("; the last poll failed: " + e.LastErr.Error())
 	}
 	if e.Cut != nil {
-		b.WriteString("; the time ran out ")
-		b.WriteString(e.Cut.Situation())
+		b.WriteString("; the time ran out " + e.Cut.Situation())
 	}
 	return b.String()
 }
@@ -232,8 +206,7 @@ func (e *WaitError) Unwrap() error {
 	return e.Err
 }
 
-// roundWaited rounds a wait for reading: whole seconds, or milliseconds for
-// a wait shorter than a second.
+// roundWaited rounds a wait to the second, or to the millisecond under one.
 func roundWaited(d time.Duration) time.Duration {
 	if d < time.Second {
 		return d.Round(time.Millisecond)

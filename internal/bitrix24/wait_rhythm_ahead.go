@@ -5,17 +5,10 @@ package bitrix24
 
 import "time"
 
-// The follow-ups after the first change (see the package doc): where the
-// poll before it started its run, the next run falls due a gap and a run
-// time after that poll, seconds after the change is seen. When that poll is
-// known to have been due (startAhead), one follow-up starts the next run;
-// otherwise (lookAhead) two look for it, since the change's cause is
-// unknown.
-
-// lookAheadOffsets are those follow-ups, counted from a gap after the poll
-// that can have started the first change's run: the first starts the next
-// run when runs take up to 5 s, the second sees it when it took up to 5 s
-// more. Only two, for they are wasted where something else starts the runs.
+// The hit planner's follow-ups after the first change (see the package
+// doc): startAhead's when the poll before it was due, else lookAhead's,
+// which count lookAheadOffsets from a gap after that poll. Only two: they
+// are wasted where something else starts the runs.
 var lookAheadOffsets = []time.Duration{5 * time.Second, 10 * time.Second}
 
 // aheadState is where the follow-ups after the first change stand.
@@ -30,100 +23,74 @@ const (
 	aheadStarting                   // startAhead's follow-up under way
 )
 
-// lookAhead plans the next follow-up after the first change, seen at
-// changeAt; false when none is left.
-func (r *agentRhythm) lookAhead(at time.Time) bool {
-	if r.ahead != aheadLooking {
-		r.ahead, r.aheadMade = aheadLooking, 0
-	}
-	base := maxTime(r.changeAt, r.changeLo.Add(agentGap))
-	for _, offset := range lookAheadOffsets[r.aheadMade:] {
-		next := base.Add(offset)
-		r.aheadMade++
-		if next.After(at) {
-			r.followUp(next)
+// lookAhead plans the next follow-up after the first change, the first
+// offset still ahead of at; false when none is left.
+func (h *hitPlanner) lookAhead(at time.Time) bool {
+	base := maxTime(h.changeAt, h.changeLo.Add(agentGap))
+	for _, offset := range lookAheadOffsets {
+		if next := base.Add(offset); next.After(at) {
+			h.ahead = aheadLooking
+			h.followUp(next)
 			return true
 		}
 	}
-	r.ahead = aheadNone
+	h.ahead = aheadNone
 	return false
 }
 
-// startAhead plans after the first change, seen at at, when the poll
-// before it (changeLo) came a gap or more after one that saw the same: a
-// run was due by it, so on a quiet portal it started the change's run, and
-// the next falls due a run and a gap after it. (Where other visitors'
-// requests start the runs, the one due by changeLo started a moment after
-// it fell due, and was under way at changeLo, or changeLo would have seen
-// it: the next falls due about then as well.) So one follow-up then starts
-// the next run, and the poll after a trigger sees it, with no follow-up to
-// learn the rhythm. False when changeLo came sooner (the wait's first poll
-// among them): what started the change's run is not known.
-func (r *agentRhythm) startAhead(at time.Time, s *ImportStatus) bool {
-	if r.changeLo.Before(r.started.Add(agentGap)) {
+// startAhead plans after the first change when the poll before it
+// (changeLo) came a gap or more after the first, so a run was due by it:
+// the next falls due a run and a gap after it (where others start the runs,
+// about then too: changeLo would have seen one that ended before). False
+// when changeLo came sooner.
+func (h *hitPlanner) startAhead(at time.Time, s *ImportStatus) bool {
+	if h.changeLo.Before(h.started.Add(agentGap)) {
 		return false
 	}
-	next := r.changeLo.Add(r.runBound() + agentGap + triggerSlack)
-	if !next.After(at) {
-		r.triggered(at, true, false, s) // this poll came late enough to start it
-		return true
+	if next := h.changeLo.Add(h.runBound() + agentGap + triggerSlack); next.After(at) {
+		h.ahead = aheadStarting
+		h.followUp(next)
+	} else {
+		h.triggered(at, true, false, s) // this poll came late enough to start it
 	}
-	r.ahead = aheadStarting
-	r.followUp(next)
 	return true
 }
 
-// startedAhead plans after the follow-up that was to start the next run.
-// When it saw no change, it started it (quiet), and the poll a run and a
-// gap later sees it. When it saw one, the run due after the change came
-// without it: other visitors' requests start the runs (busy), and the next
-// falls due a gap after this one.
-func (r *agentRhythm) startedAhead(at time.Time, changed bool, s *ImportStatus) {
-	r.ahead = aheadNone
+// startedAhead plans after the follow-up that was to start the next run:
+// it did, or it saw the run come without it (busy), within seconds of its
+// end (in step).
+func (h *hitPlanner) startedAhead(at time.Time, changed bool, s *ImportStatus) {
+	h.ahead = aheadNone
 	if changed {
-		// Seen within seconds of its end, as a follow-up that catches a
-		// run does: the polls a gap after each change stay in step.
-		r.busy, r.inStep = true, true
-		r.seen(at)
+		h.busy, h.inStep = true, true
+		h.seen(at)
 		return
 	}
-	r.triggered(at, false, false, s)
+	h.triggered(at, false, false, s)
 }
 
-// lookedAhead plans after one of those follow-ups. When one sees the next
-// run, the one after falls due a gap after it, whoever started it. When
-// none does (runs are long, or something else starts them), the next run
-// falls due by a gap after the first change, as without them.
-func (r *agentRhythm) lookedAhead(at time.Time, changed bool) {
+// lookedAhead plans after one of lookAhead's follow-ups: the next run falls
+// due a gap after the change one saw, or else after the first change.
+func (h *hitPlanner) lookedAhead(at time.Time, changed bool) {
 	switch {
 	case changed:
-		r.ahead = aheadCaught
-		r.seen(at)
-	case !r.lookAhead(at):
-		r.ahead = aheadMissed
-		r.seen(r.changeAt)
+		h.ahead = aheadCaught
+		h.seen(at)
+	case !h.lookAhead(at):
+		h.ahead = aheadMissed
+		h.seen(h.changeAt)
 	}
 }
 
 // afterLookAhead plans after the first due poll since the follow-ups, when
-// it saw a change nobody awaited. After follow-ups that saw no run, one of
-// them may have started this one, which outlasted them: the next falls due
-// by a gap after it, whoever starts the runs, and the due poll then tells
-// who does. Otherwise no poll of ours can have started it (a run one
-// started would have shown by them, or would not show yet): other
-// visitors' requests did, a busy portal; and when a follow-up caught the
-// run before as it came, this poll came as closely after this one, in
-// step.
-func (r *agentRhythm) afterLookAhead(at time.Time, ahead aheadState, s *ImportStatus) {
+// it saw a change nobody awaited. Follow-ups that saw no run may have
+// started it (the next due poll tells); otherwise others start the runs.
+func (h *hitPlanner) afterLookAhead(at time.Time, ahead aheadState, s *ImportStatus) {
 	if ahead == aheadMissed {
-		r.ahead = aheadNotOurs
-		r.seen(at)
+		h.ahead = aheadNotOurs
+		h.seen(at)
 		return
 	}
-	r.busy, r.inStep = true, ahead == aheadCaught
-	if imminent(s) && !r.inStep {
-		r.triggered(at, true, false, s) // follow-ups look for the end
-		return
-	}
-	r.seen(at)
+	h.busy, h.inStep = true, ahead == aheadCaught
+	h.seenBusy(at, s)
 }

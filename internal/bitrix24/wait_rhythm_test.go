@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/emulator"
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/fakeclock"
 )
 
 // The tests of the schedule run Wait against the emulator's agent models
@@ -483,8 +483,8 @@ func TestWaitRhythm_followUpsStayWithinTheAllowance(t *testing.T) {
 		}
 		r.observe(now, &ImportStatus{Status: StatusProcessing, Progress: &ImportProgress{Action: "load", Step: 3},
 			Notices: make([]ImportMessage, notices), Exceptions: failing})
-		next, planned, ok := r.plan()
-		if !ok {
+		next, planned := r.next, r.nextKind
+		if next.IsZero() {
 			next, planned = now.Add(time.Minute), pollPlain
 		}
 		if planned == pollFollowUp {

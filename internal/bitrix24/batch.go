@@ -14,39 +14,29 @@ import (
 
 // The numbers of the scheme in the package doc.
 const (
-	methodBatch = "batch"
-
-	// maxBatchCommands is the portal's limit: it answers each command past
-	// it with ERROR_BATCH_LENGTH_EXCEEDED.
-	maxBatchCommands = 50
-
-	// maxNotRunTries is how many batch answers in a row may leave a read
-	// out (the portal did not run it) before the read fails.
-	maxNotRunTries = 3
+	methodBatch      = "batch"
+	maxBatchCommands = 50 // the portal answers each command past it with ERROR_BATCH_LENGTH_EXCEEDED
+	maxNotRunTries   = 3  // batch answers in a row that may leave a read out before it fails
 
 	// Booked waits wake at one instant and a portal answers in well under a
 	// second: these limits only keep a stalled wait, or a request that hangs
 	// or backs off, from holding the other reads.
 	roundGatherLimit  = 100 * time.Millisecond
 	inFlightWaitLimit = time.Second
-
-	// A burst is gathered until no read has arrived for burstQuietPeriod,
-	// at most burstGatherLimit after its first read.
-	burstQuietPeriod = 5 * time.Millisecond
-	burstGatherLimit = 250 * time.Millisecond
+	burstQuietPeriod  = 5 * time.Millisecond
+	burstGatherLimit  = 250 * time.Millisecond
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
-// client into batch requests, as the package doc says: this file gathers
-// the reads, batch_send.go sends them.
+// client into batch requests (see the package doc): this file gathers the
+// reads, batch_send.go sends them.
 type importGetBatcher struct {
 	service *ConfigurationImportService
 	clock   Clock
 	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
 
-	// roundGatherLimit, inFlightWaitLimit, burstQuietPeriod and
-	// burstGatherLimit; tests that count requests raise the limits, so as
-	// not to race against them.
+	// The limits above; tests that count requests raise them, so as not to
+	// race against them.
 	gatherLimit, inFlightLimit, quietPeriod, burstLimit time.Duration
 
 	mu          sync.Mutex
@@ -82,9 +72,8 @@ type importRead struct {
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
 	err       error
-	expired   bool // err came from a request whose own context passed its deadline
-
-	retry retryState // the tries of its command in batches (see commandFailed)
+	expired   bool       // err came from a request whose own context passed its deadline
+	retry     retryState // the tries of its command in batches
 
 	// Guarded by the batcher's mutex.
 	notRun    int            // batch answers that left this read out
@@ -94,21 +83,24 @@ type importRead struct {
 	lastErr   error          // its command's latest failure, when it is retried
 }
 
-// sharedRequest is one request in flight on behalf of several reads. It is
-// cancelled only when every one of them has been abandoned.
+// sharedRequest is one request in flight on behalf of several reads,
+// cancelled once every one of them is abandoned.
 type sharedRequest struct {
 	cancel context.CancelFunc
 	live   int // reads not abandoned; guarded by the batcher's mutex
 }
 
-// readGroup is the reads of one process id: they share one command.
+// readGroup is the reads of one process id: they share one command, and
+// its answer.
 type readGroup struct {
 	processID int64
 	reads     []*importRead
+	status    *ImportStatus
+	err       error
 }
 
 // get reads processID as part of the next request that goes out, in
-// slot's poll round when it has one (see the package doc).
+// slot's poll round when it has one.
 func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if err := ctx.Err(); err != nil {
 		b.unbook(slot)
@@ -219,8 +211,8 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued, as the package doc says, until the queue
-// is empty and every request answered.
+// dispatch sends what is queued until the queue is empty and every request
+// answered.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
@@ -250,7 +242,11 @@ func (b *importGetBatcher) dispatch() {
 		}
 		if wait > 0 { // send the full batches only; the rest waits on
 			full := len(groups) - len(groups)%maxBatchCommands
-			groups, b.queue = groups[:full], readsOf(groups[full:])
+			b.queue = nil
+			for _, g := range groups[full:] {
+				b.queue = append(b.queue, g.reads...)
+			}
+			groups = groups[:full]
 		} else {
 			holdingSince, b.queue = time.Time{}, nil
 		}
@@ -265,9 +261,8 @@ func (b *importGetBatcher) dispatch() {
 }
 
 // requestAnswered counts a request out of those in flight, and the plain
-// requests it leads to (see sendBatch) in: its answer has come, before the
-// reads in it get theirs, so that a read that follows at once knows
-// whether the client is idle.
+// requests it leads to (see sendBatch) in, before the reads in it get their
+// answers: a read that follows at once knows whether the client is idle.
 func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.mu.Lock()
 	b.inFlight += followUps - 1
@@ -285,7 +280,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	now := b.clock.Now()
 	first := b.queue[0]
 	var wait time.Duration
-	if b.roundIncompleteLocked() {
+	if slices.ContainsFunc(b.queue, func(r *importRead) bool { return r.slot.bookedLocked() }) {
 		if holdingSince.IsZero() {
 			*holdingSince = now
 		}
@@ -301,28 +296,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	return wait
 }
 
-// readsOf lists the reads of groups.
-func readsOf(groups []readGroup) []*importRead {
-	var reads []*importRead
-	for _, g := range groups {
-		reads = append(reads, g.reads...)
-	}
-	return reads
-}
-
-// roundIncompleteLocked reports whether a queued read belongs to a round
-// that booked waits have yet to join.
-func (b *importGetBatcher) roundIncompleteLocked() bool {
-	for _, r := range b.queue {
-		if r.slot.round != nil && r.slot.round.booked[r.slot.index] > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// groupReads groups reads by process id, in order of first arrival: the
-// reads of one id share one command.
+// groupReads groups reads by process id, in order of first arrival.
 func groupReads(reads []*importRead) []readGroup {
 	var groups []readGroup
 	index := map[int64]int{}

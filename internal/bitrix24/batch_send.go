@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
-
-// The sending half of importGetBatcher (see the package doc).
 
 // sendRequest sends one request for groups: a plain configuration.import.get
 // for a single process id, a batch for several.
@@ -24,11 +23,8 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 		return
 	}
 	defer cancel()
-
 	if len(groups) == 1 {
-		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries(), log)
-		b.requestAnswered(0)
-		b.finish(ctx, groups[0], status, err)
+		b.readAlone(ctx, groups[0], log)
 		return
 	}
 	b.sendBatch(ctx, groups, log)
@@ -36,43 +32,36 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 
 // startRequest drops abandoned reads and ties the rest to a new request,
 // whose attempts the returned log records. Its context, detached from the
-// callers (see the package doc), keeps the first caller's values (its
-// logger); with a caller without a deadline it has none either
-// (RequestTimeout and MaxRetries still bound it).
+// callers, keeps the first caller's values (its logger) and ends at the
+// latest of their deadlines; with a caller without a deadline it has none
+// either (RequestTimeout and MaxRetries still bound it).
 func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, *requestLog, context.CancelFunc) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-
-	req := &sharedRequest{}
-	log := &requestLog{}
+	req, log := &sharedRequest{}, &requestLog{}
 	var live []readGroup
-	var first context.Context
 	var latest time.Time
 	bounded := true
 	for _, g := range groups {
 		g.reads = slices.DeleteFunc(g.reads, func(r *importRead) bool { return r.abandoned })
-		if len(g.reads) == 0 {
-			continue
-		}
 		for _, r := range g.reads {
 			r.request, r.log = req, log
 			req.live++
-			if first == nil {
-				first = r.ctx
-			}
 			if deadline, ok := r.ctx.Deadline(); !ok {
 				bounded = false
 			} else if deadline.After(latest) {
 				latest = deadline
 			}
 		}
-		live = append(live, g)
+		if len(g.reads) > 0 {
+			live = append(live, g)
+		}
 	}
 	if len(live) == 0 {
 		return nil, nil, nil, nil
 	}
 
-	ctx := context.WithoutCancel(first)
+	ctx := context.WithoutCancel(live[0].reads[0].ctx)
 	var cancel context.CancelFunc
 	if bounded {
 		ctx, cancel = context.WithDeadline(ctx, latest)
@@ -101,11 +90,8 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 		"reads":    reads,
 	})
 
-	body, err := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd})
-	var resp *Response
-	if err == nil {
-		resp, err = client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
-	}
+	body, _ := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd}) // strings always encode
+	resp, err := client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
 	var answer batchAnswer
 	if err == nil {
 		var ok bool
@@ -117,18 +103,13 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	if err != nil {
 		b.requestAnswered(0)
 		for _, g := range groups {
-			b.finish(ctx, g, nil, err)
+			g.err = err
+			b.finish(ctx, g)
 		}
 		return
 	}
 
-	type commandAnswer struct {
-		g      readGroup
-		status *ImportStatus
-		err    error
-	}
-	var answers []commandAnswer
-	var notRun, alone []readGroup
+	var answered, notRun, alone []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
@@ -138,8 +119,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 			}
 			// An error inside the result came with HTTP 200 as it would
 			// have in a plain request: judged alike.
-			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
-			answers = append(answers, commandAnswer{g, status, err})
+			g.status, g.err = b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
 		} else if raw, ok := answer.errors[key]; ok {
 			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
 			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
@@ -149,30 +129,52 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 				alone = append(alone, g)
 				continue
 			}
-			answers = append(answers, commandAnswer{g, nil, cmdErr})
+			g.err = cmdErr
 		} else {
 			notRun = append(notRun, g)
+			continue
 		}
+		answered = append(answered, g)
 	}
 	b.requestAnswered(len(alone))
-	for _, a := range answers {
-		if a.err != nil {
-			b.commandFailed(a.g, a.err)
+	for _, g := range answered {
+		if g.err != nil {
+			b.commandFailed(g)
 		} else {
-			b.finish(ctx, a.g, a.status, nil)
+			b.finish(ctx, g)
 		}
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
-	b.sendAlone(ctx, alone)
+
+	// Each alone with a plain request of its own, counted in flight above;
+	// the request's context must outlive them.
+	var plain sync.WaitGroup
+	for _, g := range alone {
+		log := &requestLog{}
+		b.mu.Lock()
+		for _, r := range g.reads {
+			r.log = log
+		}
+		b.mu.Unlock()
+		plain.Go(func() { b.readAlone(ctx, g, log) })
+	}
+	plain.Wait()
+}
+
+// readAlone reads g with a plain request, whose attempts log records and
+// whose retries count on from its command's tries in batches.
+func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
+	g.status, g.err = b.service.getOne(ctx, g.processID, g.tries(), log)
+	b.requestAnswered(0)
+	b.finish(ctx, g)
 }
 
 // requeueNotRun puts reads a batch did not run at the head of the queue, to
 // go out with the next request without waiting for others in flight; a
 // read left out maxNotRunTries times fails.
 func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
-	var failed []*importRead
+	var again, failed []*importRead
 	b.mu.Lock()
-	var again []*importRead
 	for _, g := range groups {
 		for _, r := range g.reads {
 			r.request = nil
@@ -182,9 +184,9 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 			r.notRun++
 			if r.notRun >= maxNotRunTries {
 				failed = append(failed, r)
-				continue
+			} else {
+				again = append(again, r)
 			}
-			again = append(again, r)
 		}
 	}
 	if len(again) > 0 {
@@ -202,18 +204,17 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	}
 }
 
-// finish hands a group's answer to each of its reads; each gets its own
-// copy of the status. ctx is the request's: whether it ran out is decided
-// from it, never from the shape of err (a connection attempt that timed out
-// looks like a deadline too).
-func (b *importGetBatcher) finish(ctx context.Context, g readGroup, status *ImportStatus, err error) {
-	expired := err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+// finish hands a group's answer to each of its reads. ctx is the
+// request's: whether it ran out is decided from it, never from the shape of
+// the error (a connection attempt that timed out looks like a deadline too).
+func (b *importGetBatcher) finish(ctx context.Context, g readGroup) {
+	expired := g.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	for _, r := range g.reads {
-		b.finishRead(r, status, err, expired)
+		b.finishRead(r, g.status, g.err, expired)
 	}
 }
 
-// finishRead hands one read its answer.
+// finishRead hands one read its answer, with a copy of the status of its own.
 func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err error, expired bool) {
 	if status != nil {
 		own := *status
@@ -223,122 +224,35 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	close(r.done)
 }
 
-// batchKey is the command key of a process id. It is not numeric: the
-// portal would turn keys 0..n-1 into a JSON list, and parameters that look
-// like $result[...] are substituted.
-func batchKey(processID int64) string {
-	return "p" + strconv.FormatInt(processID, 10)
-}
-
-// batchAnswer is the result of a batch call, by command key.
-type batchAnswer struct {
-	results map[string]json.RawMessage
-	errors  map[string]json.RawMessage
-	times   map[string]json.RawMessage
-}
-
-// decodeBatchAnswer reads result, result_error and result_time; ok is false
-// when the result is not an object. An empty part arrives as [] and a part
-// whose keys are 0..n-1 as a list (PHP's json_encode): both are read.
-func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
-	if jsonKind(result) == '[' {
-		return batchAnswer{}, true // an empty batch result, as PHP encodes it
-	}
-	members, ok := jsonObject(result)
-	if !ok {
-		return batchAnswer{}, false
-	}
-	return batchAnswer{
-		results: batchPart(members["result"]),
-		errors:  batchPart(members["result_error"]),
-		times:   batchPart(members["result_time"]),
-	}, true
-}
-
-// batchPart reads one part of a batch answer as a map by key.
-func batchPart(raw json.RawMessage) map[string]json.RawMessage {
-	switch jsonKind(raw) {
-	case '{':
-		members, _ := jsonObject(raw)
-		return members
-	case '[':
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil {
-			return nil
-		}
-		return byIndex(list)
-	}
-	return nil
-}
-
-// commandError is a result_error entry: {"error": ..., "error_description":
-// ...}, the description possibly empty, or a bare code.
-func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
-	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
-	if members, ok := jsonObject(raw); ok {
-		e.Code, e.Description = jsonText(members["error"]), jsonText(members["error_description"])
-	}
-	return portalError(e, httpStatus, redact)
-}
-
 // commandFailed handles a command's error for each read of its group: each
-// read retries it, or fails with it, as the retry policy says for its own
-// context.
-func (b *importGetBatcher) commandFailed(g readGroup, err error) {
+// read retries it, at the head of the queue after the backoff, or fails
+// with it, as the retry policy says for its own context.
+func (b *importGetBatcher) commandFailed(g readGroup) {
 	client := b.service.client
-	client.noteFailure(err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
+	client.noteFailure(g.err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
 	for _, r := range g.reads {
 		b.mu.Lock()
-		r.request, r.lastErr = nil, err
+		r.request, r.lastErr = nil, g.err
 		abandoned := r.abandoned
 		b.mu.Unlock()
 		if abandoned {
 			continue
 		}
-		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, err, client.answered.Load())
+		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, g.err, client.answered.Load())
 		if finalErr != nil {
 			b.finishRead(r, nil, finalErr, false) // the batch was answered
 			continue
 		}
-		go b.retryLater(r, delay)
-	}
-}
-
-// retryLater puts r back at the head of the queue after delay, unless its
-// caller gives up first (then Get has returned already).
-func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
-	if sleep(r.ctx, b.clock, delay) != nil {
-		return
-	}
-	b.mu.Lock()
-	if !r.abandoned {
-		b.queueLocked(r, true)
-	}
-	b.mu.Unlock()
-}
-
-// sendAlone reads each group with a plain request of its own, with the
-// plain request's retries counted on from its command's, all at once; it
-// returns when all are answered.
-// The requests are counted in flight already (see sendBatch).
-func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
-	done := make(chan struct{}, len(groups))
-	for _, g := range groups {
-		log := &requestLog{}
-		b.mu.Lock()
-		for _, r := range g.reads {
-			r.log = log
-		}
-		b.mu.Unlock()
 		go func() {
-			status, err := b.service.getOne(ctx, g.processID, g.tries(), log)
-			b.requestAnswered(0)
-			b.finish(ctx, g, status, err)
-			done <- struct{}{}
+			if sleep(r.ctx, b.clock, delay) != nil {
+				return // the caller gave up: Get has returned
+			}
+			b.mu.Lock()
+			if !r.abandoned {
+				b.queueLocked(r, true)
+			}
+			b.mu.Unlock()
 		}()
-	}
-	for range groups {
-		<-done
 	}
 }
 
@@ -352,4 +266,54 @@ func (g readGroup) tries() retryState {
 		}
 	}
 	return st
+}
+
+// batchKey is the command key of a process id. It is not numeric: the
+// portal would turn keys 0..n-1 into a JSON list, and parameters that look
+// like $result[...] are substituted.
+func batchKey(processID int64) string {
+	return "p" + strconv.FormatInt(processID, 10)
+}
+
+// batchAnswer is the result of a batch call, by command key.
+type batchAnswer struct {
+	results, errors, times map[string]json.RawMessage
+}
+
+// decodeBatchAnswer reads result, result_error and result_time; ok is false
+// when the result is neither an object nor a list, which is an empty batch
+// result as PHP encodes it.
+func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
+	members, ok := jsonObject(result)
+	if !ok && jsonKind(result) != '[' {
+		return batchAnswer{}, false
+	}
+	return batchAnswer{
+		results: batchPart(members["result"]),
+		errors:  batchPart(members["result_error"]),
+		times:   batchPart(members["result_time"]),
+	}, true
+}
+
+// batchPart reads one part of a batch answer by key; PHP sends an empty
+// part as [] and one with keys 0..n-1 as a list.
+func batchPart(raw json.RawMessage) map[string]json.RawMessage {
+	if members, ok := jsonObject(raw); ok {
+		return members
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil
+	}
+	return byIndex(list)
+}
+
+// commandError is a result_error entry: {"error": ..., "error_description":
+// ...}, the description possibly empty, or a bare code.
+func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
+	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
+	if members, ok := jsonObject(raw); ok {
+		e.Code, e.Description = jsonText(members["error"]), jsonText(members["error_description"])
+	}
+	return portalError(e, httpStatus, redact)
 }

@@ -17,26 +17,17 @@ const (
 	methodBatch      = "batch"
 	maxBatchCommands = 50 // the portal answers each command past it with ERROR_BATCH_LENGTH_EXCEEDED
 	maxNotRunTries   = 3  // batch answers in a row that may leave a read out before it fails
-
-	// Booked waits wake at one instant and a portal answers in well under a
-	// second: these limits only keep a stalled wait, or a request that hangs
-	// or backs off, from holding the other reads.
-	roundGatherLimit  = 100 * time.Millisecond
-	inFlightWaitLimit = time.Second
-	burstQuietPeriod  = 5 * time.Millisecond
-	burstGatherLimit  = 250 * time.Millisecond
 )
 
 // importGetBatcher combines the configuration.import.get reads of one
-// client into batch requests (see the package doc): this file gathers the
-// reads, batch_send.go sends them.
+// client into batch requests (see the package doc): this file gathers them,
+// batch_send.go sends them.
 type importGetBatcher struct {
 	service *ConfigurationImportService
 	clock   Clock
 	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
 
-	// The limits above; tests that count requests raise them, so as not to
-	// race against them.
+	// See holdLocked; tests that count requests raise them.
 	gatherLimit, inFlightLimit, quietPeriod, burstLimit time.Duration
 
 	mu          sync.Mutex
@@ -50,13 +41,16 @@ type importGetBatcher struct {
 
 func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher {
 	b := &importGetBatcher{
-		service:       service,
-		clock:         service.client.clock,
-		wake:          make(chan struct{}, 1),
-		gatherLimit:   roundGatherLimit,
-		inFlightLimit: inFlightWaitLimit,
-		quietPeriod:   burstQuietPeriod,
-		burstLimit:    burstGatherLimit,
+		service: service,
+		clock:   service.client.clock,
+		wake:    make(chan struct{}, 1),
+		// Booked waits wake at one instant and a portal answers in well
+		// under a second: these only keep a stalled wait or request from
+		// holding the other reads.
+		gatherLimit:   100 * time.Millisecond,
+		inFlightLimit: time.Second,
+		quietPeriod:   5 * time.Millisecond,
+		burstLimit:    250 * time.Millisecond,
 	}
 	b.rounds = pollRounds{mu: &b.mu, byKey: map[time.Duration]*pollRound{}}
 	return b
@@ -83,15 +77,15 @@ type importRead struct {
 	lastErr   error          // its command's latest failure, when it is retried
 }
 
-// sharedRequest is one request in flight on behalf of several reads,
-// cancelled once every one of them is abandoned.
+// sharedRequest is a request in flight for several reads, cancelled once
+// all are abandoned.
 type sharedRequest struct {
 	cancel context.CancelFunc
 	live   int // reads not abandoned; guarded by the batcher's mutex
 }
 
-// readGroup is the reads of one process id: they share one command, and
-// its answer.
+// readGroup is the reads of one process id, which share a command and its
+// answer.
 type readGroup struct {
 	processID int64
 	reads     []*importRead
@@ -117,34 +111,30 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 
 	select {
 	case <-read.done:
-		if read.expired {
-			// The shared request ran out at the latest of its callers'
-			// deadlines, so this caller's has passed too; its context
-			// may learn so a moment later, and callers tell a timeout
-			// from a failure by their own context.
-			<-ctx.Done()
-			var timedOut *ReadTimeoutError
-			if errors.As(read.err, &timedOut) {
-				return nil, timedOut
-			}
-			return nil, b.gaveUp(ctx, read, started)
+		if !read.expired {
+			return read.status, read.err
 		}
-		return read.status, read.err
+		// The shared request ran out at the latest of its callers'
+		// deadlines, so this caller's has passed too, though its context
+		// may learn so a moment later: callers tell a timeout by it.
+		<-ctx.Done()
+		var timedOut *ReadTimeoutError
+		if errors.As(read.err, &timedOut) {
+			return nil, timedOut
+		}
 	case <-ctx.Done():
 		select {
 		case <-read.done: // answered in the same instant: the answer is worth more
 			return read.status, read.err
 		default:
 		}
-		err := b.gaveUp(ctx, read, started) // before abandon cancels the request in flight
-		b.abandon(read)
-		return nil, err
+		defer b.abandon(read) // after gaveUp: it cancels the request in flight
 	}
+	return nil, b.gaveUp(ctx, read, started)
 }
 
-// gaveUp is the error of a read whose caller's context ended: when its
-// deadline passed, a *ReadTimeoutError that says what the read was
-// waiting for.
+// gaveUp is the error of a read whose caller's context ended: a
+// *ReadTimeoutError when its deadline passed.
 func (b *importGetBatcher) gaveUp(ctx context.Context, read *importRead, started time.Time) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
@@ -156,8 +146,7 @@ func (b *importGetBatcher) gaveUp(ctx context.Context, read *importRead, started
 }
 
 // queueLocked queues read, at the head when it goes again after a
-// backoff, and makes dispatch see it. A read is idle when nothing is queued
-// or in flight and no request was answered in the last quiet period.
+// backoff, and wakes dispatch.
 func (b *importGetBatcher) queueLocked(read *importRead, head bool) {
 	now := b.clock.Now()
 	read.queued = now
@@ -196,8 +185,8 @@ func (b *importGetBatcher) poke() {
 	}
 }
 
-// abandon takes a read whose caller has gone out of its request, and
-// cancels the request when nobody else waits for it.
+// abandon takes a read whose caller has gone out of its request, cancelled
+// when nobody else waits for it.
 func (b *importGetBatcher) abandon(read *importRead) {
 	b.mu.Lock()
 	read.abandoned = true
@@ -260,9 +249,9 @@ func (b *importGetBatcher) dispatch() {
 	}
 }
 
-// requestAnswered counts a request out of those in flight, and the plain
-// requests it leads to (see sendBatch) in, before the reads in it get their
-// answers: a read that follows at once knows whether the client is idle.
+// requestAnswered counts a request out of those in flight and its plain
+// follow-ups in, before its reads get their answers: a read that follows at
+// once knows whether the client is idle.
 func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.mu.Lock()
 	b.inFlight += followUps - 1
@@ -271,11 +260,8 @@ func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.poke()
 }
 
-// holdLocked says how long the queued reads wait before they are sent; 0 or
-// less means now. They wait for the waits that booked their round (at most
-// gatherLimit), for the requests in flight (at most inFlightLimit), and,
-// unless the first was idle, for a quiet period without a read (at most
-// burstLimit after the first).
+// holdLocked says how long the queued reads wait before they are sent (0 or
+// less: now), as the package doc says, within the limits.
 func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	now := b.clock.Now()
 	first := b.queue[0]

@@ -24,9 +24,8 @@ type roundSlot struct {
 	index int64
 }
 
-// pollRounds are the poll schedules of one client's waits, by interval.
-// Guarded by mu, the batcher's mutex: the batcher reads the bookings when
-// it gathers a round's reads.
+// pollRounds are the poll schedules of one client's waits, by interval,
+// guarded by the batcher's mutex, as the batcher reads the bookings.
 type pollRounds struct {
 	mu    *sync.Mutex
 	byKey map[time.Duration]*pollRound
@@ -58,9 +57,8 @@ func (r *pollRounds) leave(p *pollRound) {
 }
 
 // next returns when a wait that last polled at lastPoll polls next on p:
-// the last boundary no later than lastPoll + interval. It lies after
-// lastPoll, so a wait in step never polls less often than its own interval
-// says. The interval and anchor of p never change: no lock.
+// the last boundary no later than lastPoll + interval, so never less often
+// than its own interval says. p's interval and anchor never change.
 func (r *pollRounds) next(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
 	since := lastPoll.Add(p.interval).Sub(p.anchor)
 	k := int64(since / p.interval)
@@ -96,9 +94,8 @@ func (s roundSlot) bookedLocked() bool {
 	return s.round != nil && s.round.booked[s.index] > 0
 }
 
-// momentRounds is the key in pollRounds of the schedule of polls that a
-// wait's rhythm moved: one round per whole second. No interval is
-// negative, so it is never a plain schedule's key.
+// momentRounds keys the schedule of polls that a wait's rhythm moved, one
+// round per whole second; no plain schedule's interval is negative.
 const momentRounds = -time.Second
 
 // joinMoments returns the schedule of moved polls; each call must be
@@ -109,9 +106,6 @@ func (r *pollRounds) joinMoments() *pollRound {
 
 // momentSlot returns the whole second at or after t and its round.
 func (p *pollRound) momentSlot(t time.Time) (time.Time, roundSlot) {
-	at := t.Truncate(time.Second)
-	if at.Before(t) {
-		at = at.Add(time.Second)
-	}
+	at := t.Add(time.Second - 1).Truncate(time.Second)
 	return at, roundSlot{round: p, index: at.Unix()}
 }

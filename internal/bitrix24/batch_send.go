@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,30 +15,12 @@ import (
 	"time"
 )
 
-// sendRequest sends one request for groups: a plain configuration.import.get
-// for a single process id, a batch for several.
+// sendRequest sends one request for the groups' reads not abandoned: a plain
+// one for a single process id, a batch for several. Its context keeps the
+// first caller's values (its logger); with a caller without a deadline it
+// has none (RequestTimeout and MaxRetries still bound it).
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
-	ctx, groups, log, cancel := b.startRequest(groups)
-	if len(groups) == 0 {
-		b.requestAnswered(0)
-		return
-	}
-	defer cancel()
-	if len(groups) == 1 {
-		b.readAlone(ctx, groups[0], log)
-		return
-	}
-	b.sendBatch(ctx, groups, log)
-}
-
-// startRequest drops abandoned reads and ties the rest to a new request,
-// whose attempts the returned log records. Its context, detached from the
-// callers, keeps the first caller's values (its logger) and ends at the
-// latest of their deadlines; with a caller without a deadline it has none
-// either (RequestTimeout and MaxRetries still bound it).
-func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, *requestLog, context.CancelFunc) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	req, log := &sharedRequest{}, &requestLog{}
 	var live []readGroup
 	var latest time.Time
@@ -58,22 +41,27 @@ func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []
 		}
 	}
 	if len(live) == 0 {
-		return nil, nil, nil, nil
+		b.mu.Unlock()
+		b.requestAnswered(0)
+		return
 	}
-
 	ctx := context.WithoutCancel(live[0].reads[0].ctx)
-	var cancel context.CancelFunc
 	if bounded {
-		ctx, cancel = context.WithDeadline(ctx, latest)
+		ctx, req.cancel = context.WithDeadline(ctx, latest)
 	} else {
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, req.cancel = context.WithCancel(ctx)
 	}
-	req.cancel = cancel
-	return ctx, live, log, cancel
+	defer req.cancel()
+	b.mu.Unlock()
+
+	if len(live) == 1 {
+		b.readAlone(ctx, live[0], log)
+		return
+	}
+	b.sendBatch(ctx, live, log)
 }
 
-// sendBatch reads several process ids in one batch request, whose attempts
-// log records.
+// sendBatch reads several process ids in one batch request.
 func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, log *requestLog) {
 	client := b.service.client
 	cmd := make(map[string]string, len(groups))
@@ -146,8 +134,8 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
 
-	// Each alone with a plain request of its own, counted in flight above;
-	// the request's context must outlive them.
+	// Each with a plain request of its own, counted in flight above, within
+	// the batch's context.
 	var plain sync.WaitGroup
 	for _, g := range alone {
 		log := &requestLog{}
@@ -161,8 +149,8 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	plain.Wait()
 }
 
-// readAlone reads g with a plain request, whose attempts log records and
-// whose retries count on from its command's tries in batches.
+// readAlone reads g with a plain request, whose retries count on from its
+// command's tries in batches.
 func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
 	g.status, g.err = b.service.getOne(ctx, g.processID, g.tries(), log)
 	b.requestAnswered(0)
@@ -170,8 +158,7 @@ func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requ
 }
 
 // requeueNotRun puts reads a batch did not run at the head of the queue, to
-// go out with the next request without waiting for others in flight; a
-// read left out maxNotRunTries times fails.
+// go out with the next request; a read left out maxNotRunTries times fails.
 func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	var again, failed []*importRead
 	b.mu.Lock()
@@ -204,9 +191,9 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	}
 }
 
-// finish hands a group's answer to each of its reads. ctx is the
-// request's: whether it ran out is decided from it, never from the shape of
-// the error (a connection attempt that timed out looks like a deadline too).
+// finish hands a group's answer to each of its reads. Whether the request
+// ran out is decided from its ctx, never from the error (a connection
+// attempt that timed out looks like a deadline too).
 func (b *importGetBatcher) finish(ctx context.Context, g readGroup) {
 	expired := g.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	for _, r := range g.reads {
@@ -224,9 +211,9 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	close(r.done)
 }
 
-// commandFailed handles a command's error for each read of its group: each
-// read retries it, at the head of the queue after the backoff, or fails
-// with it, as the retry policy says for its own context.
+// commandFailed retries a command's error for each read of its group, at
+// the head of the queue after the backoff, or fails the read with it, as
+// the retry policy says for the read's context.
 func (b *importGetBatcher) commandFailed(g readGroup) {
 	client := b.service.client
 	client.noteFailure(g.err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
@@ -259,18 +246,12 @@ func (b *importGetBatcher) commandFailed(g readGroup) {
 // tries is what the group's reads have spent on their command so far: the
 // most any of them has.
 func (g readGroup) tries() retryState {
-	var st retryState
-	for _, r := range g.reads {
-		if r.retry.attempts > st.attempts {
-			st = r.retry
-		}
-	}
-	return st
+	return slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) }).retry
 }
 
-// batchKey is the command key of a process id. It is not numeric: the
-// portal would turn keys 0..n-1 into a JSON list, and parameters that look
-// like $result[...] are substituted.
+// batchKey is the command key of a process id, not numeric: the portal
+// would send keys 0..n-1 as a list, and substitutes $result[...] in
+// parameters.
 func batchKey(processID int64) string {
 	return "p" + strconv.FormatInt(processID, 10)
 }
@@ -281,8 +262,7 @@ type batchAnswer struct {
 }
 
 // decodeBatchAnswer reads result, result_error and result_time; ok is false
-// when the result is neither an object nor a list, which is an empty batch
-// result as PHP encodes it.
+// when the result is neither an object nor a list (empty, as PHP sends it).
 func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
 	members, ok := jsonObject(result)
 	if !ok && jsonKind(result) != '[' {
@@ -295,8 +275,8 @@ func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
 	}, true
 }
 
-// batchPart reads one part of a batch answer by key; PHP sends an empty
-// part as [] and one with keys 0..n-1 as a list.
+// batchPart reads one part of a batch answer by key, also when PHP sent it
+// as a list.
 func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 	if members, ok := jsonObject(raw); ok {
 		return members
@@ -308,8 +288,8 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 	return byIndex(list)
 }
 
-// commandError is a result_error entry: {"error": ..., "error_description":
-// ...}, the description possibly empty, or a bare code.
+// commandError is a result_error entry: {"error", "error_description"} or
+// a bare code.
 func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
 	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
 	if members, ok := jsonObject(raw); ok {

@@ -44,9 +44,8 @@ func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher 
 		service: service,
 		clock:   service.client.clock,
 		wake:    make(chan struct{}, 1),
-		// Booked waits wake at one instant and a portal answers in well
-		// under a second: these only keep a stalled wait or request from
-		// holding the other reads.
+		// Booked waits wake at one instant and a portal answers in well under
+		// a second: these keep a stalled wait or request from holding reads.
 		gatherLimit:   100 * time.Millisecond,
 		inFlightLimit: time.Second,
 		quietPeriod:   5 * time.Millisecond,
@@ -115,8 +114,7 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			return read.status, read.err
 		}
 		// The shared request ran out at the latest of its callers'
-		// deadlines, so this caller's has passed too, though its context
-		// may learn so a moment later: callers tell a timeout by it.
+		// deadlines: this caller's context learns so now or a moment later.
 		<-ctx.Done()
 		var timedOut *ReadTimeoutError
 		if errors.As(read.err, &timedOut) {
@@ -128,21 +126,15 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			return read.status, read.err
 		default:
 		}
-		defer b.abandon(read) // after gaveUp: it cancels the request in flight
+		defer b.abandon(read) // after the error below: it cancels the request in flight
 	}
-	return nil, b.gaveUp(ctx, read, started)
-}
-
-// gaveUp is the error of a read whose caller's context ended: a
-// *ReadTimeoutError when its deadline passed.
-func (b *importGetBatcher) gaveUp(ctx context.Context, read *importRead, started time.Time) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
 	}
 	b.mu.Lock()
 	log, lastErr := read.log, read.lastErr
 	b.mu.Unlock()
-	return log.timedOut(methodConfigurationImportGet, b.clock.Now().Sub(started), lastErr)
+	return nil, log.timedOut(methodConfigurationImportGet, b.clock.Now().Sub(started), lastErr)
 }
 
 // queueLocked queues read, at the head when it goes again after a

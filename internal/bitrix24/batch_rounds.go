@@ -78,13 +78,11 @@ func (r *pollRounds) book(slot roundSlot) {
 
 // arrivedLocked counts a booked wait as no longer expected.
 func (s roundSlot) arrivedLocked() {
-	if s.round == nil {
-		return
-	}
-	if n := s.round.booked[s.index]; n > 1 {
-		s.round.booked[s.index] = n - 1
-	} else {
-		delete(s.round.booked, s.index)
+	if s.bookedLocked() {
+		s.round.booked[s.index]--
+		if s.round.booked[s.index] == 0 {
+			delete(s.round.booked, s.index)
+		}
 	}
 }
 

@@ -30,9 +30,9 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 		for _, r := range g.reads {
 			r.request, r.log = req, log
 			req.live++
-			if deadline, ok := r.ctx.Deadline(); !ok {
-				bounded = false
-			} else if deadline.After(latest) {
+			deadline, ok := r.ctx.Deadline()
+			bounded = bounded && ok
+			if deadline.After(latest) {
 				latest = deadline
 			}
 		}
@@ -82,11 +82,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	resp, err := client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
 	var answer batchAnswer
 	if err == nil {
-		var ok bool
-		if answer, ok = decodeBatchAnswer(resp.Result); !ok {
-			err = &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
-				Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, client.auth.Redact)}
-		}
+		answer, err = decodeBatchAnswer(resp, client.auth.Redact)
 	}
 	if err != nil {
 		b.requestAnswered(0)
@@ -183,11 +179,8 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	b.mu.Unlock()
 
 	for _, r := range failed {
-		b.finishRead(r, nil, &ResponseError{
-			Method:     methodConfigurationImportGet,
-			HTTPStatus: httpStatus,
-			Reason:     fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun),
-		}, false)
+		reason := fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun)
+		b.finishRead(r, nil, &ResponseError{Method: methodConfigurationImportGet, HTTPStatus: httpStatus, Reason: reason}, false)
 	}
 }
 
@@ -261,18 +254,19 @@ type batchAnswer struct {
 	results, errors, times map[string]json.RawMessage
 }
 
-// decodeBatchAnswer reads result, result_error and result_time; ok is false
-// when the result is neither an object nor a list (empty, as PHP sends it).
-func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
-	members, ok := jsonObject(result)
-	if !ok && jsonKind(result) != '[' {
-		return batchAnswer{}, false
+// decodeBatchAnswer reads result, result_error and result_time of a batch
+// result, an object or a list (empty, as PHP sends it).
+func decodeBatchAnswer(resp *Response, redact func(string) string) (batchAnswer, error) {
+	members, ok := jsonObject(resp.Result)
+	if !ok && jsonKind(resp.Result) != '[' {
+		return batchAnswer{}, &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
+			Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, redact)}
 	}
 	return batchAnswer{
 		results: batchPart(members["result"]),
 		errors:  batchPart(members["result_error"]),
 		times:   batchPart(members["result_time"]),
-	}, true
+	}, nil
 }
 
 // batchPart reads one part of a batch answer by key, also when PHP sent it

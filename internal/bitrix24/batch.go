@@ -19,9 +19,8 @@ const (
 	maxNotRunTries   = 3  // batch answers in a row that may leave a read out before it fails
 )
 
-// importGetBatcher combines the configuration.import.get reads of one
-// client into batch requests (see the package doc): this file gathers them,
-// batch_send.go sends them.
+// importGetBatcher combines a client's configuration.import.get reads into
+// batch requests (see the package doc); batch_send.go sends them.
 type importGetBatcher struct {
 	service *ConfigurationImportService
 	clock   Clock
@@ -76,15 +75,13 @@ type importRead struct {
 	lastErr   error          // its command's latest failure, when it is retried
 }
 
-// sharedRequest is a request in flight for several reads, cancelled once
-// all are abandoned.
+// sharedRequest is a request in flight for several reads.
 type sharedRequest struct {
 	cancel context.CancelFunc
 	live   int // reads not abandoned; guarded by the batcher's mutex
 }
 
-// readGroup is the reads of one process id, which share a command and its
-// answer.
+// readGroup is the reads of one process id: one command, one answer.
 type readGroup struct {
 	processID int64
 	reads     []*importRead
@@ -92,8 +89,7 @@ type readGroup struct {
 	err       error
 }
 
-// get reads processID as part of the next request that goes out, in
-// slot's poll round when it has one.
+// get reads processID in the next request, in slot's poll round if any.
 func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if err := ctx.Err(); err != nil {
 		b.unbook(slot)
@@ -192,8 +188,7 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued until the queue is empty and every request
-// answered.
+// dispatch sends what is queued until nothing is queued or in flight.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
@@ -241,9 +236,8 @@ func (b *importGetBatcher) dispatch() {
 	}
 }
 
-// requestAnswered counts a request out of those in flight and its plain
-// follow-ups in, before its reads get their answers: a read that follows at
-// once knows whether the client is idle.
+// requestAnswered counts a request out of flight and its plain follow-ups in
+// before its reads are answered, so a read that follows sees if the client is idle.
 func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.mu.Lock()
 	b.inFlight += followUps - 1

@@ -86,8 +86,7 @@ func (s roundSlot) arrivedLocked() {
 	}
 }
 
-// bookedLocked reports whether waits that booked the slot's round have yet
-// to join it.
+// bookedLocked reports whether waits that booked the slot's round are due.
 func (s roundSlot) bookedLocked() bool {
 	return s.round != nil && s.round.booked[s.index] > 0
 }
@@ -96,8 +95,7 @@ func (s roundSlot) bookedLocked() bool {
 // round per whole second; no plain schedule's interval is negative.
 const momentRounds = -time.Second
 
-// joinMoments returns the schedule of moved polls; each call must be
-// matched by leave.
+// joinMoments returns the schedule of moved polls; match it with leave.
 func (r *pollRounds) joinMoments() *pollRound {
 	return r.join(momentRounds, time.Unix(0, 0))
 }

@@ -15,10 +15,9 @@ import (
 	"time"
 )
 
-// sendRequest sends one request for the groups' reads not abandoned: a plain
-// one for a single process id, a batch for several. Its context keeps the
-// first caller's values (its logger); with a caller without a deadline it
-// has none (RequestTimeout and MaxRetries still bound it).
+// sendRequest sends the groups' live reads in one request, plain for one id.
+// Its context keeps the first caller's values (its logger), and has no
+// deadline when a caller has none (RequestTimeout and MaxRetries bound it).
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
 	b.mu.Lock()
 	req, log := &sharedRequest{}, &requestLog{}
@@ -130,8 +129,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
 
-	// Each with a plain request of its own, counted in flight above, within
-	// the batch's context.
+	// Each with a plain request, counted in flight above.
 	var plain sync.WaitGroup
 	for _, g := range alone {
 		log := &requestLog{}
@@ -145,8 +143,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	plain.Wait()
 }
 
-// readAlone reads g with a plain request, whose retries count on from its
-// command's tries in batches.
+// readAlone reads g with a plain request, counting on its command's tries.
 func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
 	g.status, g.err = b.service.getOne(ctx, g.processID, g.tries(), log)
 	b.requestAnswered(0)
@@ -179,8 +176,11 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	b.mu.Unlock()
 
 	for _, r := range failed {
-		reason := fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun)
-		b.finishRead(r, nil, &ResponseError{Method: methodConfigurationImportGet, HTTPStatus: httpStatus, Reason: reason}, false)
+		b.finishRead(r, nil, &ResponseError{
+			Method:     methodConfigurationImportGet,
+			HTTPStatus: httpStatus,
+			Reason:     fmt.Sprintf("%d batch answers in a row had neither a result nor an error for this read: the portal did not run it", r.notRun),
+		}, false)
 	}
 }
 
@@ -204,9 +204,8 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	close(r.done)
 }
 
-// commandFailed retries a command's error for each read of its group, at
-// the head of the queue after the backoff, or fails the read with it, as
-// the retry policy says for the read's context.
+// commandFailed retries each read of g at the head of the queue after the
+// backoff, or fails it, as the retry policy says for the read's context.
 func (b *importGetBatcher) commandFailed(g readGroup) {
 	client := b.service.client
 	client.noteFailure(g.err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
@@ -236,15 +235,13 @@ func (b *importGetBatcher) commandFailed(g readGroup) {
 	}
 }
 
-// tries is what the group's reads have spent on their command so far: the
-// most any of them has.
+// tries is the most any of the group's reads has spent on their command.
 func (g readGroup) tries() retryState {
 	return slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) }).retry
 }
 
-// batchKey is the command key of a process id, not numeric: the portal
-// would send keys 0..n-1 as a list, and substitutes $result[...] in
-// parameters.
+// batchKey is a process id's command key, not numeric: the portal would
+// send keys 0..n-1 as a list and substitutes $result[...] in parameters.
 func batchKey(processID int64) string {
 	return "p" + strconv.FormatInt(processID, 10)
 }
@@ -269,8 +266,7 @@ func decodeBatchAnswer(resp *Response, redact func(string) string) (batchAnswer,
 	}, nil
 }
 
-// batchPart reads one part of a batch answer by key, also when PHP sent it
-// as a list.
+// batchPart reads one part of a batch answer by key, also sent as a list.
 func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 	if members, ok := jsonObject(raw); ok {
 		return members
@@ -282,8 +278,7 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 	return byIndex(list)
 }
 
-// commandError is a result_error entry: {"error", "error_description"} or
-// a bare code.
+// commandError is a result_error entry: {"error", "error_description"} or a code.
 func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
 	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
 	if members, ok := jsonObject(raw); ok {

@@ -14,39 +14,19 @@ import (
 
 // The numbers of the scheme in the package doc.
 const (
-	methodBatch = "batch"
-
-	// maxBatchCommands is the portal's limit: it answers each command past
-	// it with ERROR_BATCH_LENGTH_EXCEEDED.
-	maxBatchCommands = 50
-
-	// maxNotRunTries is how many batch answers in a row may leave a read
-	// out (the portal did not run it) before the read fails.
-	maxNotRunTries = 3
-
-	// Booked waits wake at one instant and a portal answers in well under a
-	// second: these limits only keep a stalled wait, or a request that hangs
-	// or backs off, from holding the other reads.
-	roundGatherLimit  = 100 * time.Millisecond
-	inFlightWaitLimit = time.Second
-
-	// A burst is gathered until no read has arrived for burstQuietPeriod,
-	// at most burstGatherLimit after its first read.
-	burstQuietPeriod = 5 * time.Millisecond
-	burstGatherLimit = 250 * time.Millisecond
+	methodBatch      = "batch"
+	maxBatchCommands = 50 // the portal answers each command past it with ERROR_BATCH_LENGTH_EXCEEDED
+	maxNotRunTries   = 3  // batch answers in a row that may leave a read out before it fails
 )
 
-// importGetBatcher combines the configuration.import.get reads of one
-// client into batch requests, as the package doc says: this file gathers
-// the reads, batch_send.go sends them.
+// importGetBatcher combines a client's configuration.import.get reads into
+// batch requests (see the package doc); batch_send.go sends them.
 type importGetBatcher struct {
 	service *ConfigurationImportService
 	clock   Clock
 	wake    chan struct{} // a read arrived or left, a request ended, or a booked wait gave up
 
-	// roundGatherLimit, inFlightWaitLimit, burstQuietPeriod and
-	// burstGatherLimit; tests that count requests raise the limits, so as
-	// not to race against them.
+	// See holdLocked; tests that count requests raise them.
 	gatherLimit, inFlightLimit, quietPeriod, burstLimit time.Duration
 
 	mu          sync.Mutex
@@ -60,13 +40,15 @@ type importGetBatcher struct {
 
 func newImportGetBatcher(service *ConfigurationImportService) *importGetBatcher {
 	b := &importGetBatcher{
-		service:       service,
-		clock:         service.client.clock,
-		wake:          make(chan struct{}, 1),
-		gatherLimit:   roundGatherLimit,
-		inFlightLimit: inFlightWaitLimit,
-		quietPeriod:   burstQuietPeriod,
-		burstLimit:    burstGatherLimit,
+		service: service,
+		clock:   service.client.clock,
+		wake:    make(chan struct{}, 1),
+		// Booked waits wake at one instant and a portal answers in well under
+		// a second: these keep a stalled wait or request from holding reads.
+		gatherLimit:   100 * time.Millisecond,
+		inFlightLimit: time.Second,
+		quietPeriod:   5 * time.Millisecond,
+		burstLimit:    250 * time.Millisecond,
 	}
 	b.rounds = pollRounds{mu: &b.mu, byKey: map[time.Duration]*pollRound{}}
 	return b
@@ -82,9 +64,8 @@ type importRead struct {
 	done      chan struct{}   // closed once status and err are set
 	status    *ImportStatus
 	err       error
-	expired   bool // err came from a request whose own context passed its deadline
-
-	retry retryState // the tries of its command in batches (see commandFailed)
+	expired   bool       // err came from a request whose own context passed its deadline
+	retry     retryState // the tries of its command in batches
 
 	// Guarded by the batcher's mutex.
 	notRun    int            // batch answers that left this read out
@@ -94,21 +75,21 @@ type importRead struct {
 	lastErr   error          // its command's latest failure, when it is retried
 }
 
-// sharedRequest is one request in flight on behalf of several reads. It is
-// cancelled only when every one of them has been abandoned.
+// sharedRequest is a request in flight for several reads.
 type sharedRequest struct {
 	cancel context.CancelFunc
 	live   int // reads not abandoned; guarded by the batcher's mutex
 }
 
-// readGroup is the reads of one process id: they share one command.
+// readGroup is the reads of one process id: one command, one answer.
 type readGroup struct {
 	processID int64
 	reads     []*importRead
+	status    *ImportStatus
+	err       error
 }
 
-// get reads processID as part of the next request that goes out, in
-// slot's poll round when it has one (see the package doc).
+// get reads processID in the next request, in slot's poll round if any.
 func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if err := ctx.Err(); err != nil {
 		b.unbook(slot)
@@ -125,47 +106,35 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 
 	select {
 	case <-read.done:
-		if read.expired {
-			// The shared request ran out at the latest of its callers'
-			// deadlines, so this caller's has passed too; its context
-			// may learn so a moment later, and callers tell a timeout
-			// from a failure by their own context.
-			<-ctx.Done()
-			var timedOut *ReadTimeoutError
-			if errors.As(read.err, &timedOut) {
-				return nil, timedOut
-			}
-			return nil, b.gaveUp(ctx, read, started)
+		if !read.expired {
+			return read.status, read.err
 		}
-		return read.status, read.err
+		// The shared request ran out at the latest of its callers'
+		// deadlines: this caller's context learns so now or a moment later.
+		<-ctx.Done()
+		var timedOut *ReadTimeoutError
+		if errors.As(read.err, &timedOut) {
+			return nil, timedOut
+		}
 	case <-ctx.Done():
 		select {
 		case <-read.done: // answered in the same instant: the answer is worth more
 			return read.status, read.err
 		default:
 		}
-		err := b.gaveUp(ctx, read, started) // before abandon cancels the request in flight
-		b.abandon(read)
-		return nil, err
+		defer b.abandon(read) // after the error below: it cancels the request in flight
 	}
-}
-
-// gaveUp is the error of a read whose caller's context ended: when its
-// deadline passed, a *ReadTimeoutError that says what the read was
-// waiting for.
-func (b *importGetBatcher) gaveUp(ctx context.Context, read *importRead, started time.Time) error {
 	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
+		return nil, fmt.Errorf("%s: %w", methodConfigurationImportGet, ctx.Err())
 	}
 	b.mu.Lock()
 	log, lastErr := read.log, read.lastErr
 	b.mu.Unlock()
-	return log.timedOut(methodConfigurationImportGet, b.clock.Now().Sub(started), lastErr)
+	return nil, log.timedOut(methodConfigurationImportGet, b.clock.Now().Sub(started), lastErr)
 }
 
 // queueLocked queues read, at the head when it goes again after a
-// backoff, and makes dispatch see it. A read is idle when nothing is queued
-// or in flight and no request was answered in the last quiet period.
+// backoff, and wakes dispatch.
 func (b *importGetBatcher) queueLocked(read *importRead, head bool) {
 	now := b.clock.Now()
 	read.queued = now
@@ -204,8 +173,8 @@ func (b *importGetBatcher) poke() {
 	}
 }
 
-// abandon takes a read whose caller has gone out of its request, and
-// cancels the request when nobody else waits for it.
+// abandon takes a read whose caller has gone out of its request, cancelled
+// when nobody else waits for it.
 func (b *importGetBatcher) abandon(read *importRead) {
 	b.mu.Lock()
 	read.abandoned = true
@@ -219,8 +188,7 @@ func (b *importGetBatcher) abandon(read *importRead) {
 	b.poke()
 }
 
-// dispatch sends what is queued, as the package doc says, until the queue
-// is empty and every request answered.
+// dispatch sends what is queued until nothing is queued or in flight.
 func (b *importGetBatcher) dispatch() {
 	var holdingSince time.Time
 	for {
@@ -250,7 +218,11 @@ func (b *importGetBatcher) dispatch() {
 		}
 		if wait > 0 { // send the full batches only; the rest waits on
 			full := len(groups) - len(groups)%maxBatchCommands
-			groups, b.queue = groups[:full], readsOf(groups[full:])
+			b.queue = nil
+			for _, g := range groups[full:] {
+				b.queue = append(b.queue, g.reads...)
+			}
+			groups = groups[:full]
 		} else {
 			holdingSince, b.queue = time.Time{}, nil
 		}
@@ -264,10 +236,8 @@ func (b *importGetBatcher) dispatch() {
 	}
 }
 
-// requestAnswered counts a request out of those in flight, and the plain
-// requests it leads to (see sendBatch) in: its answer has come, before the
-// reads in it get theirs, so that a read that follows at once knows
-// whether the client is idle.
+// requestAnswered counts a request out of flight and its plain follow-ups in
+// before its reads are answered, so a read that follows sees if the client is idle.
 func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.mu.Lock()
 	b.inFlight += followUps - 1
@@ -276,16 +246,13 @@ func (b *importGetBatcher) requestAnswered(followUps int) {
 	b.poke()
 }
 
-// holdLocked says how long the queued reads wait before they are sent; 0 or
-// less means now. They wait for the waits that booked their round (at most
-// gatherLimit), for the requests in flight (at most inFlightLimit), and,
-// unless the first was idle, for a quiet period without a read (at most
-// burstLimit after the first).
+// holdLocked says how long the queued reads wait before they are sent (0 or
+// less: now), as the package doc says, within the limits.
 func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	now := b.clock.Now()
 	first := b.queue[0]
 	var wait time.Duration
-	if b.roundIncompleteLocked() {
+	if slices.ContainsFunc(b.queue, func(r *importRead) bool { return r.slot.bookedLocked() }) {
 		if holdingSince.IsZero() {
 			*holdingSince = now
 		}
@@ -301,28 +268,7 @@ func (b *importGetBatcher) holdLocked(holdingSince *time.Time) time.Duration {
 	return wait
 }
 
-// readsOf lists the reads of groups.
-func readsOf(groups []readGroup) []*importRead {
-	var reads []*importRead
-	for _, g := range groups {
-		reads = append(reads, g.reads...)
-	}
-	return reads
-}
-
-// roundIncompleteLocked reports whether a queued read belongs to a round
-// that booked waits have yet to join.
-func (b *importGetBatcher) roundIncompleteLocked() bool {
-	for _, r := range b.queue {
-		if r.slot.round != nil && r.slot.round.booked[r.slot.index] > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// groupReads groups reads by process id, in order of first arrival: the
-// reads of one id share one command.
+// groupReads groups reads by process id, in order of first arrival.
 func groupReads(reads []*importRead) []readGroup {
 	var groups []readGroup
 	index := map[int64]int{}

@@ -8,12 +8,9 @@ import (
 	"time"
 )
 
-// pollRound is the shared poll schedule of the waits of one client that poll
-// at the same interval: rounds start at anchor + k·interval, anchor being the
-// first poll of the first of them. Waits that poll in the same round send
-// their reads at the same moment, so the batcher combines them into
-// ceil(N/50) requests instead of N. Its fields are guarded by the batcher's
-// mutex.
+// pollRound is the poll schedule shared by the waits of one client that
+// poll at one interval (see the package doc): rounds start at anchor +
+// k·interval. Its fields are guarded by the batcher's mutex.
 type pollRound struct {
 	interval time.Duration
 	anchor   time.Time
@@ -27,28 +24,8 @@ type roundSlot struct {
 	index int64
 }
 
-// boundary returns the last round boundary at or before t, and its index.
-// Boundaries are one interval apart, so for t = lastPoll + interval the
-// boundary lies after lastPoll: a wait that aligns with the rounds never
-// polls less often than its own interval says.
-func (p *pollRound) boundary(t time.Time) (time.Time, int64) {
-	k := floorDiv(t.Sub(p.anchor), p.interval)
-	return p.anchor.Add(time.Duration(k) * p.interval), k
-}
-
-// floorDiv is a/b rounded down, also for negative a (an anchor read from
-// another clock may lie after t).
-func floorDiv(a, b time.Duration) int64 {
-	q := int64(a / b)
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-// pollRounds are the poll schedules of one client's waits, by interval.
-// Guarded by mu, the batcher's mutex: the batcher reads the bookings when
-// it gathers a round's reads.
+// pollRounds are the poll schedules of one client's waits, by interval,
+// guarded by the batcher's mutex, as the batcher reads the bookings.
 type pollRounds struct {
 	mu    *sync.Mutex
 	byKey map[time.Duration]*pollRound
@@ -80,17 +57,19 @@ func (r *pollRounds) leave(p *pollRound) {
 }
 
 // next returns when a wait that last polled at lastPoll polls next on p:
-// the last boundary no later than lastPoll + interval.
+// the last boundary no later than lastPoll + interval, so never less often
+// than its own interval says. p's interval and anchor never change.
 func (r *pollRounds) next(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	at, k := p.boundary(lastPoll.Add(p.interval))
-	return at, roundSlot{round: p, index: k}
+	since := lastPoll.Add(p.interval).Sub(p.anchor)
+	k := int64(since / p.interval)
+	if since%p.interval < 0 {
+		k-- // rounded down, also when the anchor, read from another clock, lies ahead
+	}
+	return p.anchor.Add(time.Duration(k) * p.interval), roundSlot{round: p, index: k}
 }
 
-// book tells the batcher that a wait will poll in slot's round: when the
-// round comes, the batcher holds the round's first reads until every
-// booked wait has sent its own.
+// book tells the batcher that a wait will poll in slot's round, whose first
+// reads it then holds until every booked wait has sent its own.
 func (r *pollRounds) book(slot roundSlot) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -99,34 +78,30 @@ func (r *pollRounds) book(slot roundSlot) {
 
 // arrivedLocked counts a booked wait as no longer expected.
 func (s roundSlot) arrivedLocked() {
-	if s.round == nil {
-		return
-	}
-	if n := s.round.booked[s.index]; n > 1 {
-		s.round.booked[s.index] = n - 1
-	} else {
-		delete(s.round.booked, s.index)
+	if s.bookedLocked() {
+		s.round.booked[s.index]--
+		if s.round.booked[s.index] == 0 {
+			delete(s.round.booked, s.index)
+		}
 	}
 }
 
-// momentRounds is the key in pollRounds of the schedule of
-// polls that a wait's rhythm moved (see agentRhythm): one round per whole
-// second of the clock, so that waits whose rhythms coincide (imports on one
-// cron-driven portal) still share a request. No interval is negative, so
-// the key is never a plain schedule's.
+// bookedLocked reports whether waits that booked the slot's round are due.
+func (s roundSlot) bookedLocked() bool {
+	return s.round != nil && s.round.booked[s.index] > 0
+}
+
+// momentRounds keys the schedule of polls that a wait's rhythm moved, one
+// round per whole second; no plain schedule's interval is negative.
 const momentRounds = -time.Second
 
-// joinMoments returns the schedule of moved polls; each call must be
-// matched by leave.
+// joinMoments returns the schedule of moved polls; match it with leave.
 func (r *pollRounds) joinMoments() *pollRound {
 	return r.join(momentRounds, time.Unix(0, 0))
 }
 
 // momentSlot returns the whole second at or after t and its round.
 func (p *pollRound) momentSlot(t time.Time) (time.Time, roundSlot) {
-	at := t.Truncate(time.Second)
-	if at.Before(t) {
-		at = at.Add(time.Second)
-	}
+	at := t.Add(time.Second - 1).Truncate(time.Second)
 	return at, roundSlot{round: p, index: at.Unix()}
 }

@@ -183,11 +183,13 @@ func TestWait_CancelledWaitLeavesItsRound(t *testing.T) {
 	}
 }
 
-func TestPollRound_Boundary(t *testing.T) {
+// A wait polls next at the last round boundary no later than its own
+// interval after its last poll.
+func TestPollRounds_Next(t *testing.T) {
 	anchor := fakeEpoch
 	p := &pollRound{interval: time.Minute, anchor: anchor}
 	tests := []struct {
-		t         time.Duration // since the anchor
+		t         time.Duration // lastPoll + interval, since the anchor
 		want      time.Duration
 		wantIndex int64
 	}{
@@ -200,9 +202,9 @@ func TestPollRound_Boundary(t *testing.T) {
 		{-time.Minute, -time.Minute, -1},
 	}
 	for _, tt := range tests {
-		at, k := p.boundary(anchor.Add(tt.t))
-		if got := at.Sub(anchor); got != tt.want || k != tt.wantIndex {
-			t.Errorf("boundary(anchor%+v) = anchor%+v (round %d), want anchor%+v (round %d)", tt.t, got, k, tt.want, tt.wantIndex)
+		at, slot := (&pollRounds{}).next(p, anchor.Add(tt.t-time.Minute))
+		if got := at.Sub(anchor); got != tt.want || slot.index != tt.wantIndex || slot.round != p {
+			t.Errorf("next(anchor%+v) = anchor%+v (round %d), want anchor%+v (round %d)", tt.t-time.Minute, got, slot.index, tt.want, tt.wantIndex)
 		}
 	}
 }

@@ -4,87 +4,63 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
-// The sending half of importGetBatcher (see the package doc).
-
-// sendRequest sends one request for groups: a plain configuration.import.get
-// for a single process id, a batch for several.
+// sendRequest sends the groups' live reads in one request, plain for one id.
+// Its context keeps the first caller's values (its logger), and has no
+// deadline when a caller has none (RequestTimeout and MaxRetries bound it).
 func (b *importGetBatcher) sendRequest(groups []readGroup) {
-	ctx, groups, log, cancel := b.startRequest(groups)
-	if len(groups) == 0 {
-		b.requestAnswered(0)
-		return
-	}
-	defer cancel()
-
-	if len(groups) == 1 {
-		status, err := b.service.getOne(ctx, groups[0].processID, groups[0].tries(), log)
-		b.requestAnswered(0)
-		b.finish(ctx, groups[0], status, err)
-		return
-	}
-	b.sendBatch(ctx, groups, log)
-}
-
-// startRequest drops abandoned reads and ties the rest to a new request,
-// whose attempts the returned log records. Its context, detached from the
-// callers (see the package doc), keeps the first caller's values (its
-// logger); with a caller without a deadline it has none either
-// (RequestTimeout and MaxRetries still bound it).
-func (b *importGetBatcher) startRequest(groups []readGroup) (context.Context, []readGroup, *requestLog, context.CancelFunc) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-
-	req := &sharedRequest{}
-	log := &requestLog{}
+	req, log := &sharedRequest{}, &requestLog{}
 	var live []readGroup
-	var first context.Context
 	var latest time.Time
 	bounded := true
 	for _, g := range groups {
 		g.reads = slices.DeleteFunc(g.reads, func(r *importRead) bool { return r.abandoned })
-		if len(g.reads) == 0 {
-			continue
-		}
 		for _, r := range g.reads {
 			r.request, r.log = req, log
 			req.live++
-			if first == nil {
-				first = r.ctx
-			}
-			if deadline, ok := r.ctx.Deadline(); !ok {
-				bounded = false
-			} else if deadline.After(latest) {
+			deadline, ok := r.ctx.Deadline()
+			bounded = bounded && ok
+			if deadline.After(latest) {
 				latest = deadline
 			}
 		}
-		live = append(live, g)
+		if len(g.reads) > 0 {
+			live = append(live, g)
+		}
 	}
 	if len(live) == 0 {
-		return nil, nil, nil, nil
+		b.mu.Unlock()
+		b.requestAnswered(0)
+		return
 	}
-
-	ctx := context.WithoutCancel(first)
-	var cancel context.CancelFunc
+	ctx := context.WithoutCancel(live[0].reads[0].ctx)
 	if bounded {
-		ctx, cancel = context.WithDeadline(ctx, latest)
+		ctx, req.cancel = context.WithDeadline(ctx, latest)
 	} else {
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, req.cancel = context.WithCancel(ctx)
 	}
-	req.cancel = cancel
-	return ctx, live, log, cancel
+	defer req.cancel()
+	b.mu.Unlock()
+
+	if len(live) == 1 {
+		b.readAlone(ctx, live[0], log)
+		return
+	}
+	b.sendBatch(ctx, live, log)
 }
 
-// sendBatch reads several process ids in one batch request, whose attempts
-// log records.
+// sendBatch reads several process ids in one batch request.
 func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, log *requestLog) {
 	client := b.service.client
 	cmd := make(map[string]string, len(groups))
@@ -101,34 +77,22 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 		"reads":    reads,
 	})
 
-	body, err := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd})
-	var resp *Response
-	if err == nil {
-		resp, err = client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
-	}
+	body, _ := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd}) // strings always encode
+	resp, err := client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
 	var answer batchAnswer
 	if err == nil {
-		var ok bool
-		if answer, ok = decodeBatchAnswer(resp.Result); !ok {
-			err = &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
-				Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, client.auth.Redact)}
-		}
+		answer, err = decodeBatchAnswer(resp, client.auth.Redact)
 	}
 	if err != nil {
 		b.requestAnswered(0)
 		for _, g := range groups {
-			b.finish(ctx, g, nil, err)
+			g.err = err
+			b.finish(ctx, g)
 		}
 		return
 	}
 
-	type commandAnswer struct {
-		g      readGroup
-		status *ImportStatus
-		err    error
-	}
-	var answers []commandAnswer
-	var notRun, alone []readGroup
+	var answered, notRun, alone []readGroup
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
@@ -138,8 +102,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 			}
 			// An error inside the result came with HTTP 200 as it would
 			// have in a plain request: judged alike.
-			status, err := b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
-			answers = append(answers, commandAnswer{g, status, err})
+			g.status, g.err = b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
 		} else if raw, ok := answer.errors[key]; ok {
 			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
 			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
@@ -149,30 +112,49 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 				alone = append(alone, g)
 				continue
 			}
-			answers = append(answers, commandAnswer{g, nil, cmdErr})
+			g.err = cmdErr
 		} else {
 			notRun = append(notRun, g)
+			continue
 		}
+		answered = append(answered, g)
 	}
 	b.requestAnswered(len(alone))
-	for _, a := range answers {
-		if a.err != nil {
-			b.commandFailed(a.g, a.err)
+	for _, g := range answered {
+		if g.err != nil {
+			b.commandFailed(g)
 		} else {
-			b.finish(ctx, a.g, a.status, nil)
+			b.finish(ctx, g)
 		}
 	}
 	b.requeueNotRun(notRun, resp.HTTPStatus)
-	b.sendAlone(ctx, alone)
+
+	// Each with a plain request, counted in flight above.
+	var plain sync.WaitGroup
+	for _, g := range alone {
+		log := &requestLog{}
+		b.mu.Lock()
+		for _, r := range g.reads {
+			r.log = log
+		}
+		b.mu.Unlock()
+		plain.Go(func() { b.readAlone(ctx, g, log) })
+	}
+	plain.Wait()
+}
+
+// readAlone reads g with a plain request, counting on its command's tries.
+func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
+	g.status, g.err = b.service.getOne(ctx, g.processID, g.tries(), log)
+	b.requestAnswered(0)
+	b.finish(ctx, g)
 }
 
 // requeueNotRun puts reads a batch did not run at the head of the queue, to
-// go out with the next request without waiting for others in flight; a
-// read left out maxNotRunTries times fails.
+// go out with the next request; a read left out maxNotRunTries times fails.
 func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
-	var failed []*importRead
+	var again, failed []*importRead
 	b.mu.Lock()
-	var again []*importRead
 	for _, g := range groups {
 		for _, r := range g.reads {
 			r.request = nil
@@ -182,9 +164,9 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 			r.notRun++
 			if r.notRun >= maxNotRunTries {
 				failed = append(failed, r)
-				continue
+			} else {
+				again = append(again, r)
 			}
-			again = append(again, r)
 		}
 	}
 	if len(again) > 0 {
@@ -202,18 +184,17 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	}
 }
 
-// finish hands a group's answer to each of its reads; each gets its own
-// copy of the status. ctx is the request's: whether it ran out is decided
-// from it, never from the shape of err (a connection attempt that timed out
-// looks like a deadline too).
-func (b *importGetBatcher) finish(ctx context.Context, g readGroup, status *ImportStatus, err error) {
-	expired := err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
+// finish hands a group's answer to each of its reads. Whether the request
+// ran out is decided from its ctx, never from the error (a connection
+// attempt that timed out looks like a deadline too).
+func (b *importGetBatcher) finish(ctx context.Context, g readGroup) {
+	expired := g.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)
 	for _, r := range g.reads {
-		b.finishRead(r, status, err, expired)
+		b.finishRead(r, g.status, g.err, expired)
 	}
 }
 
-// finishRead hands one read its answer.
+// finishRead hands one read its answer, with a copy of the status of its own.
 func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err error, expired bool) {
 	if status != nil {
 		own := *status
@@ -223,133 +204,85 @@ func (b *importGetBatcher) finishRead(r *importRead, status *ImportStatus, err e
 	close(r.done)
 }
 
-// batchKey is the command key of a process id. It is not numeric: the
-// portal would turn keys 0..n-1 into a JSON list, and parameters that look
-// like $result[...] are substituted.
+// commandFailed retries each read of g at the head of the queue after the
+// backoff, or fails it, as the retry policy says for the read's context.
+func (b *importGetBatcher) commandFailed(g readGroup) {
+	client := b.service.client
+	client.noteFailure(g.err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
+	for _, r := range g.reads {
+		b.mu.Lock()
+		r.request, r.lastErr = nil, g.err
+		abandoned := r.abandoned
+		b.mu.Unlock()
+		if abandoned {
+			continue
+		}
+		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, g.err, client.answered.Load())
+		if finalErr != nil {
+			b.finishRead(r, nil, finalErr, false) // the batch was answered
+			continue
+		}
+		go func() {
+			if sleep(r.ctx, b.clock, delay) != nil {
+				return // the caller gave up: Get has returned
+			}
+			b.mu.Lock()
+			if !r.abandoned {
+				b.queueLocked(r, true)
+			}
+			b.mu.Unlock()
+		}()
+	}
+}
+
+// tries is the most any of the group's reads has spent on their command.
+func (g readGroup) tries() retryState {
+	return slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) }).retry
+}
+
+// batchKey is a process id's command key, not numeric: the portal would
+// send keys 0..n-1 as a list and substitutes $result[...] in parameters.
 func batchKey(processID int64) string {
 	return "p" + strconv.FormatInt(processID, 10)
 }
 
 // batchAnswer is the result of a batch call, by command key.
 type batchAnswer struct {
-	results map[string]json.RawMessage
-	errors  map[string]json.RawMessage
-	times   map[string]json.RawMessage
+	results, errors, times map[string]json.RawMessage
 }
 
-// decodeBatchAnswer reads result, result_error and result_time; ok is false
-// when the result is not an object. An empty part arrives as [] and a part
-// whose keys are 0..n-1 as a list (PHP's json_encode): both are read.
-func decodeBatchAnswer(result json.RawMessage) (batchAnswer, bool) {
-	if jsonKind(result) == '[' {
-		return batchAnswer{}, true // an empty batch result, as PHP encodes it
-	}
-	members, ok := jsonObject(result)
-	if !ok {
-		return batchAnswer{}, false
+// decodeBatchAnswer reads result, result_error and result_time of a batch
+// result, an object or a list (empty, as PHP sends it).
+func decodeBatchAnswer(resp *Response, redact func(string) string) (batchAnswer, error) {
+	members, ok := jsonObject(resp.Result)
+	if !ok && jsonKind(resp.Result) != '[' {
+		return batchAnswer{}, &ResponseError{Method: methodBatch, HTTPStatus: resp.HTTPStatus,
+			Reason: "the result is neither a JSON object nor a list", Excerpt: excerpt(resp.Result, redact)}
 	}
 	return batchAnswer{
 		results: batchPart(members["result"]),
 		errors:  batchPart(members["result_error"]),
 		times:   batchPart(members["result_time"]),
-	}, true
+	}, nil
 }
 
-// batchPart reads one part of a batch answer as a map by key.
+// batchPart reads one part of a batch answer by key, also sent as a list.
 func batchPart(raw json.RawMessage) map[string]json.RawMessage {
-	switch jsonKind(raw) {
-	case '{':
-		members, _ := jsonObject(raw)
+	if members, ok := jsonObject(raw); ok {
 		return members
-	case '[':
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil {
-			return nil
-		}
-		return byIndex(list)
 	}
-	return nil
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		return nil
+	}
+	return byIndex(list)
 }
 
-// commandError is a result_error entry: {"error": ..., "error_description":
-// ...}, the description possibly empty, or a bare code.
+// commandError is a result_error entry: {"error", "error_description"} or a code.
 func commandError(raw json.RawMessage, httpStatus int, redact func(string) string) *Error {
 	e := &Error{Method: methodConfigurationImportGet, Code: jsonText(raw)}
 	if members, ok := jsonObject(raw); ok {
 		e.Code, e.Description = jsonText(members["error"]), jsonText(members["error_description"])
 	}
 	return portalError(e, httpStatus, redact)
-}
-
-// commandFailed handles a command's error for each read of its group: each
-// read retries it, or fails with it, as the retry policy says for its own
-// context.
-func (b *importGetBatcher) commandFailed(g readGroup, err error) {
-	client := b.service.client
-	client.noteFailure(err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
-	for _, r := range g.reads {
-		b.mu.Lock()
-		r.request, r.lastErr = nil, err
-		abandoned := r.abandoned
-		b.mu.Unlock()
-		if abandoned {
-			continue
-		}
-		delay, finalErr := client.retry.next(r.ctx, &r.retry, methodConfigurationImportGet, err, client.answered.Load())
-		if finalErr != nil {
-			b.finishRead(r, nil, finalErr, false) // the batch was answered
-			continue
-		}
-		go b.retryLater(r, delay)
-	}
-}
-
-// retryLater puts r back at the head of the queue after delay, unless its
-// caller gives up first (then Get has returned already).
-func (b *importGetBatcher) retryLater(r *importRead, delay time.Duration) {
-	if sleep(r.ctx, b.clock, delay) != nil {
-		return
-	}
-	b.mu.Lock()
-	if !r.abandoned {
-		b.queueLocked(r, true)
-	}
-	b.mu.Unlock()
-}
-
-// sendAlone reads each group with a plain request of its own, with the
-// plain request's retries counted on from its command's, all at once; it
-// returns when all are answered.
-// The requests are counted in flight already (see sendBatch).
-func (b *importGetBatcher) sendAlone(ctx context.Context, groups []readGroup) {
-	done := make(chan struct{}, len(groups))
-	for _, g := range groups {
-		log := &requestLog{}
-		b.mu.Lock()
-		for _, r := range g.reads {
-			r.log = log
-		}
-		b.mu.Unlock()
-		go func() {
-			status, err := b.service.getOne(ctx, g.processID, g.tries(), log)
-			b.requestAnswered(0)
-			b.finish(ctx, g, status, err)
-			done <- struct{}{}
-		}()
-	}
-	for range groups {
-		<-done
-	}
-}
-
-// tries is what the group's reads have spent on their command so far: the
-// most any of them has.
-func (g readGroup) tries() retryState {
-	var st retryState
-	for _, r := range g.reads {
-		if r.retry.attempts > st.attempts {
-			st = r.retry
-		}
-	}
-	return st
 }

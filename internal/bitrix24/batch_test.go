@@ -486,9 +486,9 @@ func TestDecodeBatchAnswer_Shapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			answer, ok := decodeBatchAnswer([]byte(tt.result))
-			if !ok {
-				t.Fatal("not decoded")
+			answer, err := decodeBatchAnswer(&Response{Result: []byte(tt.result)}, nil)
+			if err != nil {
+				t.Fatalf("not decoded: %v", err)
 			}
 			for part, want := range map[string][]string{"result": tt.results, "result_error": tt.errors, "result_time": tt.timing} {
 				got := map[string][]string{"result": keys(answer.results), "result_error": keys(answer.errors), "result_time": keys(answer.times)}[part]
@@ -498,8 +498,10 @@ func TestDecodeBatchAnswer_Shapes(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := decodeBatchAnswer([]byte(`"text"`)); ok {
-		t.Error("a string decoded as a batch answer")
+	var respErr *ResponseError
+	if _, err := decodeBatchAnswer(&Response{Result: []byte(`"text"`), HTTPStatus: 200}, nil); !errors.As(err, &respErr) ||
+		respErr.Method != methodBatch || respErr.HTTPStatus != 200 || respErr.Excerpt != `"text"` {
+		t.Errorf("a string decoded as a batch answer: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -14,8 +15,7 @@ import (
 
 // addClientError turns a client error into a diagnostic whose summary says
 // what kind of failure it was, and whose detail says what to do.
-// timeoutAttribute names the setting that bounds the wait: timeouts.read for
-// the data source, timeouts.create for the resource.
+// timeoutAttribute names the setting that bounds the wait.
 func addClientError(diags *diag.Diagnostics, processID int64, err error, timeoutAttribute string) {
 	summary, advice := describeClientError(processID, err, timeoutAttribute)
 	detail := err.Error()
@@ -119,10 +119,7 @@ func retryHint(err error, timeoutAttribute string) string {
 		retryErr.Attempts, envMaxRetries, maxMaxRetries)
 }
 
-// An import that ended in E or U ends a create, a read, an invoke or a
-// terraform import. Each diagnostic gives the portal's messages, labelled, and then
-// what the user can do next, naming the setting or the command.
-
+// What next after an import that ended in E or U.
 const (
 	nextStepFailed = "What next: fix what the exception names (the import's data, or the portal's state), " +
 		"register the import again with configuration.import.register and set process_id to the processId it " +
@@ -132,7 +129,7 @@ const (
 		"the new process_id, or, to record it as unknown and go on, set fail_on_unknown = false in the wait block."
 )
 
-// insteadOfFailing says, in a warning about an E or U that the wait
+// insteadOfFailing says, in the warning about an E or U that the wait
 // settings let pass, what happens instead of failing the run.
 type insteadOfFailing struct{ failed, unknown string }
 
@@ -151,8 +148,7 @@ var (
 	}
 )
 
-// failureReport is the portal's side of an E or U: what happened and its
-// labelled messages.
+// failureReport is the portal's side of an E or U, with its messages.
 func failureReport(status *bitrix24.ImportStatus) string {
 	var failed *bitrix24.ImportFailedError
 	if errors.As(bitrix24.ImportFailure(status), &failed) {
@@ -161,10 +157,9 @@ func failureReport(status *bitrix24.ImportStatus) string {
 	return ""
 }
 
-// reportImportFailure reports a failed (E) or unknown (U) import with the
-// portal's messages: as an error with the next step when the settings fail
-// on it, else as a warning that says what happens instead. It reports
-// whether it added an error.
+// reportImportFailure reports a failed (E) or unknown (U) import: as an
+// error with the next step when the settings fail on it, else as a warning
+// that says what happens instead. It reports whether it added an error.
 func (s waitSettings) reportImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus, instead insteadOfFailing) bool {
 	var summary, next, recorded string
 	var fatal bool
@@ -182,4 +177,34 @@ func (s waitSettings) reportImportFailure(diags *diag.Diagnostics, status *bitri
 	}
 	diags.AddWarning(summary, failureReport(status)+"\n\n"+recorded)
 	return false
+}
+
+// What each waiter does when run again after a cancelled wait.
+const (
+	afterCancelledRead = "run plan or apply again: the data source reads the import again and waits from where " +
+		"it is then."
+	afterCancelledCreate = "apply again: a cancelled create records nothing, so the next apply waits for the same " +
+		"import again, from where it is then."
+	afterCancelledAction = "run the action again to wait from where the import is then: terraform apply " +
+		"-invoke=action.bitrix24_configuration_import_wait.<name>. Applying again does not run an action_trigger's " +
+		"action again: the resource that triggers it was created before the wait."
+)
+
+// addCancelledWait reports a wait that Ctrl-C or SIGTERM cancelled: where
+// the import was, that it goes on in the portal, and then what to do.
+func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The wait for configuration import %d was cancelled after %s and %s. ",
+		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"))
+	if e.Last != nil {
+		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", e.Last.InWords(), e.Last.Describe())
+	} else {
+		b.WriteString("No poll had succeeded, so its state is not known. ")
+	}
+	if e.LastErr != nil {
+		fmt.Fprintf(&b, "The last poll failed: %s. ", e.LastErr)
+	}
+	b.WriteString("The import goes on in the portal: cancelling the wait neither stops nor undoes it.\n\nWhat next: ")
+	b.WriteString(next)
+	diags.AddError("Waiting for the configuration import was cancelled", b.String())
 }

@@ -35,11 +35,9 @@ var (
 type bitrix24Provider struct {
 	version string
 
-	// Test seams, set only by tests: pollIntervalOverride replaces every
-	// configured wait.poll_interval, so that acceptance tests against an
-	// emulator with a millisecond agent need not wait whole seconds between
-	// polls; configureClient adjusts the client's settings (short backoffs
-	// and request timeouts, a fake clock).
+	// Test seams: pollIntervalOverride replaces every wait.poll_interval (an
+	// emulator's agent steps in milliseconds); configureClient adjusts the
+	// client's settings (short backoffs and timeouts, a fake clock).
 	pollIntervalOverride time.Duration
 	configureClient      func(*bitrix24.Config)
 }
@@ -189,16 +187,13 @@ func userAgent(providerVersion, terraformVersion string) string {
 // action.
 type providerData struct {
 	client *bitrix24.Client
-	// clock is the client's: the action's elapsed times and finished_at
-	// read the clock the wait runs on.
-	clock bitrix24.Clock
+	clock  bitrix24.Clock // the client's, that progress and finished_at read
 	// secrets are masked in every log line written while serving a request.
 	secrets              []string
 	pollIntervalOverride time.Duration
 }
 
-// newProviderData makes the client of cfg and keeps what a request needs
-// besides it.
+// newProviderData makes the client of cfg.
 func newProviderData(cfg bitrix24.Config, secrets []string) (*providerData, error) {
 	client, err := bitrix24.NewClient(cfg)
 	if err != nil {
@@ -222,9 +217,8 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	return p
 }
 
-// start begins every request that reaches the portal: it needs a configured
-// provider (p is nil otherwise), and what it logs hides the webhook's
-// secrets.
+// start begins every request that reaches the portal: p is nil unless the
+// provider was configured.
 func (p *providerData) start(ctx context.Context, diags *diag.Diagnostics) (context.Context, bool) {
 	if p == nil {
 		diags.AddError("Provider not configured",
@@ -234,9 +228,8 @@ func (p *providerData) start(ctx context.Context, diags *diag.Diagnostics) (cont
 	return p.masked(ctx), true
 }
 
-// masked is ctx set up for logging, hiding the webhook's secrets in what it
-// logs; p may be nil (then there are none), as for a resource read without
-// a configured provider.
+// masked is ctx set up for logging with the webhook's secrets hidden; p may
+// be nil, as for a resource read without a configured provider.
 func (p *providerData) masked(ctx context.Context) context.Context {
 	if p == nil {
 		return requestLogging(ctx, nil)

@@ -17,8 +17,7 @@ import (
 )
 
 // The environment variables that stand in for provider attributes left out
-// of the configuration, so that no setting, the secret least of all, needs
-// to be written into a .tf file.
+// of the configuration.
 const (
 	envWebhookURL = "BITRIX24_WEBHOOK_URL"
 	envCACertPEM  = "BITRIX24_CA_CERT_PEM"
@@ -47,10 +46,8 @@ type providerSettings struct {
 }
 
 // resolveSettings takes each setting from the configuration, else from its
-// environment variable, else its default. Attribute values were validated
-// already; environment values are checked here, since validation cannot see
-// the environment. Every error names the attribute and, where the value
-// came from there, the environment variable.
+// environment variable, else its default. Validation cannot see the
+// environment, so environment values are checked here.
 func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (providerSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	s := providerSettings{

@@ -12,7 +12,6 @@ import (
 	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	datasourceschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -21,18 +20,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
-// The `wait` block is the same wherever an import is waited for: one
-// schema and one reading of it, here, so that the data source, the resource
-// and the action cannot drift apart.
-//
-// It is a block, not a nested attribute, because Terraform checks the keys of
-// a block ("An argument named ... is not expected here") but silently drops
-// unknown keys of an object value (hashicorp/terraform#33570): a misspelt
-// `fail_on_eror` would otherwise fall back to the default.
+// The `wait` and `timeouts` blocks, one schema and one reading of each for
+// every waiter. They are blocks, not nested attributes, because Terraform
+// checks the keys of a block but silently drops unknown keys of an object
+// value (hashicorp/terraform#33570): a misspelt `fail_on_eror` would fall
+// back to the default.
 
 const (
-	// defaultPollInterval matches the portal's agent, which advances an
-	// import at most once a minute: polling faster tells nothing new.
+	// defaultPollInterval is the pace of the portal's agent, which advances
+	// an import at most once a minute.
 	defaultPollInterval = time.Minute
 	minPollInterval     = time.Second
 )
@@ -49,14 +45,10 @@ var waitAttrTypes = map[string]attr.Type{
 	"fail_on_unknown": types.BoolType,
 }
 
-// waitBlock is the schema of `wait`, written once in data source terms;
-// the resource converts it with resourceBlock. Each setting is an Optional
-// string or bool attribute with validators and a description, nothing else
-// (no Computed, no plan modifier), so that any schema package with a
-// SingleNestedBlock (resource, action) converts it without loss:
-// TestWaitBlock_convertibleSettings keeps it so. description says what
-// `wait` means to its owner; the settings inside mean the same to every one.
-// An absent block is a null object: see waitSettings.
+// waitBlock is the schema of `wait`, in data source terms: Optional string
+// and bool settings only, so that the resource's and the action's schema
+// packages convert it without loss (TestWaitBlock_convertibleSettings).
+// description says what `wait` means to its owner.
 func waitBlock(description string) schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: description,
@@ -89,20 +81,17 @@ func waitBlock(description string) schema.SingleNestedBlock {
 
 // waitSettings is the wait block with its defaults filled in.
 type waitSettings struct {
-	pollInterval time.Duration
-	// configuredInterval is poll_interval as configured, 0 when left out:
-	// what warn judges (a test may override pollInterval).
-	configuredInterval time.Duration
+	pollInterval       time.Duration
+	configuredInterval time.Duration // 0 when left out; what warn judges
 	failOnError        bool
 	failOnUnknown      bool
 }
 
 var pollIntervalPath = path.Root("wait").AtName("poll_interval")
 
-// readWaitSettings reads a wait block from any schema package's model (a
-// types.Object); override, when set, replaces the poll interval (a test's).
-// configured is false when the block is absent (null) or unknown: the data
-// source then reads once, the resource waits with the defaults returned.
+// readWaitSettings reads a wait block; override, when set, replaces the
+// poll interval (a test's). configured is false when the block is absent or
+// unknown: the data source then reads once, the others wait with defaults.
 func readWaitSettings(ctx context.Context, obj types.Object, override time.Duration) (settings waitSettings, configured bool, diags diag.Diagnostics) {
 	var m waitModel // all null: every default
 	if configured = !obj.IsNull() && !obj.IsUnknown(); configured {
@@ -129,12 +118,10 @@ func readWaitSettings(ctx context.Context, obj types.Object, override time.Durat
 	return settings, configured, diags
 }
 
-// warn adds the warnings about a configured poll interval that only costs
-// requests: shorter than the portal's pace, or longer than the timeout at
-// timeoutAt, the bound of the wait. The wait about to run gives them, once,
-// and never validation: that runs on every plan, also for a resource
-// created long ago that will never poll again, and a warning that cannot
-// change anything teaches users to ignore warnings.
+// warn adds the warnings about a poll interval that only costs requests:
+// shorter than the portal's pace, or longer than the timeout at timeoutAt.
+// The wait gives them, not validation: that runs on every plan, also for a
+// resource that will never poll again.
 func (s waitSettings) warn(timeout time.Duration, timeoutAt path.Path, diags *diag.Diagnostics) {
 	interval := s.configuredInterval
 	switch {
@@ -153,27 +140,23 @@ func (s waitSettings) warn(timeout time.Duration, timeoutAt path.Path, diags *di
 	}
 }
 
-// defaultWaitTimeout bounds a read or a create unless timeouts says
-// otherwise; it covers a typical import, and the docs give the rule of thumb
-// for larger ones.
-const defaultWaitTimeout = 60 * time.Minute
-
-// minTimeout is the shortest timeouts.read, timeouts.create or action
-// timeout: a shorter one would end every wait before the portal could answer.
-const minTimeout = time.Second
+const (
+	defaultWaitTimeout = 60 * time.Minute
+	// minTimeout is the shortest timeout a wait can get an answer within.
+	minTimeout = time.Second
+)
 
 // timeoutValidators replace framework-timeouts' own, whose errors do not
 // name the attribute while Terraform points at the block, not inside it.
 var timeoutValidators = []validator.String{durationValidator(minTimeout)}
 
-// readTimeoutBlock is the data source's `timeouts { read }`, a block so that
-// Terraform refuses a misspelt or misplaced key in it (`create` on a data
-// source) instead of dropping it. Should the library ever shape it
-// otherwise, its own validator stays (and the tests of bad inputs fail).
-func readTimeoutBlock(ctx context.Context, description string) datasourceschema.Block {
+// readTimeoutBlock is the data source's `timeouts { read }`. Should the
+// library ever shape it otherwise, its own validator stays (and the tests of
+// bad inputs fail).
+func readTimeoutBlock(ctx context.Context, description string) schema.Block {
 	block := datasourcetimeouts.BlockWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description})
-	if nested, ok := block.(datasourceschema.SingleNestedBlock); ok {
-		if read, ok := nested.Attributes["read"].(datasourceschema.StringAttribute); ok {
+	if nested, ok := block.(schema.SingleNestedBlock); ok {
+		if read, ok := nested.Attributes["read"].(schema.StringAttribute); ok {
 			read.Validators = timeoutValidators
 			nested.Attributes["read"] = read
 			return nested
@@ -195,8 +178,7 @@ func createTimeoutBlock(ctx context.Context, description string) resourceschema.
 	return block
 }
 
-// timeoutSetting is the setting that bounds a wait, as configured, and where
-// it is: timeouts.read, timeouts.create or the action's timeout.
+// timeoutSetting is the setting that bounds a wait, and where it is.
 type timeoutSetting struct {
 	value types.String
 	at    path.Path

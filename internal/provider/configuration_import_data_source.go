@@ -82,12 +82,8 @@ func (d *configurationImportDataSource) Read(ctx context.Context, req datasource
 		instead:             recordsIt,
 		afterCancel:         afterCancelledRead,
 	}, &resp.Diagnostics)
-	if status == nil {
-		return
+	if status != nil {
+		config.setStatus(status)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 	}
-	resp.Diagnostics.Append(config.setStatus(ctx, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 }

@@ -30,10 +30,8 @@ var (
 )
 
 // configurationImportWaitResource waits for a configuration import at
-// create and records how it ended. The portal forgets an import 2 to 3
-// days after it ended; the record does not, so a configuration gated on it
-// keeps planning cleanly. Read never asks the portal: an import that ended
-// cannot change.
+// create and records how it ended, beyond the 2 to 3 days the portal
+// remembers it.
 type configurationImportWaitResource struct {
 	provider *providerData
 }
@@ -95,8 +93,8 @@ func (r *configurationImportWaitResource) Configure(_ context.Context, req resou
 	r.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// Create waits for the import as the data source's wait does, and records
-// it. A failed create records nothing, so the next apply waits again.
+// Create waits for the import and records it; a failed create records
+// nothing, so the next apply waits again.
 func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
 	if !ok {
@@ -113,28 +111,21 @@ func (r *configurationImportWaitResource) Create(ctx context.Context, req resour
 		instead:         recordsIt,
 		afterCancel:     afterCancelledCreate,
 	}, &resp.Diagnostics)
-	if status == nil {
-		return
+	if status != nil {
+		r.provider.record(&plan, status)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	resp.Diagnostics.Append(r.provider.record(ctx, &plan, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// Read deliberately makes no request. The record holds an import that has
-// ended (F, E or U: create and import keep nothing else), and an ended
-// import never changes; the portal would only answer U once it has purged
-// the import. So a plan over many records costs nothing and keeps working
-// after the purge.
+// Read makes no request: the record holds an import that has ended, which
+// never changes, and the portal would only answer U once it has purged it.
 func (r *configurationImportWaitResource) Read(ctx context.Context, req resource.ReadRequest, _ *resource.ReadResponse) {
 	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Kept the recorded configuration import without asking the portal: it has ended and cannot change")
 }
 
 // Update can only be about wait or timeouts (a new process_id replaces the
-// resource): they are stored, and the recorded import stays as it was.
+// resource): they are stored, the record stays.
 func (r *configurationImportWaitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	ctx = r.provider.masked(ctx)
 	var plan, state configurationImportWaitModel
@@ -148,15 +139,14 @@ func (r *configurationImportWaitResource) Update(ctx context.Context, req resour
 	logRecord(ctx, req.State, "Stored the new wait settings; the recorded configuration import is not read again")
 }
 
-// Delete forgets the record. Nothing on the portal is undone: there is no
-// method to roll an import back, and the imported objects stay.
+// Delete forgets the record; the portal has no method to undo an import.
 func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
 	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
 }
 
-// idIsProcessID plans id, which is the process id, from process_id once
-// that is known, so that a plan shows it instead of "known after apply".
+// idIsProcessID plans id from process_id, so that a plan shows it instead
+// of "known after apply".
 type idIsProcessID struct{}
 
 func (idIsProcessID) Description(context.Context) string {
@@ -176,8 +166,7 @@ func (idIsProcessID) PlanModifyString(ctx context.Context, req planmodifier.Stri
 	}
 }
 
-// logRecord logs msg about the import recorded in state: all that Read,
-// Update and Delete have to tell, since they make no request.
+// logRecord logs msg about the import recorded in state.
 func logRecord(ctx context.Context, state tfsdk.State, msg string) {
 	var id types.String
 	state.GetAttribute(ctx, path.Root("id"), &id)
@@ -185,9 +174,7 @@ func logRecord(ctx context.Context, state tfsdk.State, msg string) {
 }
 
 // ImportState records an import that has already ended, from a single
-// configuration.import.get: `terraform import ADDRESS PROCESS_ID`. It refuses
-// an import that is still running, because Read never polls: a record must
-// hold an import that cannot change any more.
+// configuration.import.get; it refuses a running one, since Read never polls.
 func (r *configurationImportWaitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
 	if !ok {
@@ -235,9 +222,6 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 		},
 		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
 	}
-	resp.Diagnostics.Append(r.provider.record(ctx, &imported, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+	r.provider.record(&imported, status)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &imported)...)
 }

@@ -115,7 +115,7 @@ func (p *providerData) readImport(ctx context.Context, processID int64, timeoutA
 
 // record fills m in with the import's status and when the provider saw it
 // end, on the client's clock.
-func (p *providerData) record(ctx context.Context, m *configurationImportWaitModel, status *bitrix24.ImportStatus) diag.Diagnostics {
+func (p *providerData) record(m *configurationImportWaitModel, status *bitrix24.ImportStatus) {
 	m.FinishedAt = types.StringValue(p.clock.Now().UTC().Format(time.RFC3339))
-	return m.setStatus(ctx, status)
+	m.setStatus(status)
 }

@@ -30,8 +30,8 @@ var (
 	_ provider.ProviderWithActions = (*bitrix24Provider)(nil)
 )
 
-// bitrix24Provider is the provider itself; Configure hands a *providerData to
-// every data source, resource and action.
+// bitrix24Provider is the provider; Configure hands a *providerData to every
+// data source, resource and action.
 type bitrix24Provider struct {
 	version string
 
@@ -167,7 +167,6 @@ func (p *bitrix24Provider) Resources(_ context.Context) []func() resource.Resour
 	}
 }
 
-// Actions need Terraform 1.14 or later; older CLIs do not ask for them.
 func (p *bitrix24Provider) Actions(_ context.Context) []func() action.Action {
 	return []func() action.Action{
 		newConfigurationImportWaitAction,
@@ -175,7 +174,7 @@ func (p *bitrix24Provider) Actions(_ context.Context) []func() action.Action {
 }
 
 // userAgent names the provider and the Terraform that runs it, as HashiCorp's
-// providers do, so that portal operators can tell where calls come from.
+// providers do.
 func userAgent(providerVersion, terraformVersion string) string {
 	if terraformVersion == "" {
 		terraformVersion = "unknown"
@@ -202,9 +201,8 @@ func newProviderData(cfg bitrix24.Config, secrets []string) (*providerData, erro
 	return &providerData{client: client, clock: cmp.Or(cfg.Clock, bitrix24.RealClock()), secrets: secrets}, nil
 }
 
-// providerDataFrom is the *providerData that Configure handed to a data
-// source, resource or action; nil before the provider is configured
-// (Terraform validates configurations with an unconfigured provider).
+// providerDataFrom is the *providerData that Configure handed over; nil
+// before the provider is configured, as when Terraform validates.
 func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 	if data == nil {
 		return nil

@@ -64,7 +64,7 @@ func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.Schem
 				MarkdownDescription: "How long the action may wait for the import, a duration such as `30m` or " +
 					"`2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.",
 				Optional:   true,
-				Validators: timeoutValidators,
+				Validators: []validator.String{durationValidator(minTimeout)},
 			},
 		},
 		Blocks: map[string]schema.Block{"wait": wait},
@@ -76,13 +76,9 @@ func (a *configurationImportWaitAction) Configure(_ context.Context, req action.
 }
 
 func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
-	ctx, ok := a.provider.start(ctx, &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	var config configurationImportWaitActionModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	ctx, ok := a.provider.start(ctx, &resp.Diagnostics, req.Config.Get, &config)
+	if !ok {
 		return
 	}
 	a.provider.waitForImport(ctx, importWait{

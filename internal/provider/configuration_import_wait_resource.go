@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -42,8 +41,8 @@ func newConfigurationImportWaitResource() resource.Resource {
 
 type configurationImportWaitModel struct {
 	importWaitModel
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
-	FinishedAt types.String   `tfsdk:"finished_at"`
+	Timeouts   types.Object `tfsdk:"timeouts"`
+	FinishedAt types.String `tfsdk:"finished_at"`
 	importStatusModel
 }
 
@@ -51,7 +50,7 @@ func (r *configurationImportWaitResource) Metadata(_ context.Context, req resour
 	resp.TypeName = req.ProviderTypeName + "_configuration_import_wait"
 }
 
-func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *configurationImportWaitResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attributes := map[string]schema.Attribute{}
 	for name, a := range importStatusAttributes() {
 		attributes[name] = recordedAttribute(a)
@@ -69,8 +68,8 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 	blocks := map[string]schema.Block{}
 	blocks["wait"] = resourceBlock(waitBlock("How create waits for the import. Every setting has a default, " +
 		"so the block can be left out."))
-	blocks["timeouts"] = createTimeoutBlock(ctx, "How long create may wait for the import, a duration such "+
-		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.")
+	blocks["timeouts"] = resourceBlock(timeoutsBlock("create", "How long create may wait for the import, a duration such "+
+		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes."))
 	attributes["finished_at"] = schema.StringAttribute{
 		MarkdownDescription: "When the provider saw the import end, as an RFC 3339 time in UTC; for `terraform import`, " +
 			"when it read the import.",
@@ -96,18 +95,14 @@ func (r *configurationImportWaitResource) Configure(_ context.Context, req resou
 // Create waits for the import and records it; a failed create records
 // nothing, so the next apply waits again.
 func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	var plan configurationImportWaitModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics, req.Plan.Get, &plan)
+	if !ok {
 		return
 	}
 	status := r.provider.waitForImport(ctx, importWait{
 		importWaitModel: plan.importWaitModel,
-		timeout:         timeoutIn(plan.Timeouts.Object, "create"),
+		timeout:         timeoutIn(plan.Timeouts, "create"),
 		instead:         recordsIt,
 		afterCancel:     afterCancelledCreate,
 	}, &resp.Diagnostics)
@@ -176,7 +171,7 @@ func logRecord(ctx context.Context, state tfsdk.State, msg string) {
 // ImportState records an import that has already ended, from a single
 // configuration.import.get; it refuses a running one, since Read never polls.
 func (r *configurationImportWaitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics, nil, nil)
 	if !ok {
 		return
 	}
@@ -220,7 +215,7 @@ func (r *configurationImportWaitResource) ImportState(ctx context.Context, req r
 			ProcessID: types.StringValue(strconv.FormatInt(processID, 10)),
 			Wait:      types.ObjectNull(waitAttrTypes),
 		},
-		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{"create": types.StringType})},
+		Timeouts: types.ObjectNull(map[string]attr.Type{"create": types.StringType}),
 	}
 	r.provider.record(&imported, status)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &imported)...)

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"time"
 
-	datasourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	resourcetimeouts "github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	resourceschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
@@ -146,36 +143,17 @@ const (
 	minTimeout = time.Second
 )
 
-// timeoutValidators replace framework-timeouts' own, whose errors do not
-// name the attribute while Terraform points at the block, not inside it.
-var timeoutValidators = []validator.String{durationValidator(minTimeout)}
-
-// readTimeoutBlock is the data source's `timeouts { read }`. Should the
-// library ever shape it otherwise, its own validator stays (and the tests of
-// bad inputs fail).
-func readTimeoutBlock(ctx context.Context, description string) schema.Block {
-	block := datasourcetimeouts.BlockWithOpts(ctx, datasourcetimeouts.Opts{ReadDescription: description})
-	if nested, ok := block.(schema.SingleNestedBlock); ok {
-		if read, ok := nested.Attributes["read"].(schema.StringAttribute); ok {
-			read.Validators = timeoutValidators
-			nested.Attributes["read"] = read
-			return nested
-		}
-	}
-	return block
-}
-
-// createTimeoutBlock is the resource's `timeouts { create }`.
-func createTimeoutBlock(ctx context.Context, description string) resourceschema.Block {
-	block := resourcetimeouts.Block(ctx, resourcetimeouts.Opts{Create: true, CreateDescription: description})
-	if nested, ok := block.(resourceschema.SingleNestedBlock); ok {
-		if create, ok := nested.Attributes["create"].(resourceschema.StringAttribute); ok {
-			create.Validators = timeoutValidators
-			nested.Attributes["create"] = create
-			return nested
-		}
-	}
-	return block
+// timeoutsBlock is a `timeouts` block of the one setting name, in data
+// source terms. Its validator names the setting, as Terraform points at the
+// block, not inside it.
+func timeoutsBlock(name, description string) schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{Attributes: map[string]schema.Attribute{
+		name: schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: description,
+			Validators:          []validator.String{durationValidator(minTimeout)},
+		},
+	}}
 }
 
 // timeoutSetting is the setting that bounds a wait, and where it is.

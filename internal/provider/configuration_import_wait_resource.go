@@ -161,7 +161,6 @@ func (idIsProcessID) PlanModifyString(ctx context.Context, req planmodifier.Stri
 	}
 }
 
-// logRecord logs msg about the import recorded in state.
 func logRecord(ctx context.Context, state tfsdk.State, msg string) {
 	var id types.String
 	state.GetAttribute(ctx, path.Root("id"), &id)

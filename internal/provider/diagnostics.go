@@ -28,7 +28,6 @@ func addClientError(diags *diag.Diagnostics, processID int64, err error, timeout
 	diags.AddError(summary, detail)
 }
 
-// describeClientError names the failure and says what fixes it.
 func describeClientError(processID int64, err error, timeoutAttribute string) (summary, advice string) {
 	var (
 		waitErr     *bitrix24.WaitError

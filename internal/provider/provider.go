@@ -187,7 +187,6 @@ type providerData struct {
 	pollIntervalOverride time.Duration
 }
 
-// newProviderData makes the client of cfg.
 func newProviderData(cfg bitrix24.Config, secrets []string) (*providerData, error) {
 	client, err := bitrix24.NewClient(cfg)
 	if err != nil {

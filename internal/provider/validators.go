@@ -112,12 +112,10 @@ var processIDValidator = settingValidator{description: "value must be a positive
 		}
 	}}
 
-// processIDProblem says what a good process_id is and why the value is not.
 func processIDProblem(err error) string {
 	return fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err)
 }
 
-// durationValidator checks a duration setting with parseDuration.
 func durationValidator(shortest time.Duration) settingValidator {
 	return settingValidator{description: fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
 		check: func(at path.Path, value string, diags *diag.Diagnostics) {

@@ -171,7 +171,6 @@ func timeoutIn(block types.Object, name string) timeoutSetting {
 	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
 }
 
-// duration is the timeout, defaultWaitTimeout when left out.
 func (t timeoutSetting) duration() (time.Duration, diag.Diagnostics) {
 	if t.value.IsNull() || t.value.IsUnknown() {
 		return defaultWaitTimeout, nil

@@ -64,7 +64,7 @@ func (a *configurationImportWaitAction) Schema(_ context.Context, _ action.Schem
 				MarkdownDescription: "How long the action may wait for the import, a duration such as `30m` or " +
 					"`2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.",
 				Optional:   true,
-				Validators: []validator.String{durationValidator(minTimeout)},
+				Validators: timeoutValidators,
 			},
 		},
 		Blocks: map[string]schema.Block{"wait": wait},

@@ -143,16 +143,14 @@ const (
 	minTimeout = time.Second
 )
 
+// timeoutValidators check every timeout setting.
+var timeoutValidators = []validator.String{durationValidator(minTimeout)}
+
 // timeoutsBlock is a `timeouts` block of the one setting name, in data
-// source terms. Its validator names the setting, as Terraform points at the
-// block, not inside it.
+// source terms.
 func timeoutsBlock(name, description string) schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{Attributes: map[string]schema.Attribute{
-		name: schema.StringAttribute{
-			Optional:            true,
-			MarkdownDescription: description,
-			Validators:          []validator.String{durationValidator(minTimeout)},
-		},
+		name: schema.StringAttribute{Optional: true, MarkdownDescription: description, Validators: timeoutValidators},
 	}}
 }
 

@@ -6,10 +6,10 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 var (
@@ -27,7 +27,7 @@ func newConfigurationImportDataSource() datasource.DataSource {
 
 type configurationImportModel struct {
 	importWaitModel
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
+	Timeouts types.Object `tfsdk:"timeouts"`
 	importStatusModel
 }
 
@@ -35,7 +35,7 @@ func (d *configurationImportDataSource) Metadata(_ context.Context, req datasour
 	resp.TypeName = req.ProviderTypeName + "_configuration_import"
 }
 
-func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+func (d *configurationImportDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attributes := importStatusAttributes()
 	attributes["process_id"] = schema.StringAttribute{
 		MarkdownDescription: processIDDescription,
@@ -47,7 +47,7 @@ func (d *configurationImportDataSource) Schema(ctx context.Context, _ datasource
 		"once and never fails because of it. With it, the read polls the portal until the status is `F` " +
 		"(finished), `E` (failed) or `U` (unknown), within `timeouts.read`. The first poll is immediate, so " +
 		"a finished import costs a single request, also during the refresh that precedes `terraform destroy`.")
-	blocks["timeouts"] = readTimeoutBlock(ctx, "How long the read may take, a duration such as `30m` or `2h`; "+
+	blocks["timeouts"] = timeoutsBlock("read", "How long the read may take, a duration such as `30m` or `2h`; "+
 		"defaults to `60m`. With `wait`, this bounds the whole wait, retries included: an import takes about "+
 		"5 + 2 × sections + files minutes.")
 
@@ -66,28 +66,20 @@ func (d *configurationImportDataSource) Configure(_ context.Context, req datasou
 }
 
 func (d *configurationImportDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	ctx, ok := d.provider.start(ctx, &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	var config configurationImportModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	ctx, ok := d.provider.start(ctx, &resp.Diagnostics, req.Config.Get, &config)
+	if !ok {
 		return
 	}
 	status := d.provider.waitForImport(ctx, importWait{
 		importWaitModel:     config.importWaitModel,
 		readOnceWithoutWait: true,
-		timeout:             timeoutIn(config.Timeouts.Object, "read"),
+		timeout:             timeoutIn(config.Timeouts, "read"),
 		instead:             recordsIt,
 		afterCancel:         afterCancelledRead,
 	}, &resp.Diagnostics)
-	if status == nil {
-		return
+	if status != nil {
+		config.setStatus(status)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 	}
-	resp.Diagnostics.Append(config.setStatus(ctx, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &config)...)
 }

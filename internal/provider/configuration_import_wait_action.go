@@ -19,9 +19,7 @@ var (
 )
 
 // configurationImportWaitAction waits for a configuration import as the
-// resource's create does, and says how the import is getting on while it
-// waits: data sources and resources cannot stream progress, actions can
-// (Terraform 1.14 and later). It keeps nothing in state.
+// resource's create does, and streams its progress, which only actions can.
 type configurationImportWaitAction struct {
 	provider *providerData
 }
@@ -77,16 +75,10 @@ func (a *configurationImportWaitAction) Configure(_ context.Context, req action.
 	a.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// Invoke waits as the data source and the resource do, turning its polls
-// into progress messages.
 func (a *configurationImportWaitAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
-	ctx, ok := a.provider.start(ctx, &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	var config configurationImportWaitActionModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() {
+	ctx, ok := a.provider.start(ctx, &resp.Diagnostics, req.Config.Get, &config)
+	if !ok {
 		return
 	}
 	a.provider.waitForImport(ctx, importWait{

@@ -5,9 +5,10 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -17,6 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
 var (
@@ -26,10 +29,8 @@ var (
 )
 
 // configurationImportWaitResource waits for a configuration import at
-// create and records how it ended. The portal forgets an import 2 to 3
-// days after it ended; the record does not, so a configuration gated on it
-// keeps planning cleanly. Read never asks the portal: an import that ended
-// cannot change.
+// create and records how it ended, beyond the 2 to 3 days the portal
+// remembers it.
 type configurationImportWaitResource struct {
 	provider *providerData
 }
@@ -40,8 +41,8 @@ func newConfigurationImportWaitResource() resource.Resource {
 
 type configurationImportWaitModel struct {
 	importWaitModel
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
-	FinishedAt types.String   `tfsdk:"finished_at"`
+	Timeouts   types.Object `tfsdk:"timeouts"`
+	FinishedAt types.String `tfsdk:"finished_at"`
 	importStatusModel
 }
 
@@ -49,7 +50,7 @@ func (r *configurationImportWaitResource) Metadata(_ context.Context, req resour
 	resp.TypeName = req.ProviderTypeName + "_configuration_import_wait"
 }
 
-func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *configurationImportWaitResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attributes := map[string]schema.Attribute{}
 	for name, a := range importStatusAttributes() {
 		attributes[name] = recordedAttribute(a)
@@ -67,8 +68,8 @@ func (r *configurationImportWaitResource) Schema(ctx context.Context, _ resource
 	blocks := map[string]schema.Block{}
 	blocks["wait"] = resourceBlock(waitBlock("How create waits for the import. Every setting has a default, " +
 		"so the block can be left out."))
-	blocks["timeouts"] = createTimeoutBlock(ctx, "How long create may wait for the import, a duration such "+
-		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes.")
+	blocks["timeouts"] = resourceBlock(timeoutsBlock("create", "How long create may wait for the import, a duration such "+
+		"as `30m` or `2h`; defaults to `60m`, retries included. An import takes about 5 + 2 × sections + files minutes."))
 	attributes["finished_at"] = schema.StringAttribute{
 		MarkdownDescription: "When the provider saw the import end, as an RFC 3339 time in UTC; for `terraform import`, " +
 			"when it read the import.",
@@ -91,46 +92,35 @@ func (r *configurationImportWaitResource) Configure(_ context.Context, req resou
 	r.provider = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// Create waits for the import as the data source's wait does, and records
-// it. A failed create records nothing, so the next apply waits again.
+// Create waits for the import and records it; a failed create records
+// nothing, so the next apply waits again.
 func (r *configurationImportWaitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	ctx, ok := r.provider.start(ctx, &resp.Diagnostics)
-	if !ok {
-		return
-	}
 	var plan configurationImportWaitModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics, req.Plan.Get, &plan)
+	if !ok {
 		return
 	}
 	status := r.provider.waitForImport(ctx, importWait{
 		importWaitModel: plan.importWaitModel,
-		timeout:         timeoutIn(plan.Timeouts.Object, "create"),
+		timeout:         timeoutIn(plan.Timeouts, "create"),
 		instead:         recordsIt,
 		afterCancel:     afterCancelledCreate,
 	}, &resp.Diagnostics)
-	if status == nil {
-		return
+	if status != nil {
+		r.provider.record(&plan, status)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
-	resp.Diagnostics.Append(r.provider.record(ctx, &plan, status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// Read deliberately makes no request. The record holds an import that has
-// ended (F, E or U: create and import keep nothing else), and an ended
-// import never changes; the portal would only answer U once it has purged
-// the import. So a plan over many records costs nothing and keeps working
-// after the purge.
+// Read makes no request: the record holds an import that has ended, which
+// never changes, and the portal would only answer U once it has purged it.
 func (r *configurationImportWaitResource) Read(ctx context.Context, req resource.ReadRequest, _ *resource.ReadResponse) {
 	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Kept the recorded configuration import without asking the portal: it has ended and cannot change")
 }
 
 // Update can only be about wait or timeouts (a new process_id replaces the
-// resource): they are stored, and the recorded import stays as it was.
+// resource): they are stored, the record stays.
 func (r *configurationImportWaitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	ctx = r.provider.masked(ctx)
 	var plan, state configurationImportWaitModel
@@ -144,15 +134,14 @@ func (r *configurationImportWaitResource) Update(ctx context.Context, req resour
 	logRecord(ctx, req.State, "Stored the new wait settings; the recorded configuration import is not read again")
 }
 
-// Delete forgets the record. Nothing on the portal is undone: there is no
-// method to roll an import back, and the imported objects stay.
+// Delete forgets the record; the portal has no method to undo an import.
 func (r *configurationImportWaitResource) Delete(ctx context.Context, req resource.DeleteRequest, _ *resource.DeleteResponse) {
 	ctx = r.provider.masked(ctx)
 	logRecord(ctx, req.State, "Forgot the recorded configuration import; what it imported stays on the portal")
 }
 
-// idIsProcessID plans id, which is the process id, from process_id once
-// that is known, so that a plan shows it instead of "known after apply".
+// idIsProcessID plans id from process_id, so that a plan shows it instead
+// of "known after apply".
 type idIsProcessID struct{}
 
 func (idIsProcessID) Description(context.Context) string {
@@ -172,10 +161,61 @@ func (idIsProcessID) PlanModifyString(ctx context.Context, req planmodifier.Stri
 	}
 }
 
-// logRecord logs msg about the import recorded in state: all that Read,
-// Update and Delete have to tell, since they make no request.
 func logRecord(ctx context.Context, state tfsdk.State, msg string) {
 	var id types.String
 	state.GetAttribute(ctx, path.Root("id"), &id)
 	tflog.Debug(ctx, msg, map[string]any{"process_id": id.ValueString()})
+}
+
+// ImportState records an import that has already ended, from a single
+// configuration.import.get; it refuses a running one, since Read never polls.
+func (r *configurationImportWaitResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ctx, ok := r.provider.start(ctx, &resp.Diagnostics, nil, nil)
+	if !ok {
+		return
+	}
+	processID, err := parseProcessID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("The import id must be the process id, the positive whole number that configuration.import.register "+
+				"returned as processId, such as 42: %s.", err))
+		return
+	}
+	status := r.provider.readImport(ctx, processID, path.Root("timeouts").AtName("create"), &resp.Diagnostics)
+	if status == nil {
+		return
+	}
+
+	switch status.Status {
+	case bitrix24.StatusFinished:
+	case bitrix24.StatusFailed:
+		resp.Diagnostics.AddWarning("Imported a failed configuration import", failureReport(status)+
+			"\n\nIt is recorded with status E, as the portal reports it: terraform import does not apply the wait "+
+			"settings. Dependents that need a finished import can check finished. To wait for a new import instead, "+
+			"register it again with configuration.import.register and set process_id to the new processId.")
+	case bitrix24.StatusUnknown:
+		resp.Diagnostics.AddError("Configuration import unknown to the portal", failureReport(status)+
+			"\n\nThere is nothing left to import. What next: check the id against the processId that "+
+			"configuration.import.register returned. For an import that ended longer ago, leave out terraform import "+
+			"and let terraform apply create the resource with fail_on_unknown = false in the wait block, which records "+
+			"it as unknown; or register the import again and set the new process_id.")
+		return
+	default:
+		resp.Diagnostics.AddError("Configuration import has not ended",
+			fmt.Sprintf("Configuration import %d is %s: it has not finished or failed yet. The resource records only an "+
+				"import that has ended, because it never reads it again. Import it once it has ended, or leave out "+
+				"terraform import and let terraform apply create the resource: create waits for the import.",
+				processID, status.Describe()))
+		return
+	}
+
+	imported := configurationImportWaitModel{
+		importWaitModel: importWaitModel{
+			ProcessID: types.StringValue(strconv.FormatInt(processID, 10)),
+			Wait:      types.ObjectNull(waitAttrTypes),
+		},
+		Timeouts: types.ObjectNull(map[string]attr.Type{"create": types.StringType}),
+	}
+	r.provider.record(&imported, status)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &imported)...)
 }

@@ -18,12 +18,9 @@ import (
 // can sit on one step for several minutes, and silence looks like a hang.
 const progressHeartbeat = 5 * time.Minute
 
-// importProgress turns the polls of one wait into progress lines: one at
-// the first poll and at every change a user would care about, a heartbeat
-// while nothing changes, and a summary at the end. It is fed by the wait's
-// OnPoll and OnPollError, on the wait's clock. Every wait has one: every
-// waiter logs its lines at INFO, and the action streams them too
-// (waitForImport's sink).
+// importProgress turns the polls of one wait, on the wait's clock, into
+// progress lines: one at the first poll and at every change, a heartbeat
+// while nothing changes, and a summary at the end.
 type importProgress struct {
 	processID int64
 	send      func(string)
@@ -39,21 +36,17 @@ type importProgress struct {
 	lastChange time.Duration
 }
 
-// newImportProgress tells send about a wait that starts now on clock.
 func newImportProgress(processID int64, clock bitrix24.Clock, send func(string)) *importProgress {
 	return &importProgress{processID: processID, send: send, clock: clock, started: clock.Now()}
 }
 
-// warn says a warning about the wait before it starts: Terraform shows
-// diagnostics only when the wait has ended.
+// warn says a warning about the wait before it starts.
 func (p *importProgress) warn(summary, detail string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sendLocked(fmt.Sprintf("import %d: warning: %s. %s", p.processID, summary, detail))
 }
 
-// poll takes a successful poll: it says so when something changed, or when
-// the heartbeat is due.
 func (p *importProgress) poll(e bitrix24.PollEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -72,8 +65,8 @@ func (p *importProgress) poll(e bitrix24.PollEvent) {
 	}
 }
 
-// pollFailed takes a poll that failed in a way the wait tries again: the
-// first of a row is said at once, the rest only as the heartbeat.
+// pollFailed says the first of a row of failed polls at once, the rest only
+// as the heartbeat.
 func (p *importProgress) pollFailed(e bitrix24.PollErrorEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -86,8 +79,7 @@ func (p *importProgress) pollFailed(e bitrix24.PollErrorEvent) {
 		p.processID, e.Poll, e.Err, p.countsLocked()))
 }
 
-// sendSummary sends the last message: how the import ended, how long it
-// took and what it left.
+// sendSummary says how the import ended, how long it took and what it left.
 func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -105,8 +97,7 @@ func (p *importProgress) sendSummary(status *bitrix24.ImportStatus) {
 		elapsedText(p.elapsed), plural(p.polls, "poll"), strings.Join(parts, ", ")))
 }
 
-// cancelledLine is the last progress line of a cancelled wait: that it was
-// cancelled, where the import was, and that it goes on.
+// cancelledLine is the last progress line of a cancelled wait.
 func cancelledLine(e *bitrix24.WaitError) string {
 	last := "no poll had succeeded"
 	if e.Last != nil {

@@ -4,14 +4,12 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework-jsontypes/jsontypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
@@ -33,18 +31,6 @@ type importStatusModel struct {
 	Exceptions   types.List           `tfsdk:"exceptions"`
 	Additional   jsontypes.Normalized `tfsdk:"additional"`
 	CreatedItems jsontypes.Normalized `tfsdk:"created_items"`
-}
-
-type progressModel struct {
-	Action  types.String `tfsdk:"action"`
-	Step    types.Int64  `tfsdk:"step"`
-	Section types.String `tfsdk:"section"`
-}
-
-type messageModel struct {
-	Code    types.String `tfsdk:"code"`
-	Message types.String `tfsdk:"message"`
-	Type    types.String `tfsdk:"type"`
 }
 
 var (
@@ -131,46 +117,37 @@ func importStatusAttributes() map[string]schema.Attribute {
 	}
 }
 
-// setStatus fills m in from s.
-func (m *importStatusModel) setStatus(ctx context.Context, s *bitrix24.ImportStatus) diag.Diagnostics {
-	var diags diag.Diagnostics
+// setStatus fills m in from s. Its values are built here, of the schema's
+// types: the framework's Must constructors cannot fail on them.
+func (m *importStatusModel) setStatus(s *bitrix24.ImportStatus) {
 	m.ID = types.StringValue(strconv.FormatInt(s.ProcessID, 10))
 	m.Status = types.StringValue(s.Status)
 	m.State = types.StringValue(s.State())
 	m.Finished = types.BoolValue(s.Finished())
 
 	m.Progress = types.ObjectNull(progressAttrTypes)
-	if s.Progress != nil {
-		var d diag.Diagnostics
-		m.Progress, d = types.ObjectValueFrom(ctx, progressAttrTypes, progressModel{
-			Action:  types.StringValue(s.Progress.Action),
-			Step:    types.Int64Value(s.Progress.Step),
-			Section: types.StringValue(s.Progress.Section),
+	if p := s.Progress; p != nil {
+		m.Progress = types.ObjectValueMust(progressAttrTypes, map[string]attr.Value{
+			"action":  types.StringValue(p.Action),
+			"step":    types.Int64Value(p.Step),
+			"section": types.StringValue(p.Section),
 		})
-		diags.Append(d...)
 	}
-
-	var d diag.Diagnostics
-	m.Notices, d = messageList(ctx, s.Notices)
-	diags.Append(d...)
-	m.Errors, d = messageList(ctx, s.Errors)
-	diags.Append(d...)
-	m.Exceptions, d = messageList(ctx, s.Exceptions)
-	diags.Append(d...)
-
+	m.Notices = messageList(s.Notices)
+	m.Errors = messageList(s.Errors)
+	m.Exceptions = messageList(s.Exceptions)
 	m.Additional = jsontypes.NewNormalizedValue(string(s.Additional))     // always an object
 	m.CreatedItems = jsontypes.NewNormalizedValue(string(s.CreatedItems)) // always a list
-	return diags
 }
 
-func messageList(ctx context.Context, messages []bitrix24.ImportMessage) (types.List, diag.Diagnostics) {
-	models := make([]messageModel, len(messages))
+func messageList(messages []bitrix24.ImportMessage) types.List {
+	elements := make([]attr.Value, len(messages))
 	for i, msg := range messages {
-		models[i] = messageModel{
-			Code:    types.StringValue(msg.Code),
-			Message: types.StringValue(msg.Message),
-			Type:    types.StringValue(msg.Type),
-		}
+		elements[i] = types.ObjectValueMust(messageAttrTypes, map[string]attr.Value{
+			"code":    types.StringValue(msg.Code),
+			"message": types.StringValue(msg.Message),
+			"type":    types.StringValue(msg.Type),
+		})
 	}
-	return types.ListValueFrom(ctx, messageObjectType, models)
+	return types.ListValueMust(messageObjectType, elements)
 }

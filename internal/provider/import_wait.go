@@ -6,8 +6,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -17,10 +15,6 @@ import (
 	"github.com/b24-terraform/terraform-provider-bitrix24/internal/bitrix24"
 )
 
-// The one wait for an import: the data source's Read, the resource's Create
-// and the action's Invoke each describe theirs in an importWait and run it
-// with waitForImport, which is where every wait starts and ends.
-
 // importWaitModel is what every waiter is configured with; their models
 // embed it.
 type importWaitModel struct {
@@ -28,27 +22,25 @@ type importWaitModel struct {
 	Wait      types.Object `tfsdk:"wait"`
 }
 
-// importWait is what the waits differ by.
+// importWait is what the waits of the data source's Read, the resource's
+// Create and the action's Invoke differ by; waitForImport runs each.
 type importWait struct {
 	importWaitModel
 	// readOnceWithoutWait makes a left-out wait block mean one read that never
 	// fails on the status (the data source); otherwise it means the defaults.
 	readOnceWithoutWait bool
 	timeout             timeoutSetting
-	// stream, when set, is the action's progress stream. The wait's
-	// progress lines go to it as well as to the log, and so do the warnings
-	// about its settings, instead of diagnostics: those come only after the
-	// wait, and ride along in Terraform's "Action failed" line.
-	stream  func(string)
-	instead insteadOfFailing
-	// afterCancel says what to do after a cancelled wait: what the waiter
-	// does when run again.
-	afterCancel string
+	// stream, when set, is the action's progress stream. It gets the progress
+	// lines and the warnings about the settings too, instead of diagnostics,
+	// which Terraform shows only after the wait, in its "Action failed" line.
+	stream      func(string)
+	instead     insteadOfFailing
+	afterCancel string // what to do next after a cancelled wait
 }
 
 // waitForImport reads w's settings, warns about them, waits for the import
 // within the timeout (or reads it once) and reports how the wait and the
-// import ended. It returns nil when it added an error; ctx is start's.
+// import ended. It returns nil when it added an error.
 func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *diag.Diagnostics) *bitrix24.ImportStatus {
 	processID, err := parseProcessID(w.ProcessID.ValueString())
 	if err != nil { // validated already, unless it was unknown then
@@ -96,8 +88,7 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	var waitErr *bitrix24.WaitError
 	switch {
 	case errors.As(err, &waitErr) && waitErr.Cancelled:
-		// To the log only: once Terraform has stopped, an action's progress
-		// event makes it drop the action's error (see protocolServer).
+		// To the log only: see protocolServer.
 		logProgress(ctx, cancelledLine(waitErr))
 		addCancelledWait(diags, waitErr, w.afterCancel)
 		return nil
@@ -112,8 +103,7 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 	return status
 }
 
-// readImport reads an import once: the data source without a wait block,
-// and terraform import. timeoutAt is the setting that bounds it.
+// readImport reads an import once, within the setting at timeoutAt.
 func (p *providerData) readImport(ctx context.Context, processID int64, timeoutAt path.Path, diags *diag.Diagnostics) *bitrix24.ImportStatus {
 	status, err := p.client.ConfigurationImport.Get(ctx, processID)
 	if err != nil {
@@ -123,39 +113,9 @@ func (p *providerData) readImport(ctx context.Context, processID int64, timeoutA
 	return status
 }
 
-// What each waiter does when run again after a cancelled wait.
-const (
-	afterCancelledRead = "run plan or apply again: the data source reads the import again and waits from where " +
-		"it is then."
-	afterCancelledCreate = "apply again: a cancelled create records nothing, so the next apply waits for the same " +
-		"import again, from where it is then."
-	afterCancelledAction = "run the action again to wait from where the import is then: terraform apply " +
-		"-invoke=action.bitrix24_configuration_import_wait.<name>. Applying again does not run an action_trigger's " +
-		"action again: the resource that triggers it was created before the wait."
-)
-
-// addCancelledWait reports a wait that Ctrl-C or SIGTERM cancelled: where
-// the import was, that it goes on in the portal, and then what to do.
-func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next string) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The wait for configuration import %d was cancelled after %s and %s. ",
-		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"))
-	if e.Last != nil {
-		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", e.Last.InWords(), e.Last.Describe())
-	} else {
-		b.WriteString("No poll had succeeded, so its state is not known. ")
-	}
-	if e.LastErr != nil {
-		fmt.Fprintf(&b, "The last poll failed: %s. ", e.LastErr)
-	}
-	b.WriteString("The import goes on in the portal: cancelling the wait neither stops nor undoes it.\n\nWhat next: ")
-	b.WriteString(next)
-	diags.AddError("Waiting for the configuration import was cancelled", b.String())
-}
-
 // record fills m in with the import's status and when the provider saw it
 // end, on the client's clock.
-func (p *providerData) record(ctx context.Context, m *configurationImportWaitModel, status *bitrix24.ImportStatus) diag.Diagnostics {
+func (p *providerData) record(m *configurationImportWaitModel, status *bitrix24.ImportStatus) {
 	m.FinishedAt = types.StringValue(p.clock.Now().UTC().Format(time.RFC3339))
-	return m.setStatus(ctx, status)
+	m.setStatus(status)
 }

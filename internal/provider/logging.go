@@ -31,27 +31,17 @@ func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) 
 	tflog.Warn(ctx, msg, fields)
 }
 
-// progressSubsystem logs the waits' progress lines. It is a subsystem, not
-// the provider's root logger, because it carries none of the request's
-// fields (tf_req_id, tf_rpc, ...): Terraform prints a provider line's fields
-// in random order (go-plugin reads them into a map), so with them no two
-// runs would print a progress line alike. Its lines show at INFO, with
-// TF_LOG_PROVIDER=INFO, as "...: import 42: running ...: @module=bitrix24.progress
-// timestamp=...".
+// progressSubsystem logs the waits' progress lines. It is a subsystem
+// because it carries none of the request's fields (tf_req_id, ...), which
+// Terraform prints in random order: no two runs would print a line alike.
 const progressSubsystem = "progress"
 
-// requestLogging sets up what every request logs with: the progress
-// subsystem, and masks for the secrets.
+// requestLogging sets up what a request logs with: the progress subsystem,
+// and the secrets hidden in every line, messages and field values, by the
+// client's rule (bitrix24.SecretPattern). tflog masks belong to a context,
+// so each request sets them again.
 func requestLogging(ctx context.Context, secrets []string) context.Context {
-	return maskSecrets(tflog.NewSubsystem(ctx, progressSubsystem), secrets)
-}
-
-// maskSecrets hides the credentials in every log line written with ctx,
-// messages and field values, by the client's rule: a secret and any start of
-// it six characters or longer (bitrix24.SecretPattern), as the client
-// redacts its own texts. tflog masks belong to a context, so each request
-// sets them again.
-func maskSecrets(ctx context.Context, secrets []string) context.Context {
+	ctx = tflog.NewSubsystem(ctx, progressSubsystem)
 	patterns := make([]*regexp.Regexp, 0, len(secrets))
 	for _, secret := range secrets {
 		if p := bitrix24.SecretPattern(secret); p != nil {
@@ -65,13 +55,11 @@ func maskSecrets(ctx context.Context, secrets []string) context.Context {
 	return tflog.MaskLogRegexes(ctx, patterns...)
 }
 
-// logProgress logs a progress line of a wait, as it is and with no fields.
 func logProgress(ctx context.Context, msg string) {
 	tflog.SubsystemInfo(ctx, progressSubsystem, msg)
 }
 
-// logPoll and logPollError log each poll with its fields, at DEBUG: at INFO
-// the progress lines say what changed, in words.
+// logPoll and logPollError log each poll with its fields, at DEBUG.
 func logPoll(ctx context.Context, e bitrix24.PollEvent) {
 	fields := map[string]any{
 		"process_id": e.ProcessID,

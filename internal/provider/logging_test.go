@@ -25,10 +25,10 @@ import (
 
 // Whatever the client or the wait logs through a request's context, the
 // webhook code is masked, in messages and in field values.
-func TestMaskSecrets_messagesAndFields(t *testing.T) {
+func TestRequestLogging_messagesAndFields(t *testing.T) {
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)
-	ctx = maskSecrets(ctx, []string{testWebhookCode})
+	ctx = requestLogging(ctx, []string{testWebhookCode})
 
 	tflogLogger{}.Debug(ctx, "POST http://127.0.0.1/rest/1/"+testWebhookCode+"/configuration.import.get", map[string]any{
 		"url": "http://127.0.0.1/rest/1/" + testWebhookCode + "/configuration.import.get",
@@ -48,10 +48,10 @@ func TestMaskSecrets_messagesAndFields(t *testing.T) {
 // A line that quotes the webhook URL cut short is masked by the client's
 // rule as well: any start of the code six characters or longer, in the
 // message and in every field; a shorter start and ordinary words stay.
-func TestMaskSecrets_codeCutShort(t *testing.T) {
+func TestRequestLogging_codeCutShort(t *testing.T) {
 	var out bytes.Buffer
 	ctx := tflogtest.RootLogger(context.Background(), &out)
-	ctx = maskSecrets(ctx, []string{testWebhookCode})
+	ctx = requestLogging(ctx, []string{testWebhookCode})
 
 	for n := 6; n < len(testWebhookCode); n++ {
 		cut := testWebhookCode[:n]

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -14,29 +15,18 @@ import (
 )
 
 // stopGrace bounds how long StopProvider waits for actions in flight to
-// deliver their last event. A cancelled wait returns at once, so this is
-// only reached if an action hangs.
+// deliver their last event; a cancelled wait returns at once.
 const stopGrace = 10 * time.Second
 
 // NewProtocol6Server serves the provider as providerserver.NewProtocol6
 // does, except that an action cancelled by Ctrl-C still reports how it
-// ended.
-//
-// Why: on StopProvider, terraform-plugin-go first asks the framework to stop
-// (which cancels the action's context, so the wait returns its "cancelled"
-// error) and then cancels the contexts of the RPCs in flight; its
-// InvokeAction loop ends the event stream without sending any event that
-// comes after that, and Terraform then takes an action whose stream ended
-// without a completed event as one that succeeded ("Apply complete!", exit
-// 0). Holding StopProvider until every action in flight has sent its
-// completed event, error and all, closes that race.
-//
-// And once Terraform has stopped, it halts at the next event of an action
-// whatever it is, with "execution halted", and reads the completed event
-// only if that one comes first: a progress line after the stop (such as the
-// wait's "wait cancelled" line, or a poll's that crossed the stop) would
-// lose the action's error. So progress events after StopProvider are
-// dropped; the action's error says all they would.
+// ended. On StopProvider, terraform-plugin-go cancels the contexts of the
+// RPCs in flight, which ends an action's event stream before its completed
+// event, and Terraform takes such an action as one that succeeded; so
+// StopProvider is held until every action in flight has sent that event.
+// And once stopped, Terraform halts at an action's next event, reading the
+// completed event only if it comes first: so progress events after
+// StopProvider are dropped (the action's error says all they would).
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		return newProtocolServer(New(version)())
@@ -61,7 +51,7 @@ type protocolServer struct {
 
 	mu       sync.Mutex
 	streams  map[chan struct{}]struct{} // closed once a stream's last event is sent
-	stopping bool                       // StopProvider was called
+	stopping atomic.Bool                // StopProvider was called
 }
 
 // InvokeAction tracks the stream until its iterator returns, which it does
@@ -88,7 +78,7 @@ func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.Invoke
 			close(sent)
 		}()
 		events(func(e tfprotov6.InvokeActionEvent) bool {
-			if _, progress := e.Type.(tfprotov6.ProgressInvokeActionEventType); progress && s.stopped() {
+			if _, progress := e.Type.(tfprotov6.ProgressInvokeActionEventType); progress && s.stopping.Load() {
 				return true
 			}
 			return push(e)
@@ -97,19 +87,11 @@ func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.Invoke
 	return stream, nil
 }
 
-func (s *protocolServer) stopped() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stopping
-}
-
 // StopProvider cancels the waits in flight, then returns only once their
 // actions have sent their last event (or after stopGrace); from now on their
 // progress events are dropped.
 func (s *protocolServer) StopProvider(ctx context.Context, req *tfprotov6.StopProviderRequest) (*tfprotov6.StopProviderResponse, error) {
-	s.mu.Lock()
-	s.stopping = true
-	s.mu.Unlock()
+	s.stopping.Store(true)
 	resp, err := s.ProviderServerWithActions.StopProvider(ctx, req)
 
 	s.mu.Lock()

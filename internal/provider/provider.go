@@ -7,13 +7,19 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/action"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -28,16 +34,14 @@ var (
 	_ provider.ProviderWithActions = (*bitrix24Provider)(nil)
 )
 
-// bitrix24Provider is the provider itself; Configure hands a *providerData to
-// every data source, resource and action.
+// bitrix24Provider is the provider; Configure hands a *providerData to every
+// data source, resource and action.
 type bitrix24Provider struct {
 	version string
 
-	// Test seams, set only by tests: pollIntervalOverride replaces every
-	// configured wait.poll_interval, so that acceptance tests against an
-	// emulator with a millisecond agent need not wait whole seconds between
-	// polls; configureClient adjusts the client's settings (short backoffs
-	// and request timeouts, a fake clock).
+	// Test seams: pollIntervalOverride replaces every wait.poll_interval (an
+	// emulator's agent steps in milliseconds); configureClient adjusts the
+	// client's settings (short backoffs and timeouts, a fake clock).
 	pollIntervalOverride time.Duration
 	configureClient      func(*bitrix24.Config)
 }
@@ -125,26 +129,17 @@ func (p *bitrix24Provider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 
-	settings, diags := resolveSettings(config, os.Getenv)
+	clientConfig, webhook, diags := resolveSettings(config, os.Getenv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-
-	clientConfig := bitrix24.Config{
-		Auth:       settings.webhook,
-		CACertPEM:  settings.caCertPEM,
-		UserAgent:  userAgent(p.version, req.TerraformVersion),
-		Logger:     tflogLogger{},
-		MaxRetries: settings.maxRetries,
-		RateLimit:  settings.rateLimit,
-		RateBurst:  settings.rateBurst,
-		PlainReads: !settings.batchReads,
-	}
+	clientConfig.UserAgent = userAgent(p.version, req.TerraformVersion)
+	clientConfig.Logger = tflogLogger{}
 	if p.configureClient != nil {
 		p.configureClient(&clientConfig)
 	}
-	data, err := newProviderData(clientConfig, settings.webhook.Secrets())
+	data, err := newProviderData(clientConfig, webhook.Secrets())
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to create the Bitrix24 client", err.Error())
 		return
@@ -167,7 +162,6 @@ func (p *bitrix24Provider) Resources(_ context.Context) []func() resource.Resour
 	}
 }
 
-// Actions need Terraform 1.14 or later; older CLIs do not ask for them.
 func (p *bitrix24Provider) Actions(_ context.Context) []func() action.Action {
 	return []func() action.Action{
 		newConfigurationImportWaitAction,
@@ -175,10 +169,205 @@ func (p *bitrix24Provider) Actions(_ context.Context) []func() action.Action {
 }
 
 // userAgent names the provider and the Terraform that runs it, as HashiCorp's
-// providers do, so that portal operators can tell where calls come from.
+// providers do.
 func userAgent(providerVersion, terraformVersion string) string {
 	if terraformVersion == "" {
 		terraformVersion = "unknown"
 	}
 	return fmt.Sprintf("Terraform/%s (+https://www.terraform.io) terraform-provider-bitrix24/%s", terraformVersion, providerVersion)
+}
+
+// providerData is what Configure hands to every data source, resource and
+// action.
+type providerData struct {
+	client *bitrix24.Client
+	clock  bitrix24.Clock // the client's, that progress and finished_at read
+	// secrets are masked in every log line written while serving a request.
+	secrets              []string
+	pollIntervalOverride time.Duration
+}
+
+func newProviderData(cfg bitrix24.Config, secrets []string) (*providerData, error) {
+	client, err := bitrix24.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &providerData{client: client, clock: cmp.Or(cfg.Clock, bitrix24.RealClock()), secrets: secrets}, nil
+}
+
+// providerDataFrom is the *providerData that Configure handed over; nil
+// before the provider is configured, as when Terraform validates.
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	p, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider; please report it.", data))
+	}
+	return p
+}
+
+// start begins every request that reaches the portal: p is nil unless the
+// provider was configured. It reads the request's configuration or plan into
+// model with get, when there is one.
+func (p *providerData) start(ctx context.Context, diags *diag.Diagnostics, get func(context.Context, any) diag.Diagnostics, model any) (context.Context, bool) {
+	if p == nil {
+		diags.AddError("Provider not configured",
+			"The provider was not configured before it was asked to reach the portal. This is a bug in the provider; please report it.")
+		return ctx, false
+	}
+	ctx = p.masked(ctx)
+	if get != nil {
+		diags.Append(get(ctx, model)...)
+	}
+	return ctx, !diags.HasError()
+}
+
+// masked is ctx set up for logging with the webhook's secrets hidden; p may
+// be nil, as for a resource read without a configured provider.
+func (p *providerData) masked(ctx context.Context) context.Context {
+	if p == nil {
+		return requestLogging(ctx, nil)
+	}
+	return requestLogging(ctx, p.secrets)
+}
+
+// The environment variables that stand in for provider attributes left out
+// of the configuration.
+const (
+	envWebhookURL = "BITRIX24_WEBHOOK_URL"
+	envCACertPEM  = "BITRIX24_CA_CERT_PEM"
+	envMaxRetries = "BITRIX24_MAX_RETRIES"
+	envRateLimit  = "BITRIX24_RATE_LIMIT"
+	envRateBurst  = "BITRIX24_RATE_BURST"
+	envBatchReads = "BITRIX24_BATCH_READS"
+)
+
+const (
+	minMaxRetries = 0
+	maxMaxRetries = 10
+	maxRateLimit  = 1000.0
+	maxRateBurst  = 10000
+)
+
+// resolveSettings is the client's configuration with each setting taken
+// from the configuration, else from its environment variable, else its
+// default, and the webhook it authenticates with. Validation cannot see the
+// environment, so environment values are checked here.
+func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (bitrix24.Config, *bitrix24.Webhook, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := bitrix24.Config{
+		MaxRetries: bitrix24.DefaultMaxRetries,
+		RateLimit:  bitrix24.DefaultRateLimit,
+		RateBurst:  bitrix24.DefaultRateBurst,
+	}
+
+	for name, value := range map[string]attr.Value{
+		"webhook_url": config.WebhookURL, "ca_cert_pem": config.CACertPEM, "max_retries": config.MaxRetries,
+		"rate_limit": config.RateLimit, "rate_burst": config.RateBurst, "batch_reads": config.BatchReads,
+	} {
+		if value.IsUnknown() {
+			diags.AddAttributeError(path.Root(name), "Provider setting unknown at plan time",
+				fmt.Sprintf("The provider cannot be configured because %s depends on a value that is known only after apply. "+
+					"Set it to a value known at plan time, or leave it out and set the %s environment variable.", name, envVarOf(name)))
+		}
+	}
+	if diags.HasError() {
+		return s, nil, diags
+	}
+
+	webhook := resolveWebhook(config, getenv, &diags)
+	s.Auth = webhook
+
+	if !config.CACertPEM.IsNull() {
+		s.CACertPEM = []byte(config.CACertPEM.ValueString())
+	} else if env := getenv(envCACertPEM); strings.TrimSpace(env) != "" {
+		if _, err := bitrix24.ParseCACertPEM([]byte(env)); err != nil {
+			diags.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA certificate",
+				fmt.Sprintf("The %s environment variable (used because ca_cert_pem is not set) is not a usable CA certificate: %s. "+
+					"Set it to the PEM text of the CA, such as the content of company-ca.pem.", envCACertPEM, err))
+		}
+		s.CACertPEM = []byte(env)
+	}
+
+	s.MaxRetries = maxRetriesSetting.resolve(config.MaxRetries, getenv, s.MaxRetries, &diags)
+	s.RateBurst = rateBurstSetting.resolve(config.RateBurst, getenv, s.RateBurst, &diags)
+
+	if !config.RateLimit.IsNull() {
+		s.RateLimit = config.RateLimit.ValueFloat64()
+	} else if env := strings.TrimSpace(getenv(envRateLimit)); env != "" {
+		f, err := strconv.ParseFloat(env, 64)
+		if err != nil || !(f > 0 && f <= maxRateLimit) {
+			diags.AddAttributeError(path.Root("rate_limit"), "Invalid rate limit",
+				fmt.Sprintf("The %s environment variable (used because rate_limit is not set) %s; got %q.", envRateLimit, rateLimitRule, env))
+		}
+		s.RateLimit = f
+	}
+
+	if !config.BatchReads.IsNull() {
+		s.PlainReads = !config.BatchReads.ValueBool()
+	} else if env := strings.TrimSpace(getenv(envBatchReads)); env != "" {
+		b, err := strconv.ParseBool(env)
+		if err != nil {
+			diags.AddAttributeError(path.Root("batch_reads"), "Invalid batch_reads setting",
+				fmt.Sprintf("The %s environment variable (used because batch_reads is not set) must be true or false; got %q.",
+					envBatchReads, env))
+		}
+		s.PlainReads = !b
+	}
+
+	return s, webhook, diags
+}
+
+// envVarOf names the environment variable of a provider attribute, one of
+// the constants above.
+func envVarOf(attribute string) string {
+	return "BITRIX24_" + strings.ToUpper(attribute)
+}
+
+// resolve is the setting's value: the attribute's, else its environment
+// variable's, else def.
+func (r wholeNumberSetting) resolve(value types.Int64, getenv func(string) string, def int, diags *diag.Diagnostics) int {
+	if !value.IsNull() {
+		return int(value.ValueInt64())
+	}
+	env := strings.TrimSpace(getenv(envVarOf(r.name)))
+	if env == "" {
+		return def
+	}
+	n, err := strconv.Atoi(env)
+	if err != nil || int64(n) < r.min || int64(n) > r.max {
+		diags.AddAttributeError(path.Root(r.name), r.summary, fmt.Sprintf("The %s environment variable (used because %s is not set) %s; got %q.",
+			envVarOf(r.name), r.name, r.rule(), env))
+	}
+	return n
+}
+
+// resolveWebhook reads webhook_url or its environment variable. Errors never
+// repeat the value: it holds the webhook's secret code.
+func resolveWebhook(config bitrix24ProviderModel, getenv func(string) string, diags *diag.Diagnostics) *bitrix24.Webhook {
+	attrPath := path.Root("webhook_url")
+	raw, fromEnv := config.WebhookURL.ValueString(), false
+	if config.WebhookURL.IsNull() {
+		raw, fromEnv = getenv(envWebhookURL), true
+	}
+	if raw == "" {
+		diags.AddAttributeError(attrPath, "Missing Bitrix24 webhook URL",
+			"The provider needs the URL of an incoming webhook of the portal. Set webhook_url in the provider "+
+				"configuration, or set the "+envWebhookURL+" environment variable, to a value like "+
+				webhookURLExample+".")
+		return nil
+	}
+	webhook, err := bitrix24.ParseWebhookURL(raw)
+	if err != nil {
+		source := "webhook_url"
+		if fromEnv {
+			source = "the " + envWebhookURL + " environment variable (used because webhook_url is not set)"
+		}
+		diags.AddAttributeError(attrPath, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail(source, raw, err))
+		return nil
+	}
+	return webhook
 }

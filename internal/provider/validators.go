@@ -20,11 +20,10 @@ import (
 
 const webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 
-// settingValidator is the validator of a setting: description says what a
-// good value is, and the check of the setting's type adds an error for a
-// bad one, naming the setting at (Terraform points at the first line of a
-// block, not inside it). Null and unknown values pass: an unknown one is
-// checked where it is read.
+// settingValidator is the validator of a setting: the check of the
+// setting's type adds an error naming the setting at, since Terraform points
+// at the first line of a block, not inside it. Null and unknown values pass:
+// an unknown one is checked where it is read.
 type settingValidator struct {
 	description string
 	check       func(at path.Path, value string, diags *diag.Diagnostics)
@@ -59,8 +58,7 @@ func (v settingValidator) ValidateInt64(_ context.Context, req validator.Int64Re
 	}
 }
 
-// webhookURLValidator checks an explicit webhook_url at validate time. The
-// error never repeats the value: it holds the webhook's secret code.
+// webhookURLValidator never repeats the value: it holds the secret code.
 var webhookURLValidator = settingValidator{description: "value must be an incoming webhook URL like " + webhookURLExample,
 	check: func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := bitrix24.ParseWebhookURL(value); err != nil {
@@ -68,17 +66,15 @@ var webhookURLValidator = settingValidator{description: "value must be an incomi
 		}
 	}}
 
-// invalidWebhookURLDetail says what is wrong with the webhook URL raw and
-// what a good one looks like, naming where the value came from but not the
-// value.
+// invalidWebhookURLDetail says what is wrong with the webhook URL raw,
+// naming where it came from but not the value.
 func invalidWebhookURLDetail(source, raw string, err error) string {
 	reason := err.Error()
 	var urlErr *bitrix24.WebhookURLError
 	if errors.As(err, &urlErr) {
 		reason = urlErr.Reason
 	}
-	// The client judges a URL as a URL ("not an absolute URL", "not a valid
-	// URL"); a value without a scheme is a portal's address typed without it.
+	// A value without a scheme is a portal's address, not a bad URL.
 	if value := strings.TrimSpace(raw); value != "" && !strings.Contains(value, "://") {
 		reason = "it must start with https://"
 	}
@@ -87,9 +83,8 @@ func invalidWebhookURLDetail(source, raw string, err error) string {
 		source, reason, webhookURLExample, envWebhookURL)
 }
 
-// parseProcessID accepts the decimal ids the portal hands out: digits only,
-// greater than zero, within int64. Its errors say what the value is, in the
-// terms of the rule "a positive whole number".
+// parseProcessID accepts the ids the portal hands out: digits only, greater
+// than zero, within int64.
 func parseProcessID(s string) (int64, error) {
 	if s == "" {
 		return 0, fmt.Errorf("it is empty")
@@ -117,14 +112,10 @@ var processIDValidator = settingValidator{description: "value must be a positive
 		}
 	}}
 
-// processIDProblem says what a good process_id is and why the value is not.
 func processIDProblem(err error) string {
 	return fmt.Sprintf("process_id must be the positive whole number that configuration.import.register returned as processId, such as 42: %s.", err)
 }
 
-// durationValidator checks a duration setting with parseDuration. Advice
-// about values that are valid but costly is not given here, at every
-// validation, but by the wait that uses them (waitSettings.warn).
 func durationValidator(shortest time.Duration) settingValidator {
 	return settingValidator{description: fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
 		check: func(at path.Path, value string, diags *diag.Diagnostics) {
@@ -133,11 +124,8 @@ func durationValidator(shortest time.Duration) settingValidator {
 		}}
 }
 
-// parseDuration reads the duration setting at (wait.poll_interval,
-// timeouts.read, ...), no shorter than shortest: the one parser, and the one
-// message, of validation and of a value that was unknown then. The message
-// names the setting itself: Terraform points at the first line of a block,
-// not inside it.
+// parseDuration reads the duration setting at, no shorter than shortest:
+// the one parser of validation and of a value that was unknown then.
 func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Duration, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
@@ -151,8 +139,6 @@ func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Durat
 	return d, diags
 }
 
-// caCertPEMValidator checks that ca_cert_pem holds certificates, without
-// quoting it back.
 var caCertPEMValidator = settingValidator{description: "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
 	check: func(at path.Path, value string, diags *diag.Diagnostics) {
 		if _, err := bitrix24.ParseCACertPEM([]byte(value)); err != nil {
@@ -162,7 +148,6 @@ var caCertPEMValidator = settingValidator{description: "value must hold one or m
 		}
 	}}
 
-// rateLimitRule says what a good rate_limit is.
 const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
 	"such as 2 (standard plans) or 5 (Enterprise)"
 
@@ -173,8 +158,8 @@ var rateLimitValidator = settingValidator{description: "value " + rateLimitRule,
 		}
 	}}
 
-// wholeNumberSetting is the rule of a whole-number provider setting, stated
-// in the same words for the attribute and for its environment variable.
+// wholeNumberSetting is the rule of a whole-number provider setting, for
+// the attribute and for its environment variable alike.
 type wholeNumberSetting struct {
 	name     string // "max_retries"
 	summary  string // "Invalid retry count"
@@ -192,8 +177,6 @@ var (
 		example: "such as 50 (standard plans) or 250 (Enterprise)"}
 )
 
-// wholeNumberValidator gives an out-of-range attribute the project's own
-// message, the one its environment variable gets.
 func wholeNumberValidator(setting wholeNumberSetting) settingValidator {
 	return settingValidator{description: "value " + setting.rule(),
 		checkInt: func(at path.Path, n int64, diags *diag.Diagnostics) {

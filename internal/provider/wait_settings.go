@@ -17,18 +17,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
-// The `wait` block is the same wherever an import is waited for: one
-// schema and one reading of it, here, so that the data source, the resource
-// and the action cannot drift apart.
-//
-// It is a block, not a nested attribute, because Terraform checks the keys of
-// a block ("An argument named ... is not expected here") but silently drops
-// unknown keys of an object value (hashicorp/terraform#33570): a misspelt
-// `fail_on_eror` would otherwise fall back to the default.
+// The `wait` and `timeouts` blocks, one schema and one reading of each for
+// every waiter. They are blocks, not nested attributes, because Terraform
+// checks the keys of a block but silently drops unknown keys of an object
+// value (hashicorp/terraform#33570): a misspelt `fail_on_eror` would fall
+// back to the default.
 
 const (
-	// defaultPollInterval matches the portal's agent, which advances an
-	// import at most once a minute: polling faster tells nothing new.
+	// defaultPollInterval is the pace of the portal's agent, which advances
+	// an import at most once a minute.
 	defaultPollInterval = time.Minute
 	minPollInterval     = time.Second
 )
@@ -45,14 +42,10 @@ var waitAttrTypes = map[string]attr.Type{
 	"fail_on_unknown": types.BoolType,
 }
 
-// waitBlock is the schema of `wait`, written once in data source terms;
-// the resource converts it with resourceBlock. Each setting is an Optional
-// string or bool attribute with validators and a description, nothing else
-// (no Computed, no plan modifier), so that any schema package with a
-// SingleNestedBlock (resource, action) converts it without loss:
-// TestWaitBlock_convertibleSettings keeps it so. description says what
-// `wait` means to its owner; the settings inside mean the same to every one.
-// An absent block is a null object: see waitSettings.
+// waitBlock is the schema of `wait`, in data source terms: Optional string
+// and bool settings only, so that the resource's and the action's schema
+// packages convert it without loss (TestWaitBlock_convertibleSettings).
+// description says what `wait` means to its owner.
 func waitBlock(description string) schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: description,
@@ -85,20 +78,17 @@ func waitBlock(description string) schema.SingleNestedBlock {
 
 // waitSettings is the wait block with its defaults filled in.
 type waitSettings struct {
-	pollInterval time.Duration
-	// configuredInterval is poll_interval as configured, 0 when left out:
-	// what warn judges (a test may override pollInterval).
-	configuredInterval time.Duration
+	pollInterval       time.Duration
+	configuredInterval time.Duration // 0 when left out; what warn judges
 	failOnError        bool
 	failOnUnknown      bool
 }
 
 var pollIntervalPath = path.Root("wait").AtName("poll_interval")
 
-// readWaitSettings reads a wait block from any schema package's model (a
-// types.Object); override, when set, replaces the poll interval (a test's).
-// configured is false when the block is absent (null) or unknown: the data
-// source then reads once, the resource waits with the defaults returned.
+// readWaitSettings reads a wait block; override, when set, replaces the
+// poll interval (a test's). configured is false when the block is absent or
+// unknown: the data source then reads once, the others wait with defaults.
 func readWaitSettings(ctx context.Context, obj types.Object, override time.Duration) (settings waitSettings, configured bool, diags diag.Diagnostics) {
 	var m waitModel // all null: every default
 	if configured = !obj.IsNull() && !obj.IsUnknown(); configured {
@@ -125,12 +115,10 @@ func readWaitSettings(ctx context.Context, obj types.Object, override time.Durat
 	return settings, configured, diags
 }
 
-// warn adds the warnings about a configured poll interval that only costs
-// requests: shorter than the portal's pace, or longer than the timeout at
-// timeoutAt, the bound of the wait. The wait about to run gives them, once,
-// and never validation: that runs on every plan, also for a resource
-// created long ago that will never poll again, and a warning that cannot
-// change anything teaches users to ignore warnings.
+// warn adds the warnings about a poll interval that only costs requests:
+// shorter than the portal's pace, or longer than the timeout at timeoutAt.
+// The wait gives them, not validation: that runs on every plan, also for a
+// resource that will never poll again.
 func (s waitSettings) warn(timeout time.Duration, timeoutAt path.Path, diags *diag.Diagnostics) {
 	interval := s.configuredInterval
 	switch {
@@ -147,4 +135,43 @@ func (s waitSettings) warn(timeout time.Duration, timeoutAt path.Path, diags *di
 				"once more just before its deadline. Shorten wait.poll_interval or raise %s.",
 				interval, timeoutAt, timeout, timeoutAt))
 	}
+}
+
+const (
+	defaultWaitTimeout = 60 * time.Minute
+	// minTimeout is the shortest timeout a wait can get an answer within.
+	minTimeout = time.Second
+)
+
+// timeoutValidators check every timeout setting.
+var timeoutValidators = []validator.String{durationValidator(minTimeout)}
+
+// timeoutsBlock is a `timeouts` block of the one setting name, in data
+// source terms.
+func timeoutsBlock(name, description string) schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{Attributes: map[string]schema.Attribute{
+		name: schema.StringAttribute{Optional: true, MarkdownDescription: description, Validators: timeoutValidators},
+	}}
+}
+
+// timeoutSetting is the setting that bounds a wait, and where it is.
+type timeoutSetting struct {
+	value types.String
+	at    path.Path
+}
+
+// timeoutIn is the setting name of a timeouts block (null when left out).
+func timeoutIn(block types.Object, name string) timeoutSetting {
+	value, ok := block.Attributes()[name].(types.String)
+	if !ok {
+		value = types.StringNull()
+	}
+	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
+}
+
+func (t timeoutSetting) duration() (time.Duration, diag.Diagnostics) {
+	if t.value.IsNull() || t.value.IsUnknown() {
+		return defaultWaitTimeout, nil
+	}
+	return parseDuration(t.at, t.value.ValueString(), minTimeout)
 }

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -106,5 +108,20 @@ func TestAccConfigurationImportWait_shortPollIntervalWarnsWhenWaiting(t *testing
 	warnings := recorder.Warnings()
 	if n := countWarnings(warnings, "ReadDataSource: Polling more often than the portal changes"); n == 0 || n != len(warnings) {
 		t.Errorf("want only the waiting read's poll interval warnings: %q", warnings)
+	}
+}
+
+// A wait left without a timeout gets the documented 60 minutes, whether the
+// timeouts block is left out or its attribute is.
+func TestTimeoutSetting_defaultIsAnHour(t *testing.T) {
+	attrTypes := map[string]attr.Type{"read": types.StringType}
+	for name, block := range map[string]types.Object{
+		"no block":     types.ObjectNull(attrTypes),
+		"no attribute": types.ObjectValueMust(attrTypes, map[string]attr.Value{"read": types.StringNull()}),
+	} {
+		got, diags := timeoutIn(block, "read").duration()
+		if diags.HasError() || got != 60*time.Minute {
+			t.Errorf("%s: %v, %v; want 1h0m0s", name, got, diags)
+		}
 	}
 }

@@ -6,6 +6,7 @@ package provider
 import (
 	"fmt"
 
+	actionschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
@@ -15,14 +16,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 )
 
-// The framework has one schema package for data sources and another for
-// resources. The attributes both share are written once, for the data
-// source; resourceAttribute and resourceBlock convert them, so that the resource shows the
-// same descriptions and runs the same validators.
+// The framework has a schema package for data sources, one for resources
+// and one for actions. What they share is written once, for the data
+// source, and converted here, so that all three show the same descriptions
+// and run the same validators. The conversions know the kinds this provider
+// uses and panic on another: the schema tests convert each.
 
 // resourceAttribute converts a data source attribute, nested ones
-// included, into the same resource attribute. It knows the kinds this
-// provider uses and panics on another: a schema test calls it on each.
+// included, into the same resource attribute.
 func resourceAttribute(a dsschema.Attribute) schema.Attribute {
 	switch a := a.(type) {
 	case dsschema.StringAttribute:
@@ -56,6 +57,14 @@ func resourceAttribute(a dsschema.Attribute) schema.Attribute {
 	panic(fmt.Sprintf("resourceAttribute: no conversion for %T", a))
 }
 
+func resourceAttributes(attributes map[string]dsschema.Attribute) map[string]schema.Attribute {
+	converted := make(map[string]schema.Attribute, len(attributes))
+	for name, a := range attributes {
+		converted[name] = resourceAttribute(a)
+	}
+	return converted
+}
+
 // resourceBlock converts a data source SingleNestedBlock, such as wait,
 // into the same resource block.
 func resourceBlock(b dsschema.SingleNestedBlock) schema.SingleNestedBlock {
@@ -63,14 +72,6 @@ func resourceBlock(b dsschema.SingleNestedBlock) schema.SingleNestedBlock {
 		Attributes: resourceAttributes(b.Attributes),
 		CustomType: b.CustomType, MarkdownDescription: b.MarkdownDescription, Validators: b.Validators,
 	}
-}
-
-func resourceAttributes(attributes map[string]dsschema.Attribute) map[string]schema.Attribute {
-	converted := make(map[string]schema.Attribute, len(attributes))
-	for name, a := range attributes {
-		converted[name] = resourceAttribute(a)
-	}
-	return converted
 }
 
 // recordedAttribute converts a computed data source attribute into a
@@ -90,7 +91,31 @@ func recordedAttribute(a dsschema.Attribute) schema.Attribute {
 	case schema.ListNestedAttribute:
 		a.PlanModifiers = []planmodifier.List{listplanmodifier.UseStateForUnknown()}
 		return a
-	default:
-		panic(fmt.Sprintf("recordedAttribute: no plan modifier for %T", a))
+	}
+	panic(fmt.Sprintf("recordedAttribute: no plan modifier for %T", a))
+}
+
+// actionBlock converts a data source SingleNestedBlock of string and bool
+// settings, such as wait, into the same action block.
+func actionBlock(b dsschema.SingleNestedBlock) actionschema.SingleNestedBlock {
+	attributes := make(map[string]actionschema.Attribute, len(b.Attributes))
+	for name, a := range b.Attributes {
+		switch a := a.(type) {
+		case dsschema.StringAttribute:
+			attributes[name] = actionschema.StringAttribute{
+				CustomType: a.CustomType, Required: a.Required, Optional: a.Optional,
+				MarkdownDescription: a.MarkdownDescription, Validators: a.Validators,
+			}
+		case dsschema.BoolAttribute:
+			attributes[name] = actionschema.BoolAttribute{
+				CustomType: a.CustomType, Required: a.Required, Optional: a.Optional,
+				MarkdownDescription: a.MarkdownDescription, Validators: a.Validators,
+			}
+		default:
+			panic(fmt.Sprintf("actionBlock: no conversion for %T", a))
+		}
+	}
+	return actionschema.SingleNestedBlock{
+		Attributes: attributes, CustomType: b.CustomType, MarkdownDescription: b.MarkdownDescription, Validators: b.Validators,
 	}
 }

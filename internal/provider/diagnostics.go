@@ -6,6 +6,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -14,8 +15,7 @@ import (
 
 // addClientError turns a client error into a diagnostic whose summary says
 // what kind of failure it was, and whose detail says what to do.
-// timeoutAttribute names the setting that bounds the wait: timeouts.read for
-// the data source, timeouts.create for the resource.
+// timeoutAttribute names the setting that bounds the wait.
 func addClientError(diags *diag.Diagnostics, processID int64, err error, timeoutAttribute string) {
 	summary, advice := describeClientError(processID, err, timeoutAttribute)
 	detail := err.Error()
@@ -28,7 +28,6 @@ func addClientError(diags *diag.Diagnostics, processID int64, err error, timeout
 	diags.AddError(summary, detail)
 }
 
-// describeClientError names the failure and says what fixes it.
 func describeClientError(processID int64, err error, timeoutAttribute string) (summary, advice string) {
 	var (
 		waitErr     *bitrix24.WaitError
@@ -117,4 +116,94 @@ func retryHint(err error, timeoutAttribute string) string {
 	}
 	return fmt.Sprintf("The provider tried %d times. Raise max_retries (or %s; at most %d) to try more often.",
 		retryErr.Attempts, envMaxRetries, maxMaxRetries)
+}
+
+// What next after an import that ended in E or U.
+const (
+	nextStepFailed = "What next: fix what the exception names (the import's data, or the portal's state), " +
+		"register the import again with configuration.import.register and set process_id to the processId it " +
+		"returns. To record the failure and go on instead, set fail_on_error = false in the wait block."
+	nextStepUnknown = "What next: check process_id against the processId that configuration.import.register " +
+		"returned. If the import ended more than 2 days ago, the portal has forgotten it: register it again and set " +
+		"the new process_id, or, to record it as unknown and go on, set fail_on_unknown = false in the wait block."
+)
+
+// insteadOfFailing says, in the warning about an E or U that the wait
+// settings let pass, what happens instead of failing the run.
+type insteadOfFailing struct{ failed, unknown string }
+
+var (
+	// recordsIt is the data source's and the resource's: they keep the status.
+	recordsIt = insteadOfFailing{
+		failed: "The failure is recorded instead of failing the run because the wait block sets " +
+			"fail_on_error = false: dependents can branch on status or finished.",
+		unknown: "The import is recorded as unknown instead of failing the run because the wait block sets " +
+			"fail_on_unknown = false: dependents can branch on status or finished.",
+	}
+	// endsWithAWarning is the action's: it keeps nothing.
+	endsWithAWarning = insteadOfFailing{
+		failed:  "The action ends with this warning instead of failing the run because the wait block sets fail_on_error = false.",
+		unknown: "The action ends with this warning instead of failing the run because the wait block sets fail_on_unknown = false.",
+	}
+)
+
+// failureReport is the portal's side of an E or U, with its messages.
+func failureReport(status *bitrix24.ImportStatus) string {
+	var failed *bitrix24.ImportFailedError
+	if errors.As(bitrix24.ImportFailure(status), &failed) {
+		return failed.Report()
+	}
+	return ""
+}
+
+// reportImportFailure reports a failed (E) or unknown (U) import: as an
+// error with the next step when the settings fail on it, else as a warning
+// that says what happens instead. It reports whether it added an error.
+func (s waitSettings) reportImportFailure(diags *diag.Diagnostics, status *bitrix24.ImportStatus, instead insteadOfFailing) bool {
+	var summary, next, recorded string
+	var fatal bool
+	switch status.Status {
+	case bitrix24.StatusFailed:
+		summary, next, recorded, fatal = "Configuration import failed", nextStepFailed, instead.failed, s.failOnError
+	case bitrix24.StatusUnknown:
+		summary, next, recorded, fatal = "Configuration import unknown to the portal", nextStepUnknown, instead.unknown, s.failOnUnknown
+	default:
+		return false
+	}
+	if fatal {
+		diags.AddError(summary, failureReport(status)+"\n\n"+next)
+		return true
+	}
+	diags.AddWarning(summary, failureReport(status)+"\n\n"+recorded)
+	return false
+}
+
+// What each waiter does when run again after a cancelled wait.
+const (
+	afterCancelledRead = "run plan or apply again: the data source reads the import again and waits from where " +
+		"it is then."
+	afterCancelledCreate = "apply again: a cancelled create records nothing, so the next apply waits for the same " +
+		"import again, from where it is then."
+	afterCancelledAction = "run the action again to wait from where the import is then: terraform apply " +
+		"-invoke=action.bitrix24_configuration_import_wait.<name>. Applying again does not run an action_trigger's " +
+		"action again: the resource that triggers it was created before the wait."
+)
+
+// addCancelledWait reports a wait that Ctrl-C or SIGTERM cancelled: where
+// the import was, that it goes on in the portal, and then what to do.
+func addCancelledWait(diags *diag.Diagnostics, e *bitrix24.WaitError, next string) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The wait for configuration import %d was cancelled after %s and %s. ",
+		e.ProcessID, elapsedText(e.Waited), plural(e.Polls, "poll"))
+	if e.Last != nil {
+		fmt.Fprintf(&b, "Its last known state: %s; as the portal reported it: %s. ", e.Last.InWords(), e.Last.Describe())
+	} else {
+		b.WriteString("No poll had succeeded, so its state is not known. ")
+	}
+	if e.LastErr != nil {
+		fmt.Fprintf(&b, "The last poll failed: %s. ", e.LastErr)
+	}
+	b.WriteString("The import goes on in the portal: cancelling the wait neither stops nor undoes it.\n\nWhat next: ")
+	b.WriteString(next)
+	diags.AddError("Waiting for the configuration import was cancelled", b.String())
 }

@@ -6,7 +6,6 @@ package bitrix24
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -58,15 +57,13 @@ type ImportMessage struct {
 	Type    string // notice, error or exception; the list's type when the portal left it out
 }
 
-// Get reads the state of the import processID. Overlapping reads of one
-// client share batch requests (see the package doc); each still gets its
-// own status or error, and ctx governs only its own wait.
+// Get reads the state of the import processID, in a batch request with
+// the client's overlapping reads (see the package doc).
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
 	return s.read(ctx, processID, roundSlot{})
 }
 
-// read reads the import, in the batcher as part of slot's round when it
-// has one, or with a plain request.
+// read reads the import in slot's round when it has one.
 func (s *ConfigurationImportService) read(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if s.batcher == nil {
 		return s.getOne(ctx, processID, retryState{}, &requestLog{})
@@ -74,9 +71,8 @@ func (s *ConfigurationImportService) read(ctx context.Context, processID int64, 
 	return s.batcher.get(ctx, processID, slot)
 }
 
-// getOne reads one import with a plain configuration.import.get request,
-// whose attempts log records; st is the tries it had as a command in
-// batches, which its retries go on counting from.
+// getOne reads one import with a plain request, whose retries go on
+// counting from st, the tries it had as a command in batches.
 func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState, log *requestLog) (*ImportStatus, error) {
 	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
 	if err != nil {
@@ -93,23 +89,16 @@ func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64
 // httpStatus, filling in what the result alone does not say.
 func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
 	status, err := DecodeImportStatus(result)
+	switch err := err.(type) {
+	case *ResponseError:
+		err.HTTPStatus, err.Excerpt = httpStatus, excerpt(result, s.client.auth.Redact)
+	case *Error:
+		_ = portalError(err, httpStatus, s.client.auth.Redact) // completes err in place
+	}
 	if err != nil {
-		var respErr *ResponseError
-		if errors.As(err, &respErr) {
-			respErr.HTTPStatus = httpStatus
-			respErr.Excerpt = excerpt(result, s.client.auth.Redact)
-		}
-		var apiErr *Error
-		if errors.As(err, &apiErr) {
-			_ = portalError(apiErr, httpStatus, s.client.auth.Redact) // completes apiErr in place
-		}
 		return nil, err
 	}
-
-	status.ProcessID = processID
-	status.Time = t
-	// The import's texts end up in error texts (ImportFailedError), logs
-	// and state: the webhook code never does.
+	status.ProcessID, status.Time = processID, t
 	redactImportStatus(status, s.client.auth.Redact)
 	return status, nil
 }
@@ -272,25 +261,22 @@ func (e *ImportFailedError) Error() string {
 			"or the portal purged its data (it keeps an import's data 2 to 3 days after the import ended)", e.ProcessID)
 	}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, "configuration import %d failed", e.ProcessID)
 	var reasons []string
 	e.Status.eachMessage(func(label string, m ImportMessage) {
 		if text := m.String(); label != "notice" && text != "" {
 			reasons = append(reasons, text)
 		}
 	})
+	text := fmt.Sprintf("configuration import %d failed", e.ProcessID)
 	if len(reasons) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(reasons, "; "))
+		text += ": " + strings.Join(reasons, "; ")
 	} else {
-		b.WriteString(" without an error message from the portal")
+		text += " without an error message from the portal"
 	}
 	if e.Status != nil && e.Status.Progress != nil {
-		b.WriteString("; last progress: ")
-		b.WriteString(e.Status.Progress.String())
+		text += "; last progress: " + e.Status.Progress.String()
 	}
-	return b.String()
+	return text
 }
 
 // Report writes the failure for a person, in the portal's words: what
@@ -302,20 +288,16 @@ func (e *ImportFailedError) Report() string {
 		return fmt.Sprintf("The portal does not know configuration import %d (status U): the process id is wrong, "+
 			"or the portal purged the import's data, which it keeps 2 to 3 days after the import ended.", e.ProcessID)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Configuration import %d failed (status E)", e.ProcessID)
+	text := fmt.Sprintf("Configuration import %d failed (status E)", e.ProcessID)
 	if e.Status != nil && e.Status.Progress != nil {
-		b.WriteString(" at " + e.Status.Progress.String())
+		text += " at " + e.Status.Progress.String()
 	}
 	var lines []string
 	e.Status.eachMessage(func(label string, m ImportMessage) { lines = append(lines, labelled(label, m)) })
 	if len(lines) == 0 {
-		b.WriteString(". The portal gave no message.")
-		return b.String()
+		return text + ". The portal gave no message."
 	}
-	b.WriteString(". The portal's messages:\n")
-	b.WriteString(strings.Join(lines, "\n"))
-	return b.String()
+	return text + ". The portal's messages:\n" + strings.Join(lines, "\n")
 }
 
 // eachMessage calls f with each message of s (none for a nil s) and its

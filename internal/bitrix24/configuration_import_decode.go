@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 )
@@ -38,7 +39,8 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		return nil, importDecodeError(result, `the result has no "status"`)
 	}
 
-	s := &ImportStatus{
+	return &ImportStatus{
+		ProcessID:    jsonInt(members["processId"]),
 		Status:       normalizeStatusLetter(status),
 		Progress:     decodeImportProgress(members["progress"]),
 		Notices:      decodeImportMessages(members["notice"], "notice"),
@@ -46,10 +48,7 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		Exceptions:   decodeImportMessages(members["exception"], "exception"),
 		Additional:   objectShaped(members["additional"]),
 		CreatedItems: listShaped(members["createItemList"]),
-	}
-	s.ProcessID = jsonInt(members["processId"])
-
-	return s, nil
+	}, nil
 }
 
 // normalizeStatusLetter reads " f" or "p" as the letter the portal meant;
@@ -77,38 +76,26 @@ func decodeImportProgress(raw json.RawMessage) *ImportProgress {
 	if !ok {
 		return nil
 	}
-	p := &ImportProgress{
+	return &ImportProgress{
 		Action:  jsonText(members["action"]), // false reads as ""
+		Step:    jsonInt(members["step"]),
 		Section: jsonText(members["section"]),
 	}
-	p.Step = jsonInt(members["step"])
-	return p
 }
 
 // decodeImportMessages reads notice, errors or exception. The portal filters
 // one combined list per type and keeps the original indexes, so PHP sends a
-// list with gaps as an object: {"1": {...}, "3": {...}}.
+// list with gaps as an object: {"1": {...}, "3": {...}}. raw came out of a
+// decoded object, so it is valid JSON.
 func decodeImportMessages(raw json.RawMessage, listType string) []ImportMessage {
-	var items []json.RawMessage
-
+	items := []json.RawMessage{raw} // a lone message, string or number
 	switch jsonKind(raw) {
 	case '[':
-		if json.Unmarshal(raw, &items) != nil {
-			return nil
-		}
+		_ = json.Unmarshal(raw, &items)
 	case '{':
-		members, ok := jsonObject(raw)
-		if !ok {
-			return nil
+		if members, _ := jsonObject(raw); !isSingleImportMessage(members) {
+			items = inIndexOrder(members)
 		}
-		if isSingleImportMessage(members) {
-			items = []json.RawMessage{raw}
-			break
-		}
-		items = inIndexOrder(members)
-	default:
-		// A lone string or number where a list was expected: one message.
-		items = []json.RawMessage{raw}
 	}
 
 	var messages []ImportMessage
@@ -141,20 +128,13 @@ func decodeImportMessage(raw json.RawMessage, listType string) (ImportMessage, b
 	case 0, 'n', 'f':
 		return m, false
 	case '{':
-		members, ok := jsonObject(raw)
-		if !ok {
-			return m, false
-		}
-		m.Code = jsonText(members["code"])
-		m.Message = jsonText(members["message"])
-		m.Type = jsonText(members["type"])
+		members, _ := jsonObject(raw)
+		m.Code, m.Message, m.Type = jsonText(members["code"]), jsonText(members["message"]), jsonText(members["type"])
 	default:
 		if m.Message = jsonText(raw); m.Message == "" {
 			return m, false
 		}
 	}
-	if m.Type == "" {
-		m.Type = listType
-	}
+	m.Type = cmp.Or(m.Type, listType)
 	return m, true
 }

@@ -106,7 +106,7 @@ func resultError(method string, members map[string]json.RawMessage) *Error {
 	if k := jsonKind(raw); k != '"' && k != '0' {
 		return nil
 	}
-	return &Error{Method: method, Code: jsonText(raw), Description: jsonText(members["error_description"]), InResult: true}
+	return &Error{Method: method, Code: jsonText(raw), Description: jsonText(members["error_description"])}
 }
 
 // portalError completes an error the portal answered with: the HTTP status

@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -37,13 +38,12 @@ const (
 
 // Error is any error the portal answered with: an error envelope
 // ({"error": "CODE", "error_description": "text"}) or, with HTTP 200, the same
-// pair inside the result (InResult).
+// pair inside the result.
 type Error struct {
 	Method      string
 	Code        string // as sent; may be empty
 	Description string
 	HTTPStatus  int
-	InResult    bool // the error came inside {"result": {...}}
 
 	// ResetAt is when the method may be called again: the operating_reset_at
 	// of the answer's time block, which cloud portals send with
@@ -52,27 +52,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Method)
-	b.WriteString(": ")
-	if e.Code != "" {
-		b.WriteString(e.Code)
-	} else {
-		b.WriteString("error without a code")
-	}
+	text := e.Method + ": " + cmp.Or(e.Code, "error without a code")
 	if e.Description != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Description)
+		text += ": " + e.Description
 	}
-	fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
-	if e.HasCode(ErrorCodeOperationTimeLimit) {
-		if e.ResetAt.IsZero() {
-			b.WriteString("; the portal did not say when the method is available again (its window is 10 minutes)")
-		} else {
-			fmt.Fprintf(&b, "; the method is available again at %s", e.ResetAt.UTC().Format(time.RFC3339))
-		}
+	text += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+	switch {
+	case !e.HasCode(ErrorCodeOperationTimeLimit):
+		return text
+	case e.ResetAt.IsZero():
+		return text + "; the portal did not say when the method is available again (its window is 10 minutes)"
 	}
-	return b.String()
+	return text + "; the method is available again at " + e.ResetAt.UTC().Format(time.RFC3339)
 }
 
 // HasCode reports whether the error's code is code, ignoring case as the
@@ -94,23 +85,20 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Method)
-	b.WriteString(": unexpected answer from the portal")
+	text := e.Method + ": unexpected answer from the portal"
 	switch {
 	case e.HTTPStatus != 0 && e.ContentType != "":
-		fmt.Fprintf(&b, " (HTTP %d, %s)", e.HTTPStatus, e.ContentType)
+		text += fmt.Sprintf(" (HTTP %d, %s)", e.HTTPStatus, e.ContentType)
 	case e.HTTPStatus != 0:
-		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+		text += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
 	}
 	if e.Reason != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Reason)
+		text += ": " + e.Reason
 	}
 	if e.Excerpt != "" {
-		fmt.Fprintf(&b, ": %q", e.Excerpt)
+		text += fmt.Sprintf(": %q", e.Excerpt)
 	}
-	return b.String()
+	return text
 }
 
 // ReadTimeoutError means the caller's deadline passed before the read got

@@ -4,6 +4,7 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -204,8 +205,8 @@ var actionWords = map[string]struct {
 }
 
 // Words says where the import is, for a person: "loading CRM_STATUS, step
-// 3"; "" for no progress. The section is said for the actions that have one (and for an action
-// the client does not know, when the portal sent one).
+// 3"; "" for no progress. The section is said for the actions that have one,
+// and for an action the client does not know.
 func (p *ImportProgress) Words() string {
 	if p == nil {
 		return ""
@@ -226,11 +227,8 @@ func (p *ImportProgress) Words() string {
 
 // String writes the progress as "action load, step 3, section CRM_STATUS".
 func (p *ImportProgress) String() string {
-	action := p.Action
-	if action == "" {
-		action = "false" // as the portal sends it between the last step and F
-	}
-	text := fmt.Sprintf("action %s, step %d", action, p.Step)
+	// The portal sends action false between the last step and F.
+	text := fmt.Sprintf("action %s, step %d", cmp.Or(p.Action, "false"), p.Step)
 	if p.Section != "" {
 		text += ", section " + p.Section
 	}
@@ -318,15 +316,10 @@ func (s *ImportStatus) eachMessage(f func(label string, m ImportMessage)) {
 
 // labelled writes one message as "  exception [CODE]: text".
 func labelled(label string, m ImportMessage) string {
-	line := "  " + label
 	if m.Code != "" {
-		line += " [" + m.Code + "]"
+		label += " [" + m.Code + "]"
 	}
-	text := m.Message
-	if text == "" {
-		text = "(no text)"
-	}
-	return line + ": " + text
+	return "  " + label + ": " + cmp.Or(m.Message, "(no text)")
 }
 
 // ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)

@@ -21,17 +21,17 @@ import (
 // decodeEnvelope turns a complete answer into a Response or an error.
 func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.Response, data []byte) (*Response, error) {
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		reason := "the portal redirected the request (a moved portal does this); use the portal's new address in the webhook URL"
+		to := ""
 		if loc := resp.Header.Get("Location"); loc != "" {
-			reason = "the portal redirected the request to " + c.auth.Redact(loc) +
-				" (a moved portal does this); use the portal's new address in the webhook URL"
+			to = " to " + c.auth.Redact(loc)
 		}
-		return nil, c.responseError(method, resp, data, reason, false)
+		return nil, c.responseError(method, resp, data, "the portal redirected the request"+to+
+			" (a moved portal does this); use the portal's new address in the webhook URL", false)
 	}
 
 	// A byte-order mark before the JSON is a classic PHP misconfiguration
 	// (a source file saved with one); the JSON after it is what was meant.
-	data = bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), utf8BOM)
+	data = bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("\uFEFF"))
 
 	if len(bytes.TrimSpace(data)) == 0 {
 		empty := c.responseError(method, resp, nil, "the body is empty", false)
@@ -42,24 +42,22 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	var envelope map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	err := dec.Decode(&envelope)
-	if err == nil {
-		if _, trailing := dec.Token(); trailing != io.EOF {
-			err = errors.New("data after the JSON value")
-		}
+	if _, trailing := dec.Token(); err == nil && trailing != io.EOF {
+		err = errors.New("data after the JSON value")
 	}
 	if err != nil {
+		reason := "the body is not JSON"
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, c.responseError(method, resp, data, "the JSON ends early (a truncated body)", true)
 		case looksLikeHTML(data):
-			return nil, c.responseError(method, resp, data, "an HTML page instead of JSON", false)
+			reason = "an HTML page instead of JSON"
 		case jsonKind(data) == '{':
-			return nil, c.responseError(method, resp, data, "the body is not valid JSON", false)
+			reason = "the body is not valid JSON"
 		case json.Valid(data):
-			return nil, c.responseError(method, resp, data, "the JSON is not an object", false)
-		default:
-			return nil, c.responseError(method, resp, data, "the body is not JSON", false)
+			reason = "the JSON is not an object"
 		}
+		return nil, c.responseError(method, resp, data, reason, false)
 	}
 
 	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
@@ -130,9 +128,6 @@ func decodeTime(raw json.RawMessage) (*Time, bool) {
 	}
 	return t, true
 }
-
-// utf8BOM is the byte-order mark some PHP setups send before the JSON.
-var utf8BOM = []byte("\xef\xbb\xbf")
 
 // unixTime turns the portal's unix seconds into a time.
 func unixTime(seconds float64) time.Time {

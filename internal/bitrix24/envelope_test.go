@@ -266,6 +266,13 @@ func TestCall_NotAnEnvelope(t *testing.T) {
 			reason:  "not valid JSON",
 			excerpt: `{"result":true}{"result":false}`,
 		},
+		{
+			name:    "a closing brace after the JSON",
+			reply:   reply(http.StatusOK, `{"result":true}}`),
+			status:  200,
+			reason:  "not valid JSON",
+			excerpt: `{"result":true}}`,
+		},
 	}
 
 	for _, tt := range tests {

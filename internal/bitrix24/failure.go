@@ -9,18 +9,17 @@ import (
 	"strings"
 )
 
-// failure is what a failed request means: whether and when to try again,
-// and whether a wait goes on. classify is the one place that decides it,
-// for a plain request, a whole batch, each command in one, and a wait's
-// poll; the retry policy (retry.go) adds what the client knows, such as
-// whether the portal has ever answered.
+// failure is what a failed request or command means: whether and when to
+// try again, and whether a wait goes on. classify decides it for a plain
+// request, a whole batch, each command in one, and a wait's poll; the retry
+// policy adds what the client knows, such as whether the portal has ever
+// answered.
 type failure int
 
 // The failures an answer brings come first (answered reports it).
 const (
-	// failFinal: the portal answered, and another try would get the same
-	// answer: credentials, access, an unknown method, OVERLOAD_LIMIT, an
-	// answer that is not a Bitrix24 envelope.
+	// failFinal: answered, and another try gets the same answer:
+	// credentials, access, an unknown method, OVERLOAD_LIMIT, no envelope.
 	failFinal failure = iota
 	// failSlowDown: the portal, or a firewall before it, asks the client to
 	// slow down: QUERY_LIMIT_EXCEEDED, an HTTP 429 page.
@@ -30,16 +29,14 @@ const (
 	// failFault: an answer that another try may not meet: a 5xx or gateway
 	// page, a passing server error, an empty or truncated body.
 	failFault
-	// failNoAnswer: the request got no answer: the connection was dropped
-	// or reset, or the answer broke off.
+	// failNoAnswer: the connection was dropped or reset, or the answer
+	// broke off.
 	failNoAnswer
 	// failSilence: nothing came back in time: no reply to the connection
-	// attempt (a firewall that drops it), no TLS answer, or no answer to
-	// the request within Config.RequestTimeout (a portal or gateway that
-	// hangs). Before the portal has ever answered it is retried once only.
+	// attempt (a firewall that drops it), no TLS answer, or no answer within
+	// Config.RequestTimeout (a portal or gateway that hangs).
 	failSilence
-	// failUnreachable: nothing at the address: its host name does not
-	// resolve, or nothing listens there.
+	// failUnreachable: the host name does not resolve, or nothing listens.
 	failUnreachable
 	// failPermanent: no answer, and another try gets none either: an
 	// untrusted certificate, a failed TLS handshake, plain HTTP on an https

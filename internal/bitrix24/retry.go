@@ -11,27 +11,16 @@ import (
 	"time"
 )
 
-// The retry policy is a small loop on the client's typed errors rather than
+// retryPolicy is a small loop on the client's typed errors rather than
 // go-retryablehttp: what to do depends on the error code inside the body
 // (QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share HTTP 503), on the reset
 // time OPERATION_TIME_LIMIT carries, and on whether the portal has answered
-// before. It serves a plain request, a whole batch and each command in one.
-// classify (failure.go) says what a failure is; next acts on it: the rate
-// limit is retried for as long as ctx's deadline allows (without one it
-// counts as a fault), faults up to MaxRetries times, a timeout once only
-// until the portal has answered, OPERATION_TIME_LIMIT at its reset, an
-// unreachable address only once the portal has answered; the rest fails
-// at once. No backoff outlives ctx's deadline; a failure the policy would
-// have retried comes back as a *RetryError.
-
-// resetMargin is added to operating_reset_at, which the portal gives in
-// whole seconds, so that the retry does not land a moment too early.
-const resetMargin = 2 * time.Second
-
-// unansweredTimeoutRetries is how often a timeout is retried before the
-// portal has answered anything (see above).
-const unansweredTimeoutRetries = 1
-
+// before. It serves a plain request, a whole batch and each command in one:
+// the rate limit is retried for as long as ctx's deadline allows (without
+// one it counts as a fault), faults up to MaxRetries times, a timeout once
+// only until the portal has answered, OPERATION_TIME_LIMIT at its reset, an
+// unreachable address only once the portal has answered; the rest fails at
+// once. No backoff outlives ctx's deadline.
 type retryPolicy struct {
 	maxRetries       int
 	waitMin, waitMax time.Duration
@@ -51,6 +40,10 @@ func (p *retryPolicy) backoff(n int) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
+// resetMargin is added to operating_reset_at, which the portal gives in
+// whole seconds, so that the retry does not land a moment too early.
+const resetMargin = 2 * time.Second
+
 // retryState counts the tries of one request (or of one batch command).
 type retryState struct {
 	attempts  int // sent so far
@@ -58,10 +51,10 @@ type retryState struct {
 	slowDowns int // retries spent on the rate limit
 }
 
-// next says whether err, the answer to the latest attempt, is worth
-// another try and after how long; when it is not, it returns the error to
-// give the caller. answered is whether the portal has ever answered the
-// client. It counts the retry it allows.
+// next says after how long to try again after err, the answer to the
+// latest attempt, counting that retry; or else the error to give the caller,
+// a *RetryError when the policy gave up on a failure it retries. answered is
+// whether the portal has ever answered the client.
 func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, err error, answered bool) (time.Duration, error) {
 	f := classify(err)
 	var apiErr *Error
@@ -69,7 +62,7 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 	limit := p.maxRetries // of retries of faults
 	switch {
 	case f == failSilence && !answered:
-		limit = min(limit, unansweredTimeoutRetries)
+		limit = min(limit, 1) // a timeout of a portal that never answered: once
 		f = failFault
 	case f == failSlowDown && !hasDeadline, f == failNoAnswer, f == failSilence, f == failUnreachable && answered:
 		f = failFault // counted against MaxRetries

@@ -1,41 +1,37 @@
 // Copyright (c) b24-terraform
 // SPDX-License-Identifier: MPL-2.0
 
-// Package bitrix24 is a small client for the Bitrix24 REST API.
-//
-// It calls a method through an incoming webhook (Auth is the seam for OAuth
-// later), tells the portal's answers apart (a result, an error envelope, an
-// error inside the result, or no envelope at all), says what a failure
-// means (classify, failure.go), retries by that (retry.go), and reads and
-// waits for a configuration import.
+// Package bitrix24 is a small client for the Bitrix24 REST API: it calls
+// methods through an incoming webhook (Auth is the seam for OAuth), tells
+// the portal's answers apart (envelope.go), says what a failure means
+// (failure.go), retries by that (retry.go), and reads and waits for
+// configuration imports.
 //
 // # Combining reads into batch requests
 //
 // A portal allows about 2 requests a second, shared with every other
 // integration, so a client combines overlapping configuration.import.get
-// reads (ConfigurationImportService.Get and the polls of Wait):
+// reads (ConfigurationImportService.Get and the polls of Wait), unless
+// Config.PlainReads turns it off for a proxy that refuses batch:
 //
 //   - A read that comes when the client is idle (nothing queued or in
 //     flight, no answer in the last 5 ms) goes at once, as a plain
 //     configuration.import.get: a lone read costs one request and no delay.
 //   - Other reads are gathered, and sent once the requests in flight are
 //     answered (at most 1 s) and no read has come for 5 ms (at most 250 ms
-//     after the first), or at once when 50 wait: batch requests of at most
-//     50 commands (the portal's limit). Terraform starts its reads about a
-//     millisecond apart and a portal on loopback answers faster, so without
-//     the quiet period most reads would still go alone. Callers of one
-//     process id share one command, keyed "p<id>".
+//     after the first; Terraform starts its reads about 1 ms apart), or at
+//     once when 50 wait: batch requests of at most 50 commands (the
+//     portal's limit). Callers of one process id share a command, "p<id>".
 //   - Each caller gets its own status or error: result[key] is decoded as a
-//     plain answer (an error inside it is an *Error), result_error[key]
-//     becomes an *Error, and a key in neither was not run and goes into the
-//     next request (a read left out three times fails). PHP's [] for an
-//     empty part, and lists for keys 0..n-1, are read too.
-//   - A command's error meets the retry policy of a plain request: a
-//     transient one queues the read again after the backoff, counted as a
-//     plain retry would be; OPERATION_TIME_LIMIT and codes the policy does
-//     not know send the read alone, as a plain request, whose answer decides.
-//   - The batch goes through Call, so the rate limit and the retry policy
-//     apply to it; when it fails for good, every caller in it gets that error.
+//     plain answer, result_error[key] becomes an *Error, and a key in
+//     neither was not run and goes into the next request (a read left out
+//     three times fails). PHP's [] for an empty part, and lists for keys
+//     0..n-1, are read too.
+//   - The batch goes through Call, with the rate limit and the retry policy;
+//     when it fails for good, every caller in it gets that error. A
+//     command's transient error queues its read again after the backoff,
+//     counted as a plain retry would be; OPERATION_TIME_LIMIT and codes the
+//     policy does not know send the read alone, as a plain request.
 //   - A caller's context governs only its own wait: when it ends, that
 //     caller gets its error at once and the request goes on for the others,
 //     on a context that ends at the latest of their deadlines and is
@@ -47,10 +43,7 @@
 //     A round's reads go once all who booked it have sent theirs (a stalled
 //     one is waited for 100 ms at most): N waits cost ceil(N/50) requests a
 //     round. Polls that the agent's rhythm moved come at whole seconds and
-//     book that second the same way, so waits in step with one agent
-//     (imports on a cron-driven portal) still share a request.
-//
-// Config.PlainReads turns all this off, for a proxy that refuses batch.
+//     book that second alike, so waits in step with one agent share too.
 //
 // # Waiting for an import
 //
@@ -70,27 +63,26 @@
 //   - On a busy portal the polls come a minute after each change; on a
 //     cron-driven one just after the minute, skipping ticks when changes
 //     come minutes apart.
-//   - The poll before the first change may have started its run: when it
-//     came a minute or more after one that saw the same status, a run was
-//     due by it, and one follow-up a run and a minute after it starts the
-//     next; otherwise two, 5 and 10 s past a minute after it, start the
-//     next run and see it. Where something else starts the runs, these find
-//     nothing or a change nobody awaited, which says so.
+//   - The poll before the first change may have started its run: if it
+//     came a minute or more after one that saw the same status, one
+//     follow-up a run and a minute after it starts the next; otherwise two,
+//     5 and 10 s past a minute after it, start the next run and see it.
+//     Where something else starts the runs, these find nothing or a change
+//     nobody awaited, which says so.
 //   - Changes faster than the agent makes them (a test's emulator), or more
 //     follow-ups than a rhythm needs, keep the plain interval.
+//   - When ctx has a deadline, the poll that would come after it comes just
+//     before it instead.
 //
-// When ctx has a deadline, the poll that would come after it comes just
-// before it instead.
-//
-// Each poll is a read with the retries of retry.go, each attempt bounded
-// by the timeouts of its step (request_timeouts.go): a portal that never
-// answered fails a wait after two timeouts and a backoff (61 s at most when
-// the connection gets no reply, 141 s when it is accepted and nothing
-// comes). After a fault or the rate limit, and after a connection problem
-// or a timeout once the portal has answered, the wait reports the failure
-// through OnPollError and polls on schedule; any other failure ends it. A
-// read whose deadline passes mid-request ends with a *ReadTimeoutError
-// saying what the request waited for and what the try before it met.
+// Each poll is a read with its retries and its timeouts
+// (request_timeouts.go): a portal that never answered fails a wait after
+// two timeouts and a backoff (61 s at most when the connection gets no
+// reply, 141 s when it is accepted and nothing comes). After a fault or the
+// rate limit, and after a connection problem or a timeout once the portal
+// has answered, the wait reports the failure through OnPollError and polls
+// on schedule; any other failure ends it. A read whose deadline passes
+// mid-request ends with a *ReadTimeoutError saying what the request waited
+// for and what the try before it met.
 //
 // The package has no Terraform dependency: the provider adapts Logger to
 // tflog and turns errors into diagnostics. Config.Clock times everything

@@ -151,10 +151,8 @@ func (c *Client) responseError(method string, resp *http.Response, data []byte, 
 }
 
 const (
-	// excerptScanBytes is how much of a body is looked at for an excerpt.
-	excerptScanBytes = 4096
-	// excerptRunes is how long an excerpt may be.
-	excerptRunes = 160
+	excerptScanBytes = 4096 // how much of a body an excerpt looks at
+	excerptRunes     = 160  // how long an excerpt may be
 )
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)

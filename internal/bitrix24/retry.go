@@ -95,29 +95,18 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 		return 0, &RetryError{Attempts: st.attempts, MaxRetries: p.maxRetries, Deadline: true, Err: err}
 	}
 
+	fields := map[string]any{"method": method, "delay_ms": delay.Milliseconds()}
 	switch f {
 	case failFault:
 		st.faults++
-		p.logger.Warn(ctx, "Bitrix24 request failed; trying again", map[string]any{
-			"method":   method,
-			"retry":    st.faults,
-			"of":       limit,
-			"delay_ms": delay.Milliseconds(),
-			"error":    err.Error(),
-		})
+		fields["retry"], fields["of"], fields["error"] = st.faults, limit, err.Error()
+		p.logger.Warn(ctx, "Bitrix24 request failed; trying again", fields)
 	case failSlowDown:
 		st.slowDowns++
-		p.logger.Info(ctx, "Bitrix24 portal asked to slow down (its rate limit); trying again after a pause", map[string]any{
-			"method":   method,
-			"attempt":  st.attempts,
-			"delay_ms": delay.Milliseconds(),
-			"reason":   err.Error(),
-		})
+		fields["attempt"], fields["reason"] = st.attempts, err.Error()
+		p.logger.Info(ctx, "Bitrix24 portal asked to slow down (its rate limit); trying again after a pause", fields)
 	default:
-		p.logger.Info(ctx, "Bitrix24 method time limit reached; trying again when it resets", map[string]any{
-			"method":   method,
-			"delay_ms": delay.Milliseconds(),
-		})
+		p.logger.Info(ctx, "Bitrix24 method time limit reached; trying again when it resets", fields)
 	}
 	return delay, nil
 }

@@ -60,7 +60,7 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 		return nil, c.responseError(method, resp, data, reason, false)
 	}
 
-	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
+	if raw := envelope["error"]; !isJSONNull(raw) {
 		apiErr := portalError(&Error{Method: method, Code: jsonText(raw), Description: jsonText(envelope["error_description"])},
 			resp.StatusCode, c.auth.Redact)
 		if t, ok := decodeTime(envelope["time"]); ok && t.OperatingResetAt != nil {
@@ -80,18 +80,12 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 		}
 	}
 
-	response := &Response{
-		Result:     result,
-		HTTPStatus: resp.StatusCode,
-	}
-	if raw, ok := envelope["time"]; ok && !isJSONNull(raw) {
+	response := &Response{Result: result, HTTPStatus: resp.StatusCode}
+	if raw := envelope["time"]; !isJSONNull(raw) {
 		if response.Time, ok = decodeTime(raw); !ok {
-			c.logger.Warn(ctx, "Ignoring the unreadable time block of a Bitrix24 answer", map[string]any{
-				"method": method,
-			})
+			c.logger.Warn(ctx, "Ignoring the unreadable time block of a Bitrix24 answer", map[string]any{"method": method})
 		}
 	}
-
 	return response, nil
 }
 

@@ -11,29 +11,18 @@ import (
 	"time"
 )
 
-// Error codes the portal answers with. Compare them with Error.HasCode: the
-// portal's case varies (the OAuth ones arrive in lower case).
+// Error codes the portal answers with that callers compare with
+// Error.HasCode: the portal's case varies (the OAuth ones arrive in lower
+// case). failure.go lists every code the client knows.
 const (
-	ErrorCodeQueryLimitExceeded   = "QUERY_LIMIT_EXCEEDED"
-	ErrorCodeOperationTimeLimit   = "OPERATION_TIME_LIMIT"
-	ErrorCodeOverloadLimit        = "OVERLOAD_LIMIT"
-	ErrorCodeInternalServerError  = "INTERNAL_SERVER_ERROR"
-	ErrorCodeUnexpectedAnswer     = "ERROR_UNEXPECTED_ANSWER"
-	ErrorCodeMethodNotFound       = "ERROR_METHOD_NOT_FOUND"
-	ErrorCodeInvalidCredentials   = "INVALID_CREDENTIALS"
-	ErrorCodeNoAuthFound          = "NO_AUTH_FOUND"
-	ErrorCodeExpiredToken         = "expired_token"
-	ErrorCodeInvalidToken         = "invalid_token"
-	ErrorCodeInsufficientScope    = "insufficient_scope"
-	ErrorCodeInsufficientAuthType = "insufficient_auth_type"
-	ErrorCodeUserAccessError      = "user_access_error"
-	ErrorCodeAccessDenied         = "ACCESS_DENIED"
-	ErrorCodeWrongAuthType        = "WRONG_AUTH_TYPE"
-	ErrorCodePortalDeleted        = "PORTAL_DELETED"
-	ErrorCodePaymentRequired      = "PAYMENT_REQUIRED"
-	ErrorCodeMethodConfirmWaiting = "METHOD_CONFIRM_WAITING"
-	ErrorCodeMethodConfirmDenied  = "METHOD_CONFIRM_DENIED"
-	ErrorCodeInvalidRequest       = "INVALID_REQUEST"
+	ErrorCodeQueryLimitExceeded  = "QUERY_LIMIT_EXCEEDED"
+	ErrorCodeOperationTimeLimit  = "OPERATION_TIME_LIMIT"
+	ErrorCodeInternalServerError = "INTERNAL_SERVER_ERROR"
+	ErrorCodeInvalidCredentials  = "INVALID_CREDENTIALS"
+	ErrorCodeExpiredToken        = "expired_token"
+	ErrorCodeInvalidToken        = "invalid_token"
+	ErrorCodeInsufficientScope   = "insufficient_scope"
+	ErrorCodeAccessDenied        = "ACCESS_DENIED"
 )
 
 // Error is any error the portal answered with: an error envelope

@@ -86,21 +86,21 @@ func classify(err error) failure {
 	return failPermanent
 }
 
-// codeFailures are the portal's error codes whose meaning does not depend
-// on the HTTP status they come with (OVERLOAD_LIMIT and QUERY_LIMIT_EXCEEDED
-// both arrive with 503); authCodes are final too.
+// codeFailures are the portal's error codes, in upper case, whose meaning
+// does not depend on the HTTP status they come with (OVERLOAD_LIMIT and
+// QUERY_LIMIT_EXCEEDED both arrive with 503); authCodes are final too.
 var codeFailures = map[string]failure{
-	ErrorCodeQueryLimitExceeded:   failSlowDown, // the call never ran
-	ErrorCodeOperationTimeLimit:   failAtReset,
-	ErrorCodeInternalServerError:  failFault,
-	ErrorCodeUnexpectedAnswer:     failFault,
-	ErrorCodeOverloadLimit:        failFinal, // the portal was blocked by hand
-	ErrorCodePortalDeleted:        failFinal,
-	ErrorCodeMethodNotFound:       failFinal,
-	ErrorCodePaymentRequired:      failFinal,
-	ErrorCodeMethodConfirmWaiting: failFinal,
-	ErrorCodeMethodConfirmDenied:  failFinal,
-	ErrorCodeInvalidRequest:       failFinal,
+	ErrorCodeQueryLimitExceeded:  failSlowDown, // the call never ran
+	ErrorCodeOperationTimeLimit:  failAtReset,
+	ErrorCodeInternalServerError: failFault,
+	"ERROR_UNEXPECTED_ANSWER":    failFault,
+	"OVERLOAD_LIMIT":             failFinal, // the portal was blocked by hand
+	"PORTAL_DELETED":             failFinal,
+	"ERROR_METHOD_NOT_FOUND":     failFinal,
+	"PAYMENT_REQUIRED":           failFinal,
+	"METHOD_CONFIRM_WAITING":     failFinal,
+	"METHOD_CONFIRM_DENIED":      failFinal,
+	"INVALID_REQUEST":            failFinal,
 }
 
 // codeFailure is what the portal's error code says on its own; known is
@@ -114,18 +114,18 @@ func codeFailure(code string) (f failure, known bool) {
 	return f, known
 }
 
-// authCodes are the portal errors that mean the credentials are wrong, have
-// expired, or lack the rights for the method.
+// authCodes, in upper case, are the portal errors that mean the credentials
+// are wrong, have expired, or lack the rights for the method.
 var authCodes = map[string]bool{
-	ErrorCodeInvalidCredentials:                    true,
-	ErrorCodeNoAuthFound:                           true,
-	strings.ToUpper(ErrorCodeExpiredToken):         true,
-	strings.ToUpper(ErrorCodeInvalidToken):         true,
-	strings.ToUpper(ErrorCodeInsufficientScope):    true,
-	strings.ToUpper(ErrorCodeInsufficientAuthType): true,
-	strings.ToUpper(ErrorCodeUserAccessError):      true,
-	ErrorCodeAccessDenied:                          true,
-	ErrorCodeWrongAuthType:                         true,
+	ErrorCodeInvalidCredentials:                 true,
+	"NO_AUTH_FOUND":                             true,
+	strings.ToUpper(ErrorCodeExpiredToken):      true,
+	strings.ToUpper(ErrorCodeInvalidToken):      true,
+	strings.ToUpper(ErrorCodeInsufficientScope): true,
+	"INSUFFICIENT_AUTH_TYPE":                    true,
+	"USER_ACCESS_ERROR":                         true,
+	ErrorCodeAccessDenied:                       true,
+	"WRONG_AUTH_TYPE":                           true,
 }
 
 // IsAuthError reports whether err is the portal refusing the credentials or

@@ -84,25 +84,18 @@ func jsonFloat(raw json.RawMessage) (f float64, ok bool) {
 // compactJSON returns raw without insignificant whitespace, in a new slice
 // (the caller's buffer may be reused); nil when raw is absent or not JSON.
 func compactJSON(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
-		return nil
-	}
 	var buf bytes.Buffer
-	buf.Grow(len(raw))
 	if json.Compact(&buf, raw) != nil {
 		return nil
 	}
-	return json.RawMessage(buf.Bytes())
+	return buf.Bytes()
 }
 
 // jsonObject decodes a JSON object into its members, keys matched exactly
 // (encoding/json's struct decoding would fold case). ok is false when raw is
 // not an object.
 func jsonObject(raw json.RawMessage) (members map[string]json.RawMessage, ok bool) {
-	if jsonKind(raw) != '{' {
-		return nil, false
-	}
-	if err := json.Unmarshal(raw, &members); err != nil {
+	if jsonKind(raw) != '{' || json.Unmarshal(raw, &members) != nil {
 		return nil, false
 	}
 	return members, true

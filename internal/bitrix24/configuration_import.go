@@ -104,8 +104,7 @@ func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpSt
 	return status, nil
 }
 
-// letter returns the status letter, "" for a nil status. Letters compare
-// exactly, as callers comparing Status with the constants do.
+// letter returns the status letter, "" for a nil status.
 func (s *ImportStatus) letter() string {
 	if s == nil {
 		return ""
@@ -159,11 +158,8 @@ func (s *ImportStatus) Finished() bool {
 // Terminal reports whether the import will not change any more: F, E or U.
 // S, P and an unrecognised letter are not terminal.
 func (s *ImportStatus) Terminal() bool {
-	switch s.letter() {
-	case StatusFinished, StatusFailed, StatusUnknown:
-		return true
-	}
-	return false
+	letter := s.letter()
+	return letter == StatusFinished || letter == StatusFailed || letter == StatusUnknown
 }
 
 // Describe writes the status for an error text:
@@ -189,34 +185,30 @@ func (s *ImportStatus) ChangedFrom(prev *ImportStatus) bool {
 		len(s.Errors) != len(prev.Errors) || len(s.Exceptions) != len(prev.Exceptions)
 }
 
-// actionWords are the progress actions in words; only clean and load run
-// section by section.
-var actionWords = map[string]struct {
-	words     string
-	sectioned bool
-}{
-	"start":           {"starting", false},
-	"init_background": {"preparing files", false},
-	"manifest":        {"reading the manifest", false},
-	"clean":           {"clearing", true},
-	"load":            {"loading", true},
-	"finish":          {"finishing", false},
-	"":                {"all steps done, about to be marked finished", false},
+// actionWords are the progress actions in words.
+var actionWords = map[string]string{
+	"start":           "starting",
+	"init_background": "preparing files",
+	"manifest":        "reading the manifest",
+	"clean":           "clearing",
+	"load":            "loading",
+	"finish":          "finishing",
+	"":                "all steps done, about to be marked finished",
 }
 
 // Words says where the import is, for a person: "loading CRM_STATUS, step
-// 3"; "" for no progress. The section is said for the actions that have one,
-// and for an action the client does not know.
+// 3"; "" for no progress. The section is said for the actions that run
+// section by section, clean and load, and for an action the client does not
+// know.
 func (p *ImportProgress) Words() string {
 	if p == nil {
 		return ""
 	}
-	action, known := actionWords[p.Action]
-	text := action.words
+	text, known := actionWords[p.Action]
 	if !known {
-		text, action.sectioned = "at "+p.Action, true
+		text = "at " + p.Action
 	}
-	if action.sectioned && p.Section != "" {
+	if sectioned := !known || p.Action == "clean" || p.Action == "load"; sectioned && p.Section != "" {
 		text += " " + p.Section
 	}
 	if p.Action != "" {
@@ -237,14 +229,13 @@ func (p *ImportProgress) String() string {
 
 // String writes the message as "[CODE] message", or "message" without a code.
 func (m ImportMessage) String() string {
-	switch {
-	case m.Code == "":
+	if m.Code == "" {
 		return m.Message
-	case m.Message == "":
-		return "[" + m.Code + "]"
-	default:
-		return "[" + m.Code + "] " + m.Message
 	}
+	if m.Message == "" {
+		return "[" + m.Code + "]"
+	}
+	return "[" + m.Code + "] " + m.Message
 }
 
 // ImportFailedError describes a failed (E) or unknown (U) import as an error.
@@ -326,9 +317,8 @@ func labelled(label string, m ImportMessage) string {
 // import, nil for any other status. Whether such an import is fatal is the
 // caller's decision, which is why Wait returns it as a status.
 func ImportFailure(s *ImportStatus) error {
-	switch s.letter() {
-	case StatusFailed, StatusUnknown:
-		return &ImportFailedError{ProcessID: s.ProcessID, Status: s}
+	if letter := s.letter(); letter != StatusFailed && letter != StatusUnknown {
+		return nil
 	}
-	return nil
+	return &ImportFailedError{ProcessID: s.ProcessID, Status: s}
 }

@@ -9,19 +9,13 @@ import (
 	"strings"
 )
 
-// DecodeImportStatus decodes the `result` of configuration.import.get; it
-// never panics (fuzzed).
-//
-// It accepts every shape the portal is known to send: absent keys, message
-// lists as JSON lists or as objects keyed by their original index (ordered by
-// the key's numeric value), null or false for empty parts, progress.action
-// false, numbers sent as strings, messages with non-string fields. Only a
-// result that is not an object, or has no status, is an error: a
-// *ResponseError (its HTTPStatus is 0 unless Get filled it in), or an *Error
-// when the result carries {"error": ...} instead of a status.
-//
-// ProcessID is read from a processId member when there is one; Get sets it
-// from its argument.
+// DecodeImportStatus decodes the `result` of configuration.import.get, in
+// every shape the portal is known to send (absent keys, null or false for
+// empty parts, PHP's lists keyed by index, numbers as strings, messages with
+// non-string fields); it never panics (fuzzed). Only a result that is not an
+// object, or has no status, is an error: a *ResponseError (HTTPStatus 0
+// unless Get filled it in), or an *Error when the result carries {"error":
+// ...} instead. ProcessID is read from a processId member; Get sets it.
 func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 	members, ok := jsonObject(result)
 	if !ok {

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // decodeEnvelope turns a complete answer into a Response or an error.
@@ -89,10 +88,9 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	return response, nil
 }
 
-// resultError is the error a result carries instead of a value, with HTTP
-// 200, as the configuration.import methods answer: {"error": "CODE",
-// "error_description": "text"} inside the result of a plain answer or of a
-// batch command. nil when its "error" is not a code (a string or number).
+// resultError is the {"error": "CODE", "error_description": "text"} that the
+// configuration.import methods answer inside a result, with HTTP 200; nil
+// when its "error" is not a code (a string or number).
 func resultError(method string, members map[string]json.RawMessage) *Error {
 	raw := members["error"]
 	if k := jsonKind(raw); k != '"' && k != '0' {
@@ -159,10 +157,7 @@ func excerpt(data []byte, redact func(string) string) string {
 	if redact != nil {
 		text = redact(text)
 	}
-	if len(text) > excerptScanBytes {
-		text = text[:excerptScanBytes]
-	}
-	text = strings.ToValidUTF8(text, "\uFFFD")
+	text = strings.ToValidUTF8(text[:min(len(text), excerptScanBytes)], "\uFFFD")
 	if m := htmlTitle.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[1]) != "" {
 		text = m[1]
 	}
@@ -170,8 +165,7 @@ func excerpt(data []byte, redact func(string) string) string {
 	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}), " ")
-	if utf8.RuneCountInString(text) > excerptRunes {
-		runes := []rune(text)
+	if runes := []rune(text); len(runes) > excerptRunes {
 		text = string(runes[:excerptRunes]) + "…"
 	}
 	return text
@@ -179,9 +173,7 @@ func excerpt(data []byte, redact func(string) string) string {
 
 func looksLikeHTML(data []byte) bool {
 	head := bytes.ToLower(bytes.TrimSpace(data))
-	if len(head) > 512 {
-		head = head[:512]
-	}
+	head = head[:min(len(head), 512)]
 	return bytes.HasPrefix(head, []byte("<!doctype html")) ||
 		bytes.HasPrefix(head, []byte("<html")) ||
 		bytes.Contains(head, []byte("<head")) ||

@@ -34,9 +34,8 @@ type Error struct {
 	Description string
 	HTTPStatus  int
 
-	// ResetAt is when the method may be called again: the operating_reset_at
-	// of the answer's time block, which cloud portals send with
-	// OPERATION_TIME_LIMIT. Zero when the answer did not say.
+	// ResetAt is when the method may be called again, from the answer's
+	// time block (cloud portals send it with OPERATION_TIME_LIMIT); or zero.
 	ResetAt time.Time
 }
 

@@ -125,14 +125,14 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
+	attempts := count(e.Attempts, "attempt")
 	switch {
 	case e.Deadline:
-		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, count(e.Attempts, "attempt"))
+		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, attempts)
 	case e.Unanswered:
-		return fmt.Sprintf("%v; gave up after %s: the portal has not answered once in this run, so a timeout is tried again only once",
-			e.Err, count(e.Attempts, "attempt"))
+		return fmt.Sprintf("%v; gave up after %s: the portal has not answered once in this run, so a timeout is tried again only once", e.Err, attempts)
 	}
-	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, count(e.Attempts, "attempt"), e.MaxRetries)
+	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, attempts, e.MaxRetries)
 }
 
 func (e *RetryError) Unwrap() error { return e.Err }

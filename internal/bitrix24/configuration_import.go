@@ -34,7 +34,7 @@ type ConfigurationImportService struct {
 // configuration.import.get reports it.
 type ImportStatus struct {
 	ProcessID    int64
-	Status       string          // the raw letter as sent; an unrecognised letter is kept as-is
+	Status       string          // the letter; one the client does not know is kept as sent
 	Progress     *ImportProgress // nil when absent
 	Notices      []ImportMessage // in the portal's order (object-shaped lists ordered by numeric key)
 	Errors       []ImportMessage // the import went on after these
@@ -268,10 +268,9 @@ func (e *ImportFailedError) Error() string {
 	return text
 }
 
-// Report writes the failure for a person, in the portal's words: what
-// happened, then every message the import recorded on a line of its own,
-// labelled exception, error or notice (in that order: an exception is what
-// stopped the import). The caller adds what to do next.
+// Report writes the failure for a person: what happened, then each message
+// the import recorded on a line, labelled exception (what stopped the
+// import), error or notice, in that order. The caller adds what to do next.
 func (e *ImportFailedError) Report() string {
 	if e.Status.letter() == StatusUnknown {
 		return fmt.Sprintf("The portal does not know configuration import %d (status U): the process id is wrong, "+
@@ -314,8 +313,8 @@ func labelled(label string, m ImportMessage) string {
 }
 
 // ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)
-// import, nil for any other status. Whether such an import is fatal is the
-// caller's decision, which is why Wait returns it as a status.
+// import, nil for any other: whether it is fatal is the caller's decision,
+// which is why Wait returns it as a status.
 func ImportFailure(s *ImportStatus) error {
 	if letter := s.letter(); letter != StatusFailed && letter != StatusUnknown {
 		return nil

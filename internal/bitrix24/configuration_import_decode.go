@@ -27,7 +27,7 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		status = jsonText(raw)
 	}
 	if strings.TrimSpace(status) == "" {
-		if apiErr := resultError(methodConfigurationImportGet, members); apiErr != nil {
+		if apiErr := resultError(methodConfigurationImportGet, result); apiErr != nil {
 			return nil, apiErr
 		}
 		return nil, importDecodeError(result, `the result has no "status"`)
@@ -77,10 +77,9 @@ func decodeImportProgress(raw json.RawMessage) *ImportProgress {
 	}
 }
 
-// decodeImportMessages reads notice, errors or exception. The portal filters
-// one combined list per type and keeps the original indexes, so PHP sends a
-// list with gaps as an object: {"1": {...}, "3": {...}}. raw came out of a
-// decoded object, so it is valid JSON.
+// decodeImportMessages reads notice, errors or exception: the portal keeps
+// the indexes of one combined list, so PHP sends a list with gaps as an
+// object, {"1": {...}, "3": {...}}. raw is valid JSON, out of an object.
 func decodeImportMessages(raw json.RawMessage, listType string) []ImportMessage {
 	items := []json.RawMessage{raw} // a lone message, string or number
 	switch jsonKind(raw) {

@@ -1,11 +1,13 @@
 // Copyright (c) b24-terraform
 // SPDX-License-Identifier: MPL-2.0
 
-// Package bitrix24 is a small client for the Bitrix24 REST API: it calls
-// methods through an incoming webhook (Auth is the seam for OAuth), tells
-// the portal's answers apart (envelope.go), says what a failure means
+// Package bitrix24 is a client for the Bitrix24 REST API without Terraform
+// imports (the provider adapts Logger to tflog and errors to diagnostics).
+// It calls methods through an incoming webhook (Auth is the seam for OAuth),
+// tells the portal's answers apart (envelope.go), says what a failure means
 // (failure.go), retries by that (retry.go), and reads and waits for
-// configuration imports.
+// configuration imports. Config.Clock times everything, and every text the
+// package shows goes through Auth.Redact (SecretPattern).
 //
 // # Combining reads into batch requests
 //
@@ -25,8 +27,7 @@
 //   - Each caller gets its own status or error: result[key] is decoded as a
 //     plain answer, result_error[key] becomes an *Error, and a key in
 //     neither was not run and goes into the next request (a read left out
-//     three times fails). PHP's [] for an empty part, and lists for keys
-//     0..n-1, are read too.
+//     three times fails).
 //   - The batch goes through Call, with the rate limit and the retry policy;
 //     when it fails for good, every caller in it gets that error. A
 //     command's transient error queues its read again after the backoff,
@@ -83,9 +84,4 @@
 // on schedule; any other failure ends it. A read whose deadline passes
 // mid-request ends with a *ReadTimeoutError saying what the request waited
 // for and what the try before it met.
-//
-// The package has no Terraform dependency: the provider adapts Logger to
-// tflog and turns errors into diagnostics. Config.Clock times everything
-// (clock.go), and every text the package shows goes through Auth.Redact
-// (SecretPattern).
 package bitrix24

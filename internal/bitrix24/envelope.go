@@ -73,10 +73,8 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 		return nil, c.responseError(method, resp, data, `the JSON has neither "result" nor "error"`, false)
 	}
 
-	if members, ok := jsonObject(result); ok {
-		if apiErr := resultError(method, members); apiErr != nil {
-			return nil, portalError(apiErr, resp.StatusCode, c.auth.Redact)
-		}
+	if apiErr := resultError(method, result); apiErr != nil {
+		return nil, portalError(apiErr, resp.StatusCode, c.auth.Redact)
 	}
 
 	response := &Response{Result: result, HTTPStatus: resp.StatusCode}
@@ -90,8 +88,9 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 
 // resultError is the {"error": "CODE", "error_description": "text"} that the
 // configuration.import methods answer inside a result, with HTTP 200; nil
-// when its "error" is not a code (a string or number).
-func resultError(method string, members map[string]json.RawMessage) *Error {
+// when result is no object or its "error" is not a code (a string or number).
+func resultError(method string, result json.RawMessage) *Error {
+	members, _ := jsonObject(result)
 	raw := members["error"]
 	if k := jsonKind(raw); k != '"' && k != '0' {
 		return nil

@@ -90,9 +90,9 @@ func (e *ResponseError) Error() string {
 }
 
 // ReadTimeoutError means the caller's deadline passed before the read got
-// its answer: errors.Is(err, context.DeadlineExceeded) holds. It says what
-// the read was waiting for then, and the last failure it had met: a read
-// that times out is most often stuck on a portal that does not answer.
+// its answer (errors.Is(err, context.DeadlineExceeded) holds). It says what
+// the read waited for, and the failure it met before, as a read that times
+// out is most often stuck on a portal that does not answer.
 type ReadTimeoutError struct {
 	Method   string
 	After    time.Duration // from the start of the read

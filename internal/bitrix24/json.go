@@ -92,8 +92,7 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 }
 
 // jsonObject decodes a JSON object into its members, keys matched exactly
-// (encoding/json's struct decoding would fold case). ok is false when raw is
-// not an object.
+// (a struct would fold case); ok is false when raw is not an object.
 func jsonObject(raw json.RawMessage) (members map[string]json.RawMessage, ok bool) {
 	if jsonKind(raw) != '{' || json.Unmarshal(raw, &members) != nil {
 		return nil, false
@@ -144,8 +143,7 @@ func inIndexOrder[V any](members map[string]V) []V {
 
 // objectShaped returns raw as a compact JSON object, so that expressions on
 // it never meet a list: {} for nothing (absent, null, []), a list's entries
-// keyed "0", "1", ..., any other value under "value"; an object stays as
-// sent.
+// keyed "0", "1", ..., any other value under "value", an object as sent.
 func objectShaped(raw json.RawMessage) json.RawMessage {
 	compact, decoded := decodeKeepingNumbers(raw)
 	switch v := decoded.(type) {

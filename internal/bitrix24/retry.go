@@ -111,11 +111,10 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 	return delay, nil
 }
 
-// RetryError is the last failure of a request that the retry policy gave
-// up on: MaxRetries faults were retried already, a timeout of a portal
-// that never answered was retried once, or another try would not be
-// answered before the caller's deadline. errors.As finds the failure
-// itself through it.
+// RetryError is the last failure of a request that the retry policy gave up
+// on: after MaxRetries faults, after one timeout retried of a portal that
+// never answered, or before a try the caller's deadline would cut. errors.As
+// finds the failure through it.
 type RetryError struct {
 	Attempts   int  // requests sent
 	MaxRetries int  // the client's MaxRetries

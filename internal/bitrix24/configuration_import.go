@@ -75,10 +75,7 @@ func (s *ConfigurationImportService) read(ctx context.Context, processID int64, 
 // getOne reads one import with a plain request, whose retries go on
 // counting from st, the tries it had as a command in batches.
 func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState, log *requestLog) (*ImportStatus, error) {
-	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
-	if err != nil {
-		return nil, err
-	}
+	body, _ := json.Marshal(map[string]int64{"processId": processID}) // numbers always encode
 	resp, err := s.client.callWithRetries(ctx, methodConfigurationImportGet, body, st, log)
 	if err != nil {
 		return nil, err
@@ -124,20 +121,14 @@ var statusNames = map[string]struct{ state, words string }{
 // State names the status: "started", "processing", "finished", "failed" or
 // "unknown". An unrecognised letter is "unknown" too.
 func (s *ImportStatus) State() string {
-	if names, ok := statusNames[s.letter()]; ok {
-		return names.state
-	}
-	return "unknown"
+	return cmp.Or(statusNames[s.letter()].state, "unknown")
 }
 
 // Words says the status for a person: "registered, not started yet",
 // "running", "finished", "failed", "unknown to the portal", or `in status
 // "X"` for a letter the client does not know.
 func (s *ImportStatus) Words() string {
-	if names, ok := statusNames[s.letter()]; ok {
-		return names.words
-	}
-	return fmt.Sprintf("in status %q", s.letter())
+	return cmp.Or(statusNames[s.letter()].words, fmt.Sprintf("in status %q", s.letter()))
 }
 
 // InWords says the status and, for an import still under way, where it is:

@@ -55,12 +55,9 @@ func normalizeStatusLetter(status string) string {
 	return status
 }
 
+// importDecodeError says why a result is no import status.
 func importDecodeError(result json.RawMessage, reason string) error {
-	return &ResponseError{
-		Method:  methodConfigurationImportGet,
-		Reason:  reason,
-		Excerpt: excerpt(result, nil),
-	}
+	return &ResponseError{Method: methodConfigurationImportGet, Reason: reason, Excerpt: excerpt(result, nil)}
 }
 
 // decodeImportProgress reads progress; nil when absent, null, false or [].

@@ -271,8 +271,13 @@ func (e *ImportFailedError) Report() string {
 	if e.Status != nil && e.Status.Progress != nil {
 		text += " at " + e.Status.Progress.String()
 	}
-	var lines []string
-	e.Status.eachMessage(func(label string, m ImportMessage) { lines = append(lines, labelled(label, m)) })
+	var lines []string // as "  exception [CODE]: text"
+	e.Status.eachMessage(func(label string, m ImportMessage) {
+		if m.Code != "" {
+			label += " [" + m.Code + "]"
+		}
+		lines = append(lines, "  "+label+": "+cmp.Or(m.Message, "(no text)"))
+	})
 	if len(lines) == 0 {
 		return text + ". The portal gave no message."
 	}
@@ -293,14 +298,6 @@ func (s *ImportStatus) eachMessage(f func(label string, m ImportMessage)) {
 			f(list.label, m)
 		}
 	}
-}
-
-// labelled writes one message as "  exception [CODE]: text".
-func labelled(label string, m ImportMessage) string {
-	if m.Code != "" {
-		label += " [" + m.Code + "]"
-	}
-	return "  " + label + ": " + cmp.Or(m.Message, "(no text)")
 }
 
 // ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // The portal is written in PHP and its JSON is loose: numbers arrive as
@@ -180,10 +179,7 @@ func listShaped(raw json.RawMessage) json.RawMessage {
 // nothing. Invalid UTF-8 inside its strings becomes U+FFFD: Terraform
 // strings must be UTF-8, and encoding/json lets such bytes through.
 func decodeKeepingNumbers(raw json.RawMessage) (json.RawMessage, any) {
-	compact := compactJSON(raw)
-	if !utf8.Valid(compact) {
-		compact = bytes.ToValidUTF8(compact, []byte("\uFFFD"))
-	}
+	compact := bytes.ToValidUTF8(compactJSON(raw), []byte("\uFFFD"))
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(compact))
 	dec.UseNumber()

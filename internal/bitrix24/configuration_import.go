@@ -188,9 +188,8 @@ var actionWords = map[string]string{
 }
 
 // Words says where the import is, for a person: "loading CRM_STATUS, step
-// 3"; "" for no progress. The section is said for the actions that run
-// section by section, clean and load, and for an action the client does not
-// know.
+// 3"; "" for no progress. The section is said for clean and load, which run
+// section by section, and for an action the client does not know.
 func (p *ImportProgress) Words() string {
 	if p == nil {
 		return ""
@@ -290,12 +289,10 @@ func (s *ImportStatus) eachMessage(f func(label string, m ImportMessage)) {
 	if s == nil {
 		return
 	}
-	for _, list := range []struct {
-		label    string
-		messages []ImportMessage
-	}{{"exception", s.Exceptions}, {"error", s.Errors}, {"notice", s.Notices}} {
-		for _, m := range list.messages {
-			f(list.label, m)
+	labels := []string{"exception", "error", "notice"}
+	for i, list := range [][]ImportMessage{s.Exceptions, s.Errors, s.Notices} {
+		for _, m := range list {
+			f(labels[i], m)
 		}
 	}
 }

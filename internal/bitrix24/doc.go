@@ -81,7 +81,5 @@
 // reply, 141 s when it is accepted and nothing comes). After a fault or the
 // rate limit, and after a connection problem or a timeout once the portal
 // has answered, the wait reports the failure through OnPollError and polls
-// on schedule; any other failure ends it. A read whose deadline passes
-// mid-request ends with a *ReadTimeoutError saying what the request waited
-// for and what the try before it met.
+// on schedule; any other failure ends it.
 package bitrix24

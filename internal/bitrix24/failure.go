@@ -11,9 +11,8 @@ import (
 
 // failure is what a failed request or command means: whether and when to
 // try again, and whether a wait goes on. classify decides it for a plain
-// request, a whole batch, each command in one, and a wait's poll; the retry
-// policy adds what the client knows, such as whether the portal has ever
-// answered.
+// request, a batch, each command in one, and a wait's poll; the retry policy
+// adds what the client knows, such as whether the portal has ever answered.
 type failure int
 
 // The failures an answer brings come first (answered reports it).
@@ -47,8 +46,7 @@ const (
 // answered reports whether the portal (or a gateway before it) answered.
 func (f failure) answered() bool { return f <= failFault }
 
-// classify says what err, from a request or a command, is. It looks
-// through wrapped errors.
+// classify says what err, from a request or a command, is, wrapped or not.
 func classify(err error) failure {
 	var (
 		apiErr       *Error

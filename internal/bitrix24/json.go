@@ -14,11 +14,10 @@ import (
 	"strings"
 )
 
-// The portal is written in PHP and its JSON is loose: numbers arrive as
-// strings, false stands for "nothing", and json_encode gives an array the
-// shape of its content: an empty one is [] whatever it stands for, one with
-// keys 0..n-1 a list, any other an object keyed by the original index.
-// These helpers read such values without failing on the unexpected.
+// The portal's PHP writes loose JSON, which these helpers read without
+// failing on the unexpected: numbers as strings, false for "nothing", and
+// an array in the shape of its content: [] when empty, whatever it stands
+// for; a list for keys 0..n-1; else an object keyed by the original index.
 
 // jsonKind returns the first byte of a JSON value: '{', '[', '"', 't', 'f',
 // 'n', or '0' for a number; 0 for an empty value.

@@ -246,12 +246,11 @@ func (e *ImportFailedError) Error() string {
 			reasons = append(reasons, text)
 		}
 	})
-	text := fmt.Sprintf("configuration import %d failed", e.ProcessID)
+	why := " without an error message from the portal"
 	if len(reasons) > 0 {
-		text += ": " + strings.Join(reasons, "; ")
-	} else {
-		text += " without an error message from the portal"
+		why = ": " + strings.Join(reasons, "; ")
 	}
+	text := fmt.Sprintf("configuration import %d failed%s", e.ProcessID, why)
 	if e.Status != nil && e.Status.Progress != nil {
 		text += "; last progress: " + e.Status.Progress.String()
 	}

@@ -72,8 +72,7 @@
 //     nobody awaited, which says so.
 //   - Changes faster than the agent makes them (a test's emulator), or more
 //     follow-ups than a rhythm needs, keep the plain interval.
-//   - When ctx has a deadline, the poll that would come after it comes just
-//     before it instead.
+//   - With a deadline in ctx, a poll due after it comes just before it.
 //
 // Each poll is a read with its retries and its timeouts
 // (request_timeouts.go): a portal that never answered fails a wait after

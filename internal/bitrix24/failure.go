@@ -28,8 +28,7 @@ const (
 	// failFault: an answer that another try may not meet: a 5xx or gateway
 	// page, a passing server error, an empty or truncated body.
 	failFault
-	// failNoAnswer: the connection was dropped or reset, or the answer
-	// broke off.
+	// failNoAnswer: the connection dropped or reset, or the answer broke off.
 	failNoAnswer
 	// failSilence: nothing came back in time: no reply to the connection
 	// attempt (a firewall that drops it), no TLS answer, or no answer within

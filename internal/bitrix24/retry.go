@@ -15,12 +15,11 @@ import (
 // go-retryablehttp: what to do depends on the error code inside the body
 // (QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share HTTP 503), on the reset
 // time OPERATION_TIME_LIMIT carries, and on whether the portal has answered
-// before. It serves a plain request, a whole batch and each command in one:
-// the rate limit is retried for as long as ctx's deadline allows (without
-// one it counts as a fault), faults up to MaxRetries times, a timeout once
-// only until the portal has answered, OPERATION_TIME_LIMIT at its reset, an
-// unreachable address only once the portal has answered; the rest fails at
-// once. No backoff outlives ctx's deadline.
+// before. The rate limit is retried for as long as ctx's deadline allows
+// (without one it counts as a fault), faults up to MaxRetries times, a
+// timeout once only until the portal has answered, OPERATION_TIME_LIMIT at
+// its reset, an unreachable address only once the portal has answered; the
+// rest fails at once. No backoff outlives ctx's deadline.
 type retryPolicy struct {
 	maxRetries       int
 	waitMin, waitMax time.Duration

@@ -58,8 +58,8 @@ type ImportMessage struct {
 	Type    string // notice, error or exception; the list's type when the portal left it out
 }
 
-// Get reads the state of the import processID, in a batch request with
-// the client's overlapping reads (see the package doc).
+// Get reads the state of the import processID. Overlapping reads share
+// batch requests, and ctx governs only this read (see the package doc).
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
 	return s.read(ctx, processID, roundSlot{})
 }

@@ -4,9 +4,9 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -34,7 +34,7 @@ type ConfigurationImportService struct {
 // configuration.import.get reports it.
 type ImportStatus struct {
 	ProcessID    int64
-	Status       string          // the raw letter as sent; an unrecognised letter is kept as-is
+	Status       string          // the letter; one the client does not know is kept as sent
 	Progress     *ImportProgress // nil when absent
 	Notices      []ImportMessage // in the portal's order (object-shaped lists ordered by numeric key)
 	Errors       []ImportMessage // the import went on after these
@@ -58,15 +58,13 @@ type ImportMessage struct {
 	Type    string // notice, error or exception; the list's type when the portal left it out
 }
 
-// Get reads the state of the import processID. Overlapping reads of one
-// client share batch requests (see the package doc); each still gets its
-// own status or error, and ctx governs only its own wait.
+// Get reads the state of the import processID. Overlapping reads share
+// batch requests, and ctx governs only this read (see the package doc).
 func (s *ConfigurationImportService) Get(ctx context.Context, processID int64) (*ImportStatus, error) {
 	return s.read(ctx, processID, roundSlot{})
 }
 
-// read reads the import, in the batcher as part of slot's round when it
-// has one, or with a plain request.
+// read reads the import in slot's round when it has one.
 func (s *ConfigurationImportService) read(ctx context.Context, processID int64, slot roundSlot) (*ImportStatus, error) {
 	if s.batcher == nil {
 		return s.getOne(ctx, processID, retryState{}, &requestLog{})
@@ -74,14 +72,10 @@ func (s *ConfigurationImportService) read(ctx context.Context, processID int64, 
 	return s.batcher.get(ctx, processID, slot)
 }
 
-// getOne reads one import with a plain configuration.import.get request,
-// whose attempts log records; st is the tries it had as a command in
-// batches, which its retries go on counting from.
+// getOne reads one import with a plain request, whose retries go on
+// counting from st, the tries it had as a command in batches.
 func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64, st retryState, log *requestLog) (*ImportStatus, error) {
-	body, err := encodeParams(methodConfigurationImportGet, map[string]int64{"processId": processID})
-	if err != nil {
-		return nil, err
-	}
+	body, _ := json.Marshal(map[string]int64{"processId": processID}) // numbers always encode
 	resp, err := s.client.callWithRetries(ctx, methodConfigurationImportGet, body, st, log)
 	if err != nil {
 		return nil, err
@@ -93,29 +87,21 @@ func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64
 // httpStatus, filling in what the result alone does not say.
 func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
 	status, err := DecodeImportStatus(result)
+	switch err := err.(type) {
+	case *ResponseError:
+		err.HTTPStatus, err.Excerpt = httpStatus, excerpt(result, s.client.auth.Redact)
+	case *Error:
+		_ = portalError(err, httpStatus, s.client.auth.Redact) // completes err in place
+	}
 	if err != nil {
-		var respErr *ResponseError
-		if errors.As(err, &respErr) {
-			respErr.HTTPStatus = httpStatus
-			respErr.Excerpt = excerpt(result, s.client.auth.Redact)
-		}
-		var apiErr *Error
-		if errors.As(err, &apiErr) {
-			_ = portalError(apiErr, httpStatus, s.client.auth.Redact) // completes apiErr in place
-		}
 		return nil, err
 	}
-
-	status.ProcessID = processID
-	status.Time = t
-	// The import's texts end up in error texts (ImportFailedError), logs
-	// and state: the webhook code never does.
+	status.ProcessID, status.Time = processID, t
 	redactImportStatus(status, s.client.auth.Redact)
 	return status, nil
 }
 
-// letter returns the status letter, "" for a nil status. Letters compare
-// exactly, as callers comparing Status with the constants do.
+// letter returns the status letter, "" for a nil status.
 func (s *ImportStatus) letter() string {
 	if s == nil {
 		return ""
@@ -135,20 +121,14 @@ var statusNames = map[string]struct{ state, words string }{
 // State names the status: "started", "processing", "finished", "failed" or
 // "unknown". An unrecognised letter is "unknown" too.
 func (s *ImportStatus) State() string {
-	if names, ok := statusNames[s.letter()]; ok {
-		return names.state
-	}
-	return "unknown"
+	return cmp.Or(statusNames[s.letter()].state, "unknown")
 }
 
 // Words says the status for a person: "registered, not started yet",
 // "running", "finished", "failed", "unknown to the portal", or `in status
 // "X"` for a letter the client does not know.
 func (s *ImportStatus) Words() string {
-	if names, ok := statusNames[s.letter()]; ok {
-		return names.words
-	}
-	return fmt.Sprintf("in status %q", s.letter())
+	return cmp.Or(statusNames[s.letter()].words, fmt.Sprintf("in status %q", s.letter()))
 }
 
 // InWords says the status and, for an import still under way, where it is:
@@ -169,11 +149,8 @@ func (s *ImportStatus) Finished() bool {
 // Terminal reports whether the import will not change any more: F, E or U.
 // S, P and an unrecognised letter are not terminal.
 func (s *ImportStatus) Terminal() bool {
-	switch s.letter() {
-	case StatusFinished, StatusFailed, StatusUnknown:
-		return true
-	}
-	return false
+	letter := s.letter()
+	return letter == StatusFinished || letter == StatusFailed || letter == StatusUnknown
 }
 
 // Describe writes the status for an error text:
@@ -199,34 +176,29 @@ func (s *ImportStatus) ChangedFrom(prev *ImportStatus) bool {
 		len(s.Errors) != len(prev.Errors) || len(s.Exceptions) != len(prev.Exceptions)
 }
 
-// actionWords are the progress actions in words; only clean and load run
-// section by section.
-var actionWords = map[string]struct {
-	words     string
-	sectioned bool
-}{
-	"start":           {"starting", false},
-	"init_background": {"preparing files", false},
-	"manifest":        {"reading the manifest", false},
-	"clean":           {"clearing", true},
-	"load":            {"loading", true},
-	"finish":          {"finishing", false},
-	"":                {"all steps done, about to be marked finished", false},
+// actionWords are the progress actions in words.
+var actionWords = map[string]string{
+	"start":           "starting",
+	"init_background": "preparing files",
+	"manifest":        "reading the manifest",
+	"clean":           "clearing",
+	"load":            "loading",
+	"finish":          "finishing",
+	"":                "all steps done, about to be marked finished",
 }
 
 // Words says where the import is, for a person: "loading CRM_STATUS, step
-// 3"; "" for no progress. The section is said for the actions that have one (and for an action
-// the client does not know, when the portal sent one).
+// 3"; "" for no progress. The section is said for clean and load, which run
+// section by section, and for an action the client does not know.
 func (p *ImportProgress) Words() string {
 	if p == nil {
 		return ""
 	}
-	action, known := actionWords[p.Action]
-	text := action.words
+	text, known := actionWords[p.Action]
 	if !known {
-		text, action.sectioned = "at "+p.Action, true
+		text = "at " + p.Action
 	}
-	if action.sectioned && p.Section != "" {
+	if sectioned := !known || p.Action == "clean" || p.Action == "load"; sectioned && p.Section != "" {
 		text += " " + p.Section
 	}
 	if p.Action != "" {
@@ -237,11 +209,8 @@ func (p *ImportProgress) Words() string {
 
 // String writes the progress as "action load, step 3, section CRM_STATUS".
 func (p *ImportProgress) String() string {
-	action := p.Action
-	if action == "" {
-		action = "false" // as the portal sends it between the last step and F
-	}
-	text := fmt.Sprintf("action %s, step %d", action, p.Step)
+	// The portal sends action false between the last step and F.
+	text := fmt.Sprintf("action %s, step %d", cmp.Or(p.Action, "false"), p.Step)
 	if p.Section != "" {
 		text += ", section " + p.Section
 	}
@@ -250,14 +219,13 @@ func (p *ImportProgress) String() string {
 
 // String writes the message as "[CODE] message", or "message" without a code.
 func (m ImportMessage) String() string {
-	switch {
-	case m.Code == "":
+	if m.Code == "" {
 		return m.Message
-	case m.Message == "":
-		return "[" + m.Code + "]"
-	default:
-		return "[" + m.Code + "] " + m.Message
 	}
+	if m.Message == "" {
+		return "[" + m.Code + "]"
+	}
+	return "[" + m.Code + "] " + m.Message
 }
 
 // ImportFailedError describes a failed (E) or unknown (U) import as an error.
@@ -272,50 +240,46 @@ func (e *ImportFailedError) Error() string {
 			"or the portal purged its data (it keeps an import's data 2 to 3 days after the import ended)", e.ProcessID)
 	}
 
-	var b strings.Builder
-	fmt.Fprintf(&b, "configuration import %d failed", e.ProcessID)
 	var reasons []string
 	e.Status.eachMessage(func(label string, m ImportMessage) {
 		if text := m.String(); label != "notice" && text != "" {
 			reasons = append(reasons, text)
 		}
 	})
+	why := " without an error message from the portal"
 	if len(reasons) > 0 {
-		b.WriteString(": ")
-		b.WriteString(strings.Join(reasons, "; "))
-	} else {
-		b.WriteString(" without an error message from the portal")
+		why = ": " + strings.Join(reasons, "; ")
 	}
+	text := fmt.Sprintf("configuration import %d failed%s", e.ProcessID, why)
 	if e.Status != nil && e.Status.Progress != nil {
-		b.WriteString("; last progress: ")
-		b.WriteString(e.Status.Progress.String())
+		text += "; last progress: " + e.Status.Progress.String()
 	}
-	return b.String()
+	return text
 }
 
-// Report writes the failure for a person, in the portal's words: what
-// happened, then every message the import recorded on a line of its own,
-// labelled exception, error or notice (in that order: an exception is what
-// stopped the import). The caller adds what to do next.
+// Report writes the failure for a person: what happened, then each message
+// the import recorded on a line, labelled exception (what stopped the
+// import), error or notice, in that order. The caller adds what to do next.
 func (e *ImportFailedError) Report() string {
 	if e.Status.letter() == StatusUnknown {
 		return fmt.Sprintf("The portal does not know configuration import %d (status U): the process id is wrong, "+
 			"or the portal purged the import's data, which it keeps 2 to 3 days after the import ended.", e.ProcessID)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Configuration import %d failed (status E)", e.ProcessID)
+	text := fmt.Sprintf("Configuration import %d failed (status E)", e.ProcessID)
 	if e.Status != nil && e.Status.Progress != nil {
-		b.WriteString(" at " + e.Status.Progress.String())
+		text += " at " + e.Status.Progress.String()
 	}
-	var lines []string
-	e.Status.eachMessage(func(label string, m ImportMessage) { lines = append(lines, labelled(label, m)) })
+	var lines []string // as "  exception [CODE]: text"
+	e.Status.eachMessage(func(label string, m ImportMessage) {
+		if m.Code != "" {
+			label += " [" + m.Code + "]"
+		}
+		lines = append(lines, "  "+label+": "+cmp.Or(m.Message, "(no text)"))
+	})
 	if len(lines) == 0 {
-		b.WriteString(". The portal gave no message.")
-		return b.String()
+		return text + ". The portal gave no message."
 	}
-	b.WriteString(". The portal's messages:\n")
-	b.WriteString(strings.Join(lines, "\n"))
-	return b.String()
+	return text + ". The portal's messages:\n" + strings.Join(lines, "\n")
 }
 
 // eachMessage calls f with each message of s (none for a nil s) and its
@@ -324,36 +288,20 @@ func (s *ImportStatus) eachMessage(f func(label string, m ImportMessage)) {
 	if s == nil {
 		return
 	}
-	for _, list := range []struct {
-		label    string
-		messages []ImportMessage
-	}{{"exception", s.Exceptions}, {"error", s.Errors}, {"notice", s.Notices}} {
-		for _, m := range list.messages {
-			f(list.label, m)
+	labels := []string{"exception", "error", "notice"}
+	for i, list := range [][]ImportMessage{s.Exceptions, s.Errors, s.Notices} {
+		for _, m := range list {
+			f(labels[i], m)
 		}
 	}
 }
 
-// labelled writes one message as "  exception [CODE]: text".
-func labelled(label string, m ImportMessage) string {
-	line := "  " + label
-	if m.Code != "" {
-		line += " [" + m.Code + "]"
-	}
-	text := m.Message
-	if text == "" {
-		text = "(no text)"
-	}
-	return line + ": " + text
-}
-
 // ImportFailure returns an *ImportFailedError for a failed (E) or unknown (U)
-// import, nil for any other status. Whether such an import is fatal is the
-// caller's decision, which is why Wait returns it as a status.
+// import, nil for any other: whether it is fatal is the caller's decision,
+// which is why Wait returns it as a status.
 func ImportFailure(s *ImportStatus) error {
-	switch s.letter() {
-	case StatusFailed, StatusUnknown:
-		return &ImportFailedError{ProcessID: s.ProcessID, Status: s}
+	if letter := s.letter(); letter != StatusFailed && letter != StatusUnknown {
+		return nil
 	}
-	return nil
+	return &ImportFailedError{ProcessID: s.ProcessID, Status: s}
 }

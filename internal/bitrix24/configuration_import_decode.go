@@ -4,23 +4,18 @@
 package bitrix24
 
 import (
+	"cmp"
 	"encoding/json"
 	"strings"
 )
 
-// DecodeImportStatus decodes the `result` of configuration.import.get; it
-// never panics (fuzzed).
-//
-// It accepts every shape the portal is known to send: absent keys, message
-// lists as JSON lists or as objects keyed by their original index (ordered by
-// the key's numeric value), null or false for empty parts, progress.action
-// false, numbers sent as strings, messages with non-string fields. Only a
-// result that is not an object, or has no status, is an error: a
-// *ResponseError (its HTTPStatus is 0 unless Get filled it in), or an *Error
-// when the result carries {"error": ...} instead of a status.
-//
-// ProcessID is read from a processId member when there is one; Get sets it
-// from its argument.
+// DecodeImportStatus decodes the `result` of configuration.import.get, in
+// every shape the portal is known to send (absent keys, null or false for
+// empty parts, PHP's lists keyed by index, numbers as strings, messages with
+// non-string fields); it never panics (fuzzed). Only a result that is not an
+// object, or has no status, is an error: a *ResponseError (HTTPStatus 0
+// unless Get filled it in), or an *Error when the result carries {"error":
+// ...} instead. ProcessID is read from a processId member; Get sets it.
 func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 	members, ok := jsonObject(result)
 	if !ok {
@@ -32,13 +27,14 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		status = jsonText(raw)
 	}
 	if strings.TrimSpace(status) == "" {
-		if apiErr := resultError(methodConfigurationImportGet, members); apiErr != nil {
+		if apiErr := resultError(methodConfigurationImportGet, result); apiErr != nil {
 			return nil, apiErr
 		}
 		return nil, importDecodeError(result, `the result has no "status"`)
 	}
 
-	s := &ImportStatus{
+	return &ImportStatus{
+		ProcessID:    jsonInt(members["processId"]),
 		Status:       normalizeStatusLetter(status),
 		Progress:     decodeImportProgress(members["progress"]),
 		Notices:      decodeImportMessages(members["notice"], "notice"),
@@ -46,10 +42,7 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		Exceptions:   decodeImportMessages(members["exception"], "exception"),
 		Additional:   objectShaped(members["additional"]),
 		CreatedItems: listShaped(members["createItemList"]),
-	}
-	s.ProcessID = jsonInt(members["processId"])
-
-	return s, nil
+	}, nil
 }
 
 // normalizeStatusLetter reads " f" or "p" as the letter the portal meant;
@@ -62,12 +55,9 @@ func normalizeStatusLetter(status string) string {
 	return status
 }
 
+// importDecodeError says why a result is no import status.
 func importDecodeError(result json.RawMessage, reason string) error {
-	return &ResponseError{
-		Method:  methodConfigurationImportGet,
-		Reason:  reason,
-		Excerpt: excerpt(result, nil),
-	}
+	return &ResponseError{Method: methodConfigurationImportGet, Reason: reason, Excerpt: excerpt(result, nil)}
 }
 
 // decodeImportProgress reads progress; nil when absent, null, false or [].
@@ -77,38 +67,25 @@ func decodeImportProgress(raw json.RawMessage) *ImportProgress {
 	if !ok {
 		return nil
 	}
-	p := &ImportProgress{
+	return &ImportProgress{
 		Action:  jsonText(members["action"]), // false reads as ""
+		Step:    jsonInt(members["step"]),
 		Section: jsonText(members["section"]),
 	}
-	p.Step = jsonInt(members["step"])
-	return p
 }
 
-// decodeImportMessages reads notice, errors or exception. The portal filters
-// one combined list per type and keeps the original indexes, so PHP sends a
-// list with gaps as an object: {"1": {...}, "3": {...}}.
+// decodeImportMessages reads notice, errors or exception: the portal keeps
+// the indexes of one combined list, so PHP sends a list with gaps as an
+// object, {"1": {...}, "3": {...}}. raw is valid JSON, out of an object.
 func decodeImportMessages(raw json.RawMessage, listType string) []ImportMessage {
-	var items []json.RawMessage
-
+	items := []json.RawMessage{raw} // a lone message, string or number
 	switch jsonKind(raw) {
 	case '[':
-		if json.Unmarshal(raw, &items) != nil {
-			return nil
-		}
+		_ = json.Unmarshal(raw, &items)
 	case '{':
-		members, ok := jsonObject(raw)
-		if !ok {
-			return nil
+		if members, _ := jsonObject(raw); !isSingleImportMessage(members) {
+			items = inIndexOrder(members)
 		}
-		if isSingleImportMessage(members) {
-			items = []json.RawMessage{raw}
-			break
-		}
-		items = inIndexOrder(members)
-	default:
-		// A lone string or number where a list was expected: one message.
-		items = []json.RawMessage{raw}
 	}
 
 	var messages []ImportMessage
@@ -141,20 +118,13 @@ func decodeImportMessage(raw json.RawMessage, listType string) (ImportMessage, b
 	case 0, 'n', 'f':
 		return m, false
 	case '{':
-		members, ok := jsonObject(raw)
-		if !ok {
-			return m, false
-		}
-		m.Code = jsonText(members["code"])
-		m.Message = jsonText(members["message"])
-		m.Type = jsonText(members["type"])
+		members, _ := jsonObject(raw)
+		m.Code, m.Message, m.Type = jsonText(members["code"]), jsonText(members["message"]), jsonText(members["type"])
 	default:
 		if m.Message = jsonText(raw); m.Message == "" {
 			return m, false
 		}
 	}
-	if m.Type == "" {
-		m.Type = listType
-	}
+	m.Type = cmp.Or(m.Type, listType)
 	return m, true
 }

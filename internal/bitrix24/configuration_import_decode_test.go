@@ -421,7 +421,7 @@ func TestDecodeImportStatus_Invalid(t *testing.T) {
 
 	_, err := DecodeImportStatus(json.RawMessage(`{"error":"PROCESS_NOT_FOUND","error_description":"Process doesn't found."}`))
 	var apiErr *Error
-	if !errors.As(err, &apiErr) || apiErr.Code != "PROCESS_NOT_FOUND" || !apiErr.InResult {
+	if !errors.As(err, &apiErr) || apiErr.Code != "PROCESS_NOT_FOUND" {
 		t.Errorf("an error result: %#v", err)
 	}
 }

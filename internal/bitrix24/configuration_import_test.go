@@ -204,7 +204,7 @@ func TestConfigurationImportGet_Errors(t *testing.T) {
 		portal := newTestPortal(t, reply(http.StatusOK, answerProcessNotFound))
 		_, err := portal.Client().ConfigurationImport.Get(context.Background(), 42)
 		var apiErr *Error
-		if !errors.As(err, &apiErr) || !apiErr.InResult || !apiErr.HasCode("PROCESS_NOT_FOUND") {
+		if !errors.As(err, &apiErr) || !apiErr.HasCode("PROCESS_NOT_FOUND") {
 			t.Fatalf("error = %v", err)
 		}
 	})

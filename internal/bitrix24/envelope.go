@@ -15,23 +15,22 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // decodeEnvelope turns a complete answer into a Response or an error.
 func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.Response, data []byte) (*Response, error) {
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		reason := "the portal redirected the request (a moved portal does this); use the portal's new address in the webhook URL"
+		to := ""
 		if loc := resp.Header.Get("Location"); loc != "" {
-			reason = "the portal redirected the request to " + c.auth.Redact(loc) +
-				" (a moved portal does this); use the portal's new address in the webhook URL"
+			to = " to " + c.auth.Redact(loc)
 		}
-		return nil, c.responseError(method, resp, data, reason, false)
+		return nil, c.responseError(method, resp, data, "the portal redirected the request"+to+
+			" (a moved portal does this); use the portal's new address in the webhook URL", false)
 	}
 
 	// A byte-order mark before the JSON is a classic PHP misconfiguration
 	// (a source file saved with one); the JSON after it is what was meant.
-	data = bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), utf8BOM)
+	data = bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("\uFEFF"))
 
 	if len(bytes.TrimSpace(data)) == 0 {
 		empty := c.responseError(method, resp, nil, "the body is empty", false)
@@ -42,27 +41,25 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 	var envelope map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(data))
 	err := dec.Decode(&envelope)
-	if err == nil {
-		if _, trailing := dec.Token(); trailing != io.EOF {
-			err = errors.New("data after the JSON value")
-		}
+	if _, trailing := dec.Token(); err == nil && trailing != io.EOF {
+		err = errors.New("data after the JSON value")
 	}
 	if err != nil {
+		reason := "the body is not JSON"
 		switch {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return nil, c.responseError(method, resp, data, "the JSON ends early (a truncated body)", true)
 		case looksLikeHTML(data):
-			return nil, c.responseError(method, resp, data, "an HTML page instead of JSON", false)
+			reason = "an HTML page instead of JSON"
 		case jsonKind(data) == '{':
-			return nil, c.responseError(method, resp, data, "the body is not valid JSON", false)
+			reason = "the body is not valid JSON"
 		case json.Valid(data):
-			return nil, c.responseError(method, resp, data, "the JSON is not an object", false)
-		default:
-			return nil, c.responseError(method, resp, data, "the body is not JSON", false)
+			reason = "the JSON is not an object"
 		}
+		return nil, c.responseError(method, resp, data, reason, false)
 	}
 
-	if raw, ok := envelope["error"]; ok && !isJSONNull(raw) {
+	if raw := envelope["error"]; !isJSONNull(raw) {
 		apiErr := portalError(&Error{Method: method, Code: jsonText(raw), Description: jsonText(envelope["error_description"])},
 			resp.StatusCode, c.auth.Redact)
 		if t, ok := decodeTime(envelope["time"]); ok && t.OperatingResetAt != nil {
@@ -76,37 +73,29 @@ func (c *Client) decodeEnvelope(ctx context.Context, method string, resp *http.R
 		return nil, c.responseError(method, resp, data, `the JSON has neither "result" nor "error"`, false)
 	}
 
-	if members, ok := jsonObject(result); ok {
-		if apiErr := resultError(method, members); apiErr != nil {
-			return nil, portalError(apiErr, resp.StatusCode, c.auth.Redact)
-		}
+	if apiErr := resultError(method, result); apiErr != nil {
+		return nil, portalError(apiErr, resp.StatusCode, c.auth.Redact)
 	}
 
-	response := &Response{
-		Result:     result,
-		HTTPStatus: resp.StatusCode,
-	}
-	if raw, ok := envelope["time"]; ok && !isJSONNull(raw) {
+	response := &Response{Result: result, HTTPStatus: resp.StatusCode}
+	if raw := envelope["time"]; !isJSONNull(raw) {
 		if response.Time, ok = decodeTime(raw); !ok {
-			c.logger.Warn(ctx, "Ignoring the unreadable time block of a Bitrix24 answer", map[string]any{
-				"method": method,
-			})
+			c.logger.Warn(ctx, "Ignoring the unreadable time block of a Bitrix24 answer", map[string]any{"method": method})
 		}
 	}
-
 	return response, nil
 }
 
-// resultError is the error a result carries instead of a value, with HTTP
-// 200, as the configuration.import methods answer: {"error": "CODE",
-// "error_description": "text"} inside the result of a plain answer or of a
-// batch command. nil when its "error" is not a code (a string or number).
-func resultError(method string, members map[string]json.RawMessage) *Error {
+// resultError is the {"error": "CODE", "error_description": "text"} that the
+// configuration.import methods answer inside a result, with HTTP 200; nil
+// when result is no object or its "error" is not a code (a string or number).
+func resultError(method string, result json.RawMessage) *Error {
+	members, _ := jsonObject(result)
 	raw := members["error"]
 	if k := jsonKind(raw); k != '"' && k != '0' {
 		return nil
 	}
-	return &Error{Method: method, Code: jsonText(raw), Description: jsonText(members["error_description"]), InResult: true}
+	return &Error{Method: method, Code: jsonText(raw), Description: jsonText(members["error_description"])}
 }
 
 // portalError completes an error the portal answered with: the HTTP status
@@ -131,9 +120,6 @@ func decodeTime(raw json.RawMessage) (*Time, bool) {
 	return t, true
 }
 
-// utf8BOM is the byte-order mark some PHP setups send before the JSON.
-var utf8BOM = []byte("\xef\xbb\xbf")
-
 // unixTime turns the portal's unix seconds into a time.
 func unixTime(seconds float64) time.Time {
 	return time.UnixMicro(int64(seconds * 1e6))
@@ -156,10 +142,8 @@ func (c *Client) responseError(method string, resp *http.Response, data []byte, 
 }
 
 const (
-	// excerptScanBytes is how much of a body is looked at for an excerpt.
-	excerptScanBytes = 4096
-	// excerptRunes is how long an excerpt may be.
-	excerptRunes = 160
+	excerptScanBytes = 4096 // how much of a body an excerpt looks at
+	excerptRunes     = 160  // how long an excerpt may be
 )
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
@@ -172,10 +156,7 @@ func excerpt(data []byte, redact func(string) string) string {
 	if redact != nil {
 		text = redact(text)
 	}
-	if len(text) > excerptScanBytes {
-		text = text[:excerptScanBytes]
-	}
-	text = strings.ToValidUTF8(text, "\uFFFD")
+	text = strings.ToValidUTF8(text[:min(len(text), excerptScanBytes)], "\uFFFD")
 	if m := htmlTitle.FindStringSubmatch(text); m != nil && strings.TrimSpace(m[1]) != "" {
 		text = m[1]
 	}
@@ -183,8 +164,7 @@ func excerpt(data []byte, redact func(string) string) string {
 	text = strings.Join(strings.FieldsFunc(text, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}), " ")
-	if utf8.RuneCountInString(text) > excerptRunes {
-		runes := []rune(text)
+	if runes := []rune(text); len(runes) > excerptRunes {
 		text = string(runes[:excerptRunes]) + "…"
 	}
 	return text
@@ -192,9 +172,7 @@ func excerpt(data []byte, redact func(string) string) string {
 
 func looksLikeHTML(data []byte) bool {
 	head := bytes.ToLower(bytes.TrimSpace(data))
-	if len(head) > 512 {
-		head = head[:512]
-	}
+	head = head[:min(len(head), 512)]
 	return bytes.HasPrefix(head, []byte("<!doctype html")) ||
 		bytes.HasPrefix(head, []byte("<html")) ||
 		bytes.Contains(head, []byte("<head")) ||

@@ -50,7 +50,6 @@ func TestCall_PortalErrors(t *testing.T) {
 		code        string
 		description string
 		status      int
-		inResult    bool
 		transient   bool
 		text        string
 	}{
@@ -130,7 +129,6 @@ func TestCall_PortalErrors(t *testing.T) {
 			code:        "PROCESS_NOT_FOUND",
 			description: "Process doesn't found.",
 			status:      200,
-			inResult:    true,
 			text:        "configuration.import.get: PROCESS_NOT_FOUND: Process doesn't found. (HTTP 200)",
 		},
 		{
@@ -149,15 +147,13 @@ func TestCall_PortalErrors(t *testing.T) {
 			code:        "404",
 			description: "Not found",
 			status:      200,
-			inResult:    true,
 			text:        "configuration.import.get: 404: Not found (HTTP 200)",
 		},
 		{
-			name:     "error inside result without a description",
-			reply:    ok(`{"error":"PROCESS_DID_NOT_CREATE"}`),
-			code:     "PROCESS_DID_NOT_CREATE",
-			status:   200,
-			inResult: true,
+			name:   "error inside result without a description",
+			reply:  ok(`{"error":"PROCESS_DID_NOT_CREATE"}`),
+			code:   "PROCESS_DID_NOT_CREATE",
+			status: 200,
 		},
 	}
 
@@ -167,7 +163,7 @@ func TestCall_PortalErrors(t *testing.T) {
 
 			apiErr := errorAs[*Error](t, err)
 			if apiErr.Method != "configuration.import.get" || apiErr.Code != tt.code ||
-				apiErr.Description != tt.description || apiErr.HTTPStatus != tt.status || apiErr.InResult != tt.inResult {
+				apiErr.Description != tt.description || apiErr.HTTPStatus != tt.status {
 				t.Errorf("error = %+v", apiErr)
 			}
 			if got := transient(err); got != tt.transient {
@@ -269,6 +265,13 @@ func TestCall_NotAnEnvelope(t *testing.T) {
 			status:  200,
 			reason:  "not valid JSON",
 			excerpt: `{"result":true}{"result":false}`,
+		},
+		{
+			name:    "a closing brace after the JSON",
+			reply:   reply(http.StatusOK, `{"result":true}}`),
+			status:  200,
+			reason:  "not valid JSON",
+			excerpt: `{"result":true}}`,
 		},
 	}
 

@@ -4,75 +4,54 @@
 package bitrix24
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
 	"time"
 )
 
-// Error codes the portal answers with. Compare them with Error.HasCode: the
-// portal's case varies (the OAuth ones arrive in lower case).
+// Error codes the portal answers with that callers compare with
+// Error.HasCode: the portal's case varies (the OAuth ones arrive in lower
+// case). failure.go lists every code the client knows.
 const (
-	ErrorCodeQueryLimitExceeded   = "QUERY_LIMIT_EXCEEDED"
-	ErrorCodeOperationTimeLimit   = "OPERATION_TIME_LIMIT"
-	ErrorCodeOverloadLimit        = "OVERLOAD_LIMIT"
-	ErrorCodeInternalServerError  = "INTERNAL_SERVER_ERROR"
-	ErrorCodeUnexpectedAnswer     = "ERROR_UNEXPECTED_ANSWER"
-	ErrorCodeMethodNotFound       = "ERROR_METHOD_NOT_FOUND"
-	ErrorCodeInvalidCredentials   = "INVALID_CREDENTIALS"
-	ErrorCodeNoAuthFound          = "NO_AUTH_FOUND"
-	ErrorCodeExpiredToken         = "expired_token"
-	ErrorCodeInvalidToken         = "invalid_token"
-	ErrorCodeInsufficientScope    = "insufficient_scope"
-	ErrorCodeInsufficientAuthType = "insufficient_auth_type"
-	ErrorCodeUserAccessError      = "user_access_error"
-	ErrorCodeAccessDenied         = "ACCESS_DENIED"
-	ErrorCodeWrongAuthType        = "WRONG_AUTH_TYPE"
-	ErrorCodePortalDeleted        = "PORTAL_DELETED"
-	ErrorCodePaymentRequired      = "PAYMENT_REQUIRED"
-	ErrorCodeMethodConfirmWaiting = "METHOD_CONFIRM_WAITING"
-	ErrorCodeMethodConfirmDenied  = "METHOD_CONFIRM_DENIED"
-	ErrorCodeInvalidRequest       = "INVALID_REQUEST"
+	ErrorCodeQueryLimitExceeded  = "QUERY_LIMIT_EXCEEDED"
+	ErrorCodeOperationTimeLimit  = "OPERATION_TIME_LIMIT"
+	ErrorCodeInternalServerError = "INTERNAL_SERVER_ERROR"
+	ErrorCodeInvalidCredentials  = "INVALID_CREDENTIALS"
+	ErrorCodeExpiredToken        = "expired_token"
+	ErrorCodeInvalidToken        = "invalid_token"
+	ErrorCodeInsufficientScope   = "insufficient_scope"
+	ErrorCodeAccessDenied        = "ACCESS_DENIED"
 )
 
 // Error is any error the portal answered with: an error envelope
 // ({"error": "CODE", "error_description": "text"}) or, with HTTP 200, the same
-// pair inside the result (InResult).
+// pair inside the result.
 type Error struct {
 	Method      string
 	Code        string // as sent; may be empty
 	Description string
 	HTTPStatus  int
-	InResult    bool // the error came inside {"result": {...}}
 
-	// ResetAt is when the method may be called again: the operating_reset_at
-	// of the answer's time block, which cloud portals send with
-	// OPERATION_TIME_LIMIT. Zero when the answer did not say.
+	// ResetAt is when the method may be called again, from the answer's
+	// time block (cloud portals send it with OPERATION_TIME_LIMIT); or zero.
 	ResetAt time.Time
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Method)
-	b.WriteString(": ")
-	if e.Code != "" {
-		b.WriteString(e.Code)
-	} else {
-		b.WriteString("error without a code")
-	}
+	text := e.Method + ": " + cmp.Or(e.Code, "error without a code")
 	if e.Description != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Description)
+		text += ": " + e.Description
 	}
-	fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
-	if e.HasCode(ErrorCodeOperationTimeLimit) {
-		if e.ResetAt.IsZero() {
-			b.WriteString("; the portal did not say when the method is available again (its window is 10 minutes)")
-		} else {
-			fmt.Fprintf(&b, "; the method is available again at %s", e.ResetAt.UTC().Format(time.RFC3339))
-		}
+	text += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+	switch {
+	case !e.HasCode(ErrorCodeOperationTimeLimit):
+		return text
+	case e.ResetAt.IsZero():
+		return text + "; the portal did not say when the method is available again (its window is 10 minutes)"
 	}
-	return b.String()
+	return text + "; the method is available again at " + e.ResetAt.UTC().Format(time.RFC3339)
 }
 
 // HasCode reports whether the error's code is code, ignoring case as the
@@ -94,29 +73,26 @@ type ResponseError struct {
 }
 
 func (e *ResponseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Method)
-	b.WriteString(": unexpected answer from the portal")
+	text := e.Method + ": unexpected answer from the portal"
 	switch {
 	case e.HTTPStatus != 0 && e.ContentType != "":
-		fmt.Fprintf(&b, " (HTTP %d, %s)", e.HTTPStatus, e.ContentType)
+		text += fmt.Sprintf(" (HTTP %d, %s)", e.HTTPStatus, e.ContentType)
 	case e.HTTPStatus != 0:
-		fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+		text += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
 	}
 	if e.Reason != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Reason)
+		text += ": " + e.Reason
 	}
 	if e.Excerpt != "" {
-		fmt.Fprintf(&b, ": %q", e.Excerpt)
+		text += fmt.Sprintf(": %q", e.Excerpt)
 	}
-	return b.String()
+	return text
 }
 
 // ReadTimeoutError means the caller's deadline passed before the read got
-// its answer: errors.Is(err, context.DeadlineExceeded) holds. It says what
-// the read was waiting for then, and the last failure it had met: a read
-// that times out is most often stuck on a portal that does not answer.
+// its answer (errors.Is(err, context.DeadlineExceeded) holds). It says what
+// the read waited for, and the failure it met before, as a read that times
+// out is most often stuck on a portal that does not answer.
 type ReadTimeoutError struct {
 	Method   string
 	After    time.Duration // from the start of the read

@@ -18,7 +18,7 @@ func TestError_texts(t *testing.T) {
 			"configuration.import.get: INVALID_CREDENTIALS: Invalid request credentials (HTTP 401)",
 		},
 		{
-			&Error{Method: "configuration.import.register", Code: "PROCESS_DID_NOT_CREATE", HTTPStatus: 200, InResult: true},
+			&Error{Method: "configuration.import.register", Code: "PROCESS_DID_NOT_CREATE", HTTPStatus: 200},
 			"configuration.import.register: PROCESS_DID_NOT_CREATE (HTTP 200)",
 		},
 		{

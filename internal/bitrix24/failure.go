@@ -9,18 +9,16 @@ import (
 	"strings"
 )
 
-// failure is what a failed request means: whether and when to try again,
-// and whether a wait goes on. classify is the one place that decides it,
-// for a plain request, a whole batch, each command in one, and a wait's
-// poll; the retry policy (retry.go) adds what the client knows, such as
-// whether the portal has ever answered.
+// failure is what a failed request or command means: whether and when to
+// try again, and whether a wait goes on. classify decides it for a plain
+// request, a batch, each command in one, and a wait's poll; the retry policy
+// adds what the client knows, such as whether the portal has ever answered.
 type failure int
 
 // The failures an answer brings come first (answered reports it).
 const (
-	// failFinal: the portal answered, and another try would get the same
-	// answer: credentials, access, an unknown method, OVERLOAD_LIMIT, an
-	// answer that is not a Bitrix24 envelope.
+	// failFinal: answered, and another try gets the same answer:
+	// credentials, access, an unknown method, OVERLOAD_LIMIT, no envelope.
 	failFinal failure = iota
 	// failSlowDown: the portal, or a firewall before it, asks the client to
 	// slow down: QUERY_LIMIT_EXCEEDED, an HTTP 429 page.
@@ -30,16 +28,13 @@ const (
 	// failFault: an answer that another try may not meet: a 5xx or gateway
 	// page, a passing server error, an empty or truncated body.
 	failFault
-	// failNoAnswer: the request got no answer: the connection was dropped
-	// or reset, or the answer broke off.
+	// failNoAnswer: the connection dropped or reset, or the answer broke off.
 	failNoAnswer
 	// failSilence: nothing came back in time: no reply to the connection
-	// attempt (a firewall that drops it), no TLS answer, or no answer to
-	// the request within Config.RequestTimeout (a portal or gateway that
-	// hangs). Before the portal has ever answered it is retried once only.
+	// attempt (a firewall that drops it), no TLS answer, or no answer within
+	// Config.RequestTimeout (a portal or gateway that hangs).
 	failSilence
-	// failUnreachable: nothing at the address: its host name does not
-	// resolve, or nothing listens there.
+	// failUnreachable: the host name does not resolve, or nothing listens.
 	failUnreachable
 	// failPermanent: no answer, and another try gets none either: an
 	// untrusted certificate, a failed TLS handshake, plain HTTP on an https
@@ -50,8 +45,7 @@ const (
 // answered reports whether the portal (or a gateway before it) answered.
 func (f failure) answered() bool { return f <= failFault }
 
-// classify says what err, from a request or a command, is. It looks
-// through wrapped errors.
+// classify says what err, from a request or a command, is, wrapped or not.
 func classify(err error) failure {
 	var (
 		apiErr       *Error
@@ -89,21 +83,21 @@ func classify(err error) failure {
 	return failPermanent
 }
 
-// codeFailures are the portal's error codes whose meaning does not depend
-// on the HTTP status they come with (OVERLOAD_LIMIT and QUERY_LIMIT_EXCEEDED
-// both arrive with 503); authCodes are final too.
+// codeFailures are the portal's error codes, in upper case, whose meaning
+// does not depend on the HTTP status they come with (OVERLOAD_LIMIT and
+// QUERY_LIMIT_EXCEEDED both arrive with 503); authCodes are final too.
 var codeFailures = map[string]failure{
-	ErrorCodeQueryLimitExceeded:   failSlowDown, // the call never ran
-	ErrorCodeOperationTimeLimit:   failAtReset,
-	ErrorCodeInternalServerError:  failFault,
-	ErrorCodeUnexpectedAnswer:     failFault,
-	ErrorCodeOverloadLimit:        failFinal, // the portal was blocked by hand
-	ErrorCodePortalDeleted:        failFinal,
-	ErrorCodeMethodNotFound:       failFinal,
-	ErrorCodePaymentRequired:      failFinal,
-	ErrorCodeMethodConfirmWaiting: failFinal,
-	ErrorCodeMethodConfirmDenied:  failFinal,
-	ErrorCodeInvalidRequest:       failFinal,
+	ErrorCodeQueryLimitExceeded:  failSlowDown, // the call never ran
+	ErrorCodeOperationTimeLimit:  failAtReset,
+	ErrorCodeInternalServerError: failFault,
+	"ERROR_UNEXPECTED_ANSWER":    failFault,
+	"OVERLOAD_LIMIT":             failFinal, // the portal was blocked by hand
+	"PORTAL_DELETED":             failFinal,
+	"ERROR_METHOD_NOT_FOUND":     failFinal,
+	"PAYMENT_REQUIRED":           failFinal,
+	"METHOD_CONFIRM_WAITING":     failFinal,
+	"METHOD_CONFIRM_DENIED":      failFinal,
+	"INVALID_REQUEST":            failFinal,
 }
 
 // codeFailure is what the portal's error code says on its own; known is
@@ -117,18 +111,18 @@ func codeFailure(code string) (f failure, known bool) {
 	return f, known
 }
 
-// authCodes are the portal errors that mean the credentials are wrong, have
-// expired, or lack the rights for the method.
+// authCodes, in upper case, are the portal errors that mean the credentials
+// are wrong, have expired, or lack the rights for the method.
 var authCodes = map[string]bool{
-	ErrorCodeInvalidCredentials:                    true,
-	ErrorCodeNoAuthFound:                           true,
-	strings.ToUpper(ErrorCodeExpiredToken):         true,
-	strings.ToUpper(ErrorCodeInvalidToken):         true,
-	strings.ToUpper(ErrorCodeInsufficientScope):    true,
-	strings.ToUpper(ErrorCodeInsufficientAuthType): true,
-	strings.ToUpper(ErrorCodeUserAccessError):      true,
-	ErrorCodeAccessDenied:                          true,
-	ErrorCodeWrongAuthType:                         true,
+	ErrorCodeInvalidCredentials:                 true,
+	"NO_AUTH_FOUND":                             true,
+	strings.ToUpper(ErrorCodeExpiredToken):      true,
+	strings.ToUpper(ErrorCodeInvalidToken):      true,
+	strings.ToUpper(ErrorCodeInsufficientScope): true,
+	"INSUFFICIENT_AUTH_TYPE":                    true,
+	"USER_ACCESS_ERROR":                         true,
+	ErrorCodeAccessDenied:                       true,
+	"WRONG_AUTH_TYPE":                           true,
 }
 
 // IsAuthError reports whether err is the portal refusing the credentials or

@@ -101,7 +101,7 @@ func TestClassify_errorKinds(t *testing.T) {
 		{"METHOD_CONFIRM_WAITING 401", apiErr("METHOD_CONFIRM_WAITING", 401), failFinal},
 		{"METHOD_CONFIRM_DENIED 403", apiErr("METHOD_CONFIRM_DENIED", 403), failFinal},
 		{"INVALID_REQUEST 400", apiErr("INVALID_REQUEST", 400), failFinal},
-		{"error in result 200", &Error{Code: "PROCESS_NOT_FOUND", HTTPStatus: 200, InResult: true}, failFinal},
+		{"error in result 200", &Error{Code: "PROCESS_NOT_FOUND", HTTPStatus: 200}, failFinal},
 		{"unknown code 500", apiErr("SOMETHING", 500), failFault},
 		{"empty code 500", apiErr("", 500), failFault},
 		{"unknown code 400", apiErr("SOMETHING", 400), failFinal},

@@ -12,16 +12,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
-// The portal is written in PHP and its JSON is loose: numbers arrive as
-// strings, empty lists as [] or as objects keyed by the original index,
-// false stands for "nothing". These helpers read such values without failing
-// on the unexpected.
+// The portal's PHP writes loose JSON, which these helpers read without
+// failing on the unexpected: numbers as strings, false for "nothing", and
+// an array in the shape of its content: [] when empty, whatever it stands
+// for; a list for keys 0..n-1; else an object keyed by the original index.
 
 // jsonKind returns the first byte of a JSON value: '{', '[', '"', 't', 'f',
-// 'n' or a digit/minus for numbers; 0 for an empty value.
+// 'n', or '0' for a number; 0 for an empty value.
 func jsonKind(raw json.RawMessage) byte {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
 	if len(raw) == 0 {
@@ -45,16 +44,9 @@ func isJSONNull(raw json.RawMessage) bool {
 func jsonText(raw json.RawMessage) string {
 	switch jsonKind(raw) {
 	case '"':
-		// Most strings have nothing to unescape: skip the decoder for them.
-		if quoted := bytes.TrimSpace(raw); len(quoted) >= 2 && quoted[len(quoted)-1] == '"' &&
-			bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted) && !hasControlByte(quoted) {
-			return string(quoted[1 : len(quoted)-1])
-		}
 		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
+		_ = json.Unmarshal(raw, &s)
+		return s
 	case '0':
 		return string(bytes.TrimSpace(raw))
 	case 't':
@@ -66,45 +58,21 @@ func jsonText(raw json.RawMessage) string {
 	}
 }
 
-// jsonNumberText is the text of a number sent as a JSON number or as a
-// numeric string (PHP sends both); ok is false for any other value.
-func jsonNumberText(raw json.RawMessage) (text string, ok bool) {
-	switch jsonKind(raw) {
-	case '0':
-		return string(bytes.TrimSpace(raw)), true
-	case '"':
-		if json.Unmarshal(raw, &text) != nil {
-			return "", false
-		}
-		return strings.TrimSpace(text), true
-	}
-	return "", false
-}
-
 // jsonInt reads an integer sent as a number (2, 2.0, 2e0) or as a numeric
 // string ("2", " 2 "). A fraction is cut off; anything else reads as 0.
 func jsonInt(raw json.RawMessage) int64 {
-	text, ok := jsonNumberText(raw)
-	if !ok {
-		return 0
-	}
-	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(strings.TrimSpace(jsonText(raw)), 10, 64); err == nil {
 		return n
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsNaN(f) || f >= math.MaxInt64 || f <= math.MinInt64 {
-		return 0
+	if f, ok := jsonFloat(raw); ok && f > math.MinInt64 && f < math.MaxInt64 {
+		return int64(f)
 	}
-	return int64(f)
+	return 0
 }
 
-// jsonFloat reads a float sent as a number or as a numeric string.
+// jsonFloat reads a finite float sent as a number or as a numeric string.
 func jsonFloat(raw json.RawMessage) (f float64, ok bool) {
-	text, ok := jsonNumberText(raw)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(text, 64)
+	f, err := strconv.ParseFloat(strings.TrimSpace(jsonText(raw)), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
@@ -114,59 +82,31 @@ func jsonFloat(raw json.RawMessage) (f float64, ok bool) {
 // compactJSON returns raw without insignificant whitespace, in a new slice
 // (the caller's buffer may be reused); nil when raw is absent or not JSON.
 func compactJSON(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 {
-		return nil
-	}
 	var buf bytes.Buffer
-	buf.Grow(len(raw))
 	if json.Compact(&buf, raw) != nil {
 		return nil
 	}
-	return json.RawMessage(buf.Bytes())
+	return buf.Bytes()
 }
 
 // jsonObject decodes a JSON object into its members, keys matched exactly
-// (encoding/json's struct decoding would fold case). ok is false when raw is
-// not an object.
+// (a struct would fold case); ok is false when raw is not an object.
 func jsonObject(raw json.RawMessage) (members map[string]json.RawMessage, ok bool) {
-	if jsonKind(raw) != '{' {
-		return nil, false
-	}
-	if err := json.Unmarshal(raw, &members); err != nil {
+	if jsonKind(raw) != '{' || json.Unmarshal(raw, &members) != nil {
 		return nil, false
 	}
 	return members, true
 }
 
-// hasControlByte reports whether b has a byte below 0x20, which a JSON string
-// may not contain unescaped.
-func hasControlByte(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 {
-			return true
-		}
-	}
-	return false
-}
-
 // isIndexKey reports whether an object key is a list index: digits only.
 func isIndexKey(key string) bool {
-	if key == "" {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] < '0' || key[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return key != "" && strings.Trim(key, "0123456789") == ""
 }
 
 // compareIndexKeys orders index keys by numeric value ("10" after "9", of any
 // length), then any other keys by their text.
 func compareIndexKeys(a, b string) int {
-	aIndex, bIndex := isIndexKey(a), isIndexKey(b)
-	switch {
+	switch aIndex, bIndex := isIndexKey(a), isIndexKey(b); {
 	case aIndex && !bIndex:
 		return -1
 	case !aIndex && bIndex:
@@ -174,36 +114,9 @@ func compareIndexKeys(a, b string) int {
 	case !aIndex:
 		return strings.Compare(a, b)
 	}
-	aDigits, bDigits := trimLeadingZeros(a), trimLeadingZeros(b)
-	if c := cmp.Compare(len(aDigits), len(bDigits)); c != 0 {
-		return c
-	}
-	if c := strings.Compare(aDigits, bDigits); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b) // "01" and "1": any fixed order
-}
-
-func trimLeadingZeros(digits string) string {
-	trimmed := strings.TrimLeft(digits, "0")
-	if trimmed == "" {
-		return "0"
-	}
-	return trimmed
-}
-
-// anyJSON keeps a value of any shape as compact JSON; nil when absent or null.
-// Invalid UTF-8 inside its strings becomes U+FFFD: Terraform strings must be
-// UTF-8, and encoding/json lets such bytes through.
-func anyJSON(raw json.RawMessage) json.RawMessage {
-	if isJSONNull(raw) {
-		return nil
-	}
-	compact := compactJSON(raw)
-	if compact != nil && !utf8.Valid(compact) {
-		compact = bytes.ToValidUTF8(compact, []byte("\uFFFD"))
-	}
-	return compact
+	aDigits, bDigits := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	return cmp.Or(cmp.Compare(len(aDigits), len(bDigits)), strings.Compare(aDigits, bDigits),
+		strings.Compare(a, b)) // "01" and "1": any fixed order
 }
 
 // byIndex keys a list's entries "0", "1", ..., as PHP keys the array it
@@ -226,21 +139,16 @@ func inIndexOrder[V any](members map[string]V) []V {
 	return values
 }
 
-// PHP's json_encode gives an array the shape of its content: an empty one
-// is [] whatever it stands for, one with keys 0..n-1 a list, any other an
-// object. objectShaped and listShaped give a value one shape, so that
-// expressions on it never meet the other; numbers stay as written.
-
-// objectShaped returns raw as a compact JSON object: {} for nothing
-// (absent, null, []), a list's entries keyed "0", "1", ..., any other value
-// under "value"; an object stays as sent.
+// objectShaped returns raw as a compact JSON object, so that expressions on
+// it never meet a list: {} for nothing (absent, null, []), a list's entries
+// keyed "0", "1", ..., any other value under "value", an object as sent.
 func objectShaped(raw json.RawMessage) json.RawMessage {
-	raw = anyJSON(raw)
-	switch v := decodeKeepingNumbers(raw).(type) {
+	compact, decoded := decodeKeepingNumbers(raw)
+	switch v := decoded.(type) {
 	case nil:
 		return json.RawMessage("{}")
 	case map[string]any:
-		return raw
+		return compact
 	case []any:
 		return marshalJSON(byIndex(v))
 	default:
@@ -252,12 +160,12 @@ func objectShaped(raw json.RawMessage) json.RawMessage {
 // null, {}), an object's values in the order of their keys (inIndexOrder),
 // any other value as a list of one; a list stays as sent.
 func listShaped(raw json.RawMessage) json.RawMessage {
-	raw = anyJSON(raw)
-	switch v := decodeKeepingNumbers(raw).(type) {
+	compact, decoded := decodeKeepingNumbers(raw)
+	switch v := decoded.(type) {
 	case nil:
 		return json.RawMessage("[]")
 	case []any:
-		return raw
+		return compact
 	case map[string]any:
 		return marshalJSON(inIndexOrder(v))
 	default:
@@ -265,14 +173,17 @@ func listShaped(raw json.RawMessage) json.RawMessage {
 	}
 }
 
-// decodeKeepingNumbers decodes JSON, numbers as json.Number (an id past
-// 2^53 would lose digits as a float64); nil for nothing.
-func decodeKeepingNumbers(raw json.RawMessage) any {
+// decodeKeepingNumbers returns raw compacted, and decoded with numbers as
+// json.Number (an id past 2^53 would lose digits as a float64); nil for
+// nothing. Invalid UTF-8 inside its strings becomes U+FFFD: Terraform
+// strings must be UTF-8, and encoding/json lets such bytes through.
+func decodeKeepingNumbers(raw json.RawMessage) (json.RawMessage, any) {
+	compact := bytes.ToValidUTF8(compactJSON(raw), []byte("\uFFFD"))
 	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := json.NewDecoder(bytes.NewReader(compact))
 	dec.UseNumber()
 	_ = dec.Decode(&v)
-	return v
+	return compact, v
 }
 
 // marshalJSON encodes decoded JSON, which cannot fail, without escaping

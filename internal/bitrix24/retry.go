@@ -11,27 +11,15 @@ import (
 	"time"
 )
 
-// The retry policy is a small loop on the client's typed errors rather than
+// retryPolicy is a small loop on the client's typed errors rather than
 // go-retryablehttp: what to do depends on the error code inside the body
 // (QUERY_LIMIT_EXCEEDED and OVERLOAD_LIMIT share HTTP 503), on the reset
 // time OPERATION_TIME_LIMIT carries, and on whether the portal has answered
-// before. It serves a plain request, a whole batch and each command in one.
-// classify (failure.go) says what a failure is; next acts on it: the rate
-// limit is retried for as long as ctx's deadline allows (without one it
-// counts as a fault), faults up to MaxRetries times, a timeout once only
-// until the portal has answered, OPERATION_TIME_LIMIT at its reset, an
-// unreachable address only once the portal has answered; the rest fails
-// at once. No backoff outlives ctx's deadline; a failure the policy would
-// have retried comes back as a *RetryError.
-
-// resetMargin is added to operating_reset_at, which the portal gives in
-// whole seconds, so that the retry does not land a moment too early.
-const resetMargin = 2 * time.Second
-
-// unansweredTimeoutRetries is how often a timeout is retried before the
-// portal has answered anything (see above).
-const unansweredTimeoutRetries = 1
-
+// before. The rate limit is retried for as long as ctx's deadline allows
+// (without one it counts as a fault), faults up to MaxRetries times, a
+// timeout once only until the portal has answered, OPERATION_TIME_LIMIT at
+// its reset, an unreachable address only once the portal has answered; the
+// rest fails at once. No backoff outlives ctx's deadline.
 type retryPolicy struct {
 	maxRetries       int
 	waitMin, waitMax time.Duration
@@ -51,6 +39,10 @@ func (p *retryPolicy) backoff(n int) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
+// resetMargin is added to operating_reset_at, which the portal gives in
+// whole seconds, so that the retry does not land a moment too early.
+const resetMargin = 2 * time.Second
+
 // retryState counts the tries of one request (or of one batch command).
 type retryState struct {
 	attempts  int // sent so far
@@ -58,10 +50,10 @@ type retryState struct {
 	slowDowns int // retries spent on the rate limit
 }
 
-// next says whether err, the answer to the latest attempt, is worth
-// another try and after how long; when it is not, it returns the error to
-// give the caller. answered is whether the portal has ever answered the
-// client. It counts the retry it allows.
+// next says after how long to try again after err, the answer to the
+// latest attempt, counting that retry; or else the error to give the caller,
+// a *RetryError when the policy gave up on a failure it retries. answered is
+// whether the portal has ever answered the client.
 func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, err error, answered bool) (time.Duration, error) {
 	f := classify(err)
 	var apiErr *Error
@@ -69,7 +61,7 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 	limit := p.maxRetries // of retries of faults
 	switch {
 	case f == failSilence && !answered:
-		limit = min(limit, unansweredTimeoutRetries)
+		limit = min(limit, 1) // a timeout of a portal that never answered: once
 		f = failFault
 	case f == failSlowDown && !hasDeadline, f == failNoAnswer, f == failSilence, f == failUnreachable && answered:
 		f = failFault // counted against MaxRetries
@@ -102,38 +94,26 @@ func (p *retryPolicy) next(ctx context.Context, st *retryState, method string, e
 		return 0, &RetryError{Attempts: st.attempts, MaxRetries: p.maxRetries, Deadline: true, Err: err}
 	}
 
+	fields := map[string]any{"method": method, "delay_ms": delay.Milliseconds()}
 	switch f {
 	case failFault:
 		st.faults++
-		p.logger.Warn(ctx, "Bitrix24 request failed; trying again", map[string]any{
-			"method":   method,
-			"retry":    st.faults,
-			"of":       limit,
-			"delay_ms": delay.Milliseconds(),
-			"error":    err.Error(),
-		})
+		fields["retry"], fields["of"], fields["error"] = st.faults, limit, err.Error()
+		p.logger.Warn(ctx, "Bitrix24 request failed; trying again", fields)
 	case failSlowDown:
 		st.slowDowns++
-		p.logger.Info(ctx, "Bitrix24 portal asked to slow down (its rate limit); trying again after a pause", map[string]any{
-			"method":   method,
-			"attempt":  st.attempts,
-			"delay_ms": delay.Milliseconds(),
-			"reason":   err.Error(),
-		})
+		fields["attempt"], fields["reason"] = st.attempts, err.Error()
+		p.logger.Info(ctx, "Bitrix24 portal asked to slow down (its rate limit); trying again after a pause", fields)
 	default:
-		p.logger.Info(ctx, "Bitrix24 method time limit reached; trying again when it resets", map[string]any{
-			"method":   method,
-			"delay_ms": delay.Milliseconds(),
-		})
+		p.logger.Info(ctx, "Bitrix24 method time limit reached; trying again when it resets", fields)
 	}
 	return delay, nil
 }
 
-// RetryError is the last failure of a request that the retry policy gave
-// up on: MaxRetries faults were retried already, a timeout of a portal
-// that never answered was retried once, or another try would not be
-// answered before the caller's deadline. errors.As finds the failure
-// itself through it.
+// RetryError is the last failure of a request that the retry policy gave up
+// on: after MaxRetries faults, after one timeout retried of a portal that
+// never answered, or before a try the caller's deadline would cut. errors.As
+// finds the failure through it.
 type RetryError struct {
 	Attempts   int  // requests sent
 	MaxRetries int  // the client's MaxRetries
@@ -143,14 +123,14 @@ type RetryError struct {
 }
 
 func (e *RetryError) Error() string {
+	attempts := count(e.Attempts, "attempt")
 	switch {
 	case e.Deadline:
-		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, count(e.Attempts, "attempt"))
+		return fmt.Sprintf("%v; gave up after %s: the next try would come after the read's deadline", e.Err, attempts)
 	case e.Unanswered:
-		return fmt.Sprintf("%v; gave up after %s: the portal has not answered once in this run, so a timeout is tried again only once",
-			e.Err, count(e.Attempts, "attempt"))
+		return fmt.Sprintf("%v; gave up after %s: the portal has not answered once in this run, so a timeout is tried again only once", e.Err, attempts)
 	}
-	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, count(e.Attempts, "attempt"), e.MaxRetries)
+	return fmt.Sprintf("%v; gave up after %s (max_retries = %d)", e.Err, attempts, e.MaxRetries)
 }
 
 func (e *RetryError) Unwrap() error { return e.Err }

@@ -51,7 +51,7 @@ func (r *pollRounds) leave(p *pollRound) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p.members--
-	if p.members == 0 && r.byKey[p.interval] == p {
+	if p.members == 0 {
 		delete(r.byKey, p.interval)
 	}
 }
@@ -59,7 +59,7 @@ func (r *pollRounds) leave(p *pollRound) {
 // next returns when a wait that last polled at lastPoll polls next on p:
 // the last boundary no later than lastPoll + interval, so never less often
 // than its own interval says. p's interval and anchor never change.
-func (r *pollRounds) next(p *pollRound, lastPoll time.Time) (time.Time, roundSlot) {
+func (p *pollRound) next(lastPoll time.Time) (time.Time, roundSlot) {
 	since := lastPoll.Add(p.interval).Sub(p.anchor)
 	k := int64(since / p.interval)
 	if since%p.interval < 0 {
@@ -94,11 +94,6 @@ func (s roundSlot) bookedLocked() bool {
 // momentRounds keys the schedule of polls that a wait's rhythm moved, one
 // round per whole second; no plain schedule's interval is negative.
 const momentRounds = -time.Second
-
-// joinMoments returns the schedule of moved polls; match it with leave.
-func (r *pollRounds) joinMoments() *pollRound {
-	return r.join(momentRounds, time.Unix(0, 0))
-}
 
 // momentSlot returns the whole second at or after t and its round.
 func (p *pollRound) momentSlot(t time.Time) (time.Time, roundSlot) {

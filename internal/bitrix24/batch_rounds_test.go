@@ -185,7 +185,7 @@ func TestWait_CancelledWaitLeavesItsRound(t *testing.T) {
 
 // A wait polls next at the last round boundary no later than its own
 // interval after its last poll.
-func TestPollRounds_Next(t *testing.T) {
+func TestPollRound_Next(t *testing.T) {
 	anchor := fakeEpoch
 	p := &pollRound{interval: time.Minute, anchor: anchor}
 	tests := []struct {
@@ -202,7 +202,7 @@ func TestPollRounds_Next(t *testing.T) {
 		{-time.Minute, -time.Minute, -1},
 	}
 	for _, tt := range tests {
-		at, slot := (&pollRounds{}).next(p, anchor.Add(tt.t-time.Minute))
+		at, slot := p.next(anchor.Add(tt.t - time.Minute))
 		if got := at.Sub(anchor); got != tt.want || slot.index != tt.wantIndex || slot.round != p {
 			t.Errorf("next(anchor%+v) = anchor%+v (round %d), want anchor%+v (round %d)", tt.t-time.Minute, got, slot.index, tt.want, tt.wantIndex)
 		}

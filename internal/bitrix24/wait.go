@@ -61,7 +61,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	if s.batcher != nil {
 		round = s.batcher.rounds.join(opts.PollInterval, started)
 		defer s.batcher.rounds.leave(round)
-		moments = s.batcher.rounds.joinMoments()
+		moments = s.batcher.rounds.join(momentRounds, time.Unix(0, 0))
 		defer s.batcher.rounds.leave(moments)
 	}
 	rhythm := newAgentRhythm(opts.PollInterval)
@@ -120,7 +120,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 				next, slot = moments.momentSlot(next)
 			}
 		} else if round != nil {
-			next, slot = s.batcher.rounds.next(round, pollStarted)
+			next, slot = round.next(pollStarted)
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			// A poll that would come at or after the deadline comes a tenth

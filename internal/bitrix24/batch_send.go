@@ -30,10 +30,7 @@ func (b *importGetBatcher) sendRequest(groups []readGroup) {
 			r.request, r.log = req, log
 			req.live++
 			deadline, ok := r.ctx.Deadline()
-			bounded = bounded && ok
-			if deadline.After(latest) {
-				latest = deadline
-			}
+			bounded, latest = bounded && ok, maxTime(latest, deadline)
 		}
 		if len(g.reads) > 0 {
 			live = append(live, g)
@@ -96,13 +93,10 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	for _, g := range groups {
 		key := batchKey(g.processID)
 		if raw, ok := answer.results[key]; ok {
-			t := resp.Time
-			if commandTime, ok := decodeTime(answer.times[key]); ok {
-				t = commandTime
-			}
+			commandTime, _ := decodeTime(answer.times[key]) // nil when absent: the batch's time then
 			// An error inside the result came with HTTP 200 as it would
 			// have in a plain request: judged alike.
-			g.status, g.err = b.service.decodeStatus(raw, resp.HTTPStatus, t, g.processID)
+			g.status, g.err = b.service.decodeStatus(raw, resp.HTTPStatus, cmp.Or(commandTime, resp.Time), g.processID)
 		} else if raw, ok := answer.errors[key]; ok {
 			cmdErr := commandError(raw, resp.HTTPStatus, client.auth.Redact)
 			if f, known := codeFailure(cmdErr.Code); !known || f == failAtReset {
@@ -272,9 +266,7 @@ func batchPart(raw json.RawMessage) map[string]json.RawMessage {
 		return members
 	}
 	var list []json.RawMessage
-	if json.Unmarshal(raw, &list) != nil {
-		return nil
-	}
+	_ = json.Unmarshal(raw, &list) // anything else has no entries
 	return byIndex(list)
 }
 

@@ -66,11 +66,15 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	}
 	rhythm := newAgentRhythm(opts.PollInterval)
 	var slot roundSlot // the round the next poll was booked for; zero for none
+	defer func() {
+		if slot.round != nil {
+			s.batcher.unbook(slot) // the wait ended before the poll it booked
+		}
+	}()
 
 	lastPollDone := false
 	for {
 		if ctx.Err() != nil {
-			s.unbook(slot)
 			return nil, gaveUp()
 		}
 
@@ -139,7 +143,6 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			s.batcher.rounds.book(slot)
 		}
 		if delay := next.Sub(clock.Now()); delay > 0 && sleep(ctx, clock, delay) != nil {
-			s.unbook(slot)
 			return nil, gaveUp()
 		}
 	}
@@ -157,13 +160,6 @@ func pollGoesOn(err error, answered bool) bool {
 		return answered
 	}
 	return false
-}
-
-// unbook withdraws a wait from the round it booked, if any.
-func (s *ConfigurationImportService) unbook(slot roundSlot) {
-	if slot.round != nil {
-		s.batcher.unbook(slot)
-	}
 }
 
 // WaitError means the context ended before the import reached F, E or U.

@@ -137,9 +137,11 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	plain.Wait()
 }
 
-// readAlone reads g with a plain request, counting on its command's tries.
+// readAlone reads g with a plain request, counting on the most tries any of
+// its reads has spent on their command.
 func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
-	g.status, g.err = b.service.getOne(ctx, g.processID, g.tries(), log)
+	most := slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) })
+	g.status, g.err = b.service.getOne(ctx, g.processID, most.retry, log)
 	b.requestAnswered(0)
 	b.finish(ctx, g)
 }
@@ -227,11 +229,6 @@ func (b *importGetBatcher) commandFailed(g readGroup) {
 			b.mu.Unlock()
 		}()
 	}
-}
-
-// tries is the most any of the group's reads has spent on their command.
-func (g readGroup) tries() retryState {
-	return slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) }).retry
 }
 
 // batchKey is a process id's command key, not numeric: the portal would

@@ -5,10 +5,9 @@ package bitrix24
 
 import "time"
 
-// The hit planner's follow-ups after the first change (see the package
-// doc): startAhead's when the poll before it was due, else lookAhead's,
-// which count lookAheadOffsets from a gap after that poll. Only two: they
-// are wasted where something else starts the runs.
+// lookAheadOffsets count lookAhead's follow-ups from a gap after the poll
+// before the first change (see the package doc). Only two: they are wasted
+// where something else starts the runs.
 var lookAheadOffsets = []time.Duration{5 * time.Second, 10 * time.Second}
 
 // aheadState is where the follow-ups after the first change stand.

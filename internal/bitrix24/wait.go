@@ -73,11 +73,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 	}()
 
 	lastPollDone := false
-	for {
-		if ctx.Err() != nil {
-			return nil, gaveUp()
-		}
-
+	for ctx.Err() == nil {
 		pollStarted := clock.Now()
 		w.Polls++
 		status, err := s.read(ctx, processID, slot)
@@ -115,7 +111,7 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 		}
 
 		if ctx.Err() != nil {
-			return nil, gaveUp()
+			break
 		}
 		next := pollStarted.Add(opts.PollInterval)
 		if !rhythm.next.IsZero() && err == nil {
@@ -143,9 +139,10 @@ func (s *ConfigurationImportService) Wait(ctx context.Context, processID int64, 
 			s.batcher.rounds.book(slot)
 		}
 		if delay := next.Sub(clock.Now()); delay > 0 && sleep(ctx, clock, delay) != nil {
-			return nil, gaveUp()
+			break
 		}
 	}
+	return nil, gaveUp()
 }
 
 // pollGoesOn reports whether a wait polls on after a poll failed with err,

@@ -137,8 +137,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 	plain.Wait()
 }
 
-// readAlone reads g with a plain request, counting on the most tries any of
-// its reads has spent on their command.
+// readAlone reads g with a plain request, counting on its reads' most tries.
 func (b *importGetBatcher) readAlone(ctx context.Context, g readGroup, log *requestLog) {
 	most := slices.MaxFunc(g.reads, func(a, b *importRead) int { return cmp.Compare(a.retry.attempts, b.retry.attempts) })
 	g.status, g.err = b.service.getOne(ctx, g.processID, most.retry, log)

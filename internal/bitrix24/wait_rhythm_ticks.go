@@ -25,8 +25,7 @@ const (
 	maxTickCalibrations = 4
 )
 
-// tickFollowUps are the calibrating follow-ups after a tick poll that saw
-// nothing.
+// tickFollowUps calibrate the tick planner after a tick poll that saw nothing.
 var tickFollowUps = []time.Duration{4 * time.Second, 8 * time.Second}
 
 // tickPlanner plans the polls where cron starts the agent's runs (cloud

@@ -57,10 +57,6 @@ func (e *WebhookURLError) Error() string {
 // newline.
 func ParseWebhookURL(raw string) (*Webhook, error) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, &WebhookURLError{Reason: "the value is empty"}
-	}
-
 	// url.Parse errors quote the input, so they are never passed on.
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -70,6 +66,7 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 		invalid bool
 		reason  string
 	}{
+		{raw == "", "the value is empty"},
 		{!u.IsAbs() || u.Opaque != "", "the value is not an absolute URL"},
 		{u.Hostname() == "", "the URL has no host"},
 		{u.Scheme == "http" && !isLoopbackHost(u.Hostname()), "http is allowed only for a loopback host (the emulator); use https"},

@@ -11,7 +11,6 @@ import (
 	"strings"
 )
 
-// methodConfigurationImportGet reads the state of a configuration import.
 const methodConfigurationImportGet = "configuration.import.get"
 
 // The status letters of configuration.import.get.

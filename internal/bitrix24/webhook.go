@@ -19,10 +19,7 @@ type Auth interface {
 	Redact(s string) string
 }
 
-const (
-	redactedCode      = "***"
-	webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
-)
+const redactedCode = "***"
 
 // minWebhookCodeLength is the length of the codes the portal issues: a
 // shorter one is a typo, and redacting it would garble the texts it is in.
@@ -47,7 +44,7 @@ type WebhookURLError struct {
 }
 
 func (e *WebhookURLError) Error() string {
-	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like " + webhookURLExample
+	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 }
 
 // ParseWebhookURL checks and parses an incoming webhook URL: https (http

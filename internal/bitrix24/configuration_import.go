@@ -86,7 +86,7 @@ func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64
 // httpStatus, filling in what the result alone does not say.
 func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
 	status, err := DecodeImportStatus(result)
-	switch err := err.(type) { // its only errors
+	switch err := err.(type) { // DecodeImportStatus fails with no other type
 	case *ResponseError:
 		err.HTTPStatus, err.Excerpt = httpStatus, excerpt(result, s.client.auth.Redact)
 		return nil, err

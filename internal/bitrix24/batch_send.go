@@ -74,7 +74,7 @@ func (b *importGetBatcher) sendBatch(ctx context.Context, groups []readGroup, lo
 		"reads":    reads,
 	})
 
-	body, _ := encodeParams(methodBatch, map[string]any{"halt": 0, "cmd": cmd}) // strings always encode
+	body, _ := json.Marshal(map[string]any{"halt": 0, "cmd": cmd}) // strings always encode
 	resp, err := client.callWithRetries(ctx, methodBatch, body, retryState{}, log)
 	var answer batchAnswer
 	if err == nil {

@@ -238,15 +238,6 @@ func (c *Client) noteFailure(err error) {
 	}
 }
 
-// encodeParams is the JSON body of params.
-func encodeParams(method string, params any) ([]byte, error) {
-	body, err := json.Marshal(params)
-	if err != nil {
-		return nil, fmt.Errorf("%s: encoding parameters: %w", method, err)
-	}
-	return body, nil
-}
-
 // send makes one attempt, which log records, and decodes its answer.
 func (c *Client) send(ctx context.Context, method string, body []byte, log *requestLog) (*Response, error) {
 	if err := ctx.Err(); err != nil {

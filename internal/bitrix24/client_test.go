@@ -21,7 +21,7 @@ func (c *Client) call(ctx context.Context, method string, params any) (*Response
 	if params == nil {
 		params = struct{}{}
 	}
-	body, err := encodeParams(method, params)
+	body, err := json.Marshal(params)
 	if err != nil {
 		return nil, err
 	}

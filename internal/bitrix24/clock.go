@@ -38,8 +38,6 @@ func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTime
 
 func (realClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
-type realTimer struct{ t *time.Timer }
+type realTimer struct{ *time.Timer }
 
-func (t realTimer) C() <-chan time.Time { return t.t.C }
-
-func (t realTimer) Stop() bool { return t.t.Stop() }
+func (t realTimer) C() <-chan time.Time { return t.Timer.C }

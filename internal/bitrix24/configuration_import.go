@@ -11,7 +11,6 @@ import (
 	"strings"
 )
 
-// methodConfigurationImportGet reads the state of a configuration import.
 const methodConfigurationImportGet = "configuration.import.get"
 
 // The status letters of configuration.import.get.
@@ -87,14 +86,12 @@ func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64
 // httpStatus, filling in what the result alone does not say.
 func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
 	status, err := DecodeImportStatus(result)
-	switch err := err.(type) {
+	switch err := err.(type) { // DecodeImportStatus fails with no other type
 	case *ResponseError:
 		err.HTTPStatus, err.Excerpt = httpStatus, excerpt(result, s.client.auth.Redact)
-	case *Error:
-		_ = portalError(err, httpStatus, s.client.auth.Redact) // completes err in place
-	}
-	if err != nil {
 		return nil, err
+	case *Error:
+		return nil, portalError(err, httpStatus, s.client.auth.Redact)
 	}
 	status.ProcessID, status.Time = processID, t
 	redactImportStatus(status, s.client.auth.Redact)

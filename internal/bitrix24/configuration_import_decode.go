@@ -26,16 +26,20 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 	if raw := members["status"]; jsonKind(raw) == '"' || jsonKind(raw) == '0' {
 		status = jsonText(raw)
 	}
-	if strings.TrimSpace(status) == "" {
+	letter := strings.ToUpper(strings.TrimSpace(status))
+	if letter == "" {
 		if apiErr := resultError(methodConfigurationImportGet, result); apiErr != nil {
 			return nil, apiErr
 		}
 		return nil, importDecodeError(result, `the result has no "status"`)
 	}
+	if _, known := statusNames[letter]; !known {
+		letter = status // " f" or "p" reads as the letter the portal meant; anything else stays as sent
+	}
 
 	return &ImportStatus{
 		ProcessID:    jsonInt(members["processId"]),
-		Status:       normalizeStatusLetter(status),
+		Status:       letter,
 		Progress:     decodeImportProgress(members["progress"]),
 		Notices:      decodeImportMessages(members["notice"], "notice"),
 		Errors:       decodeImportMessages(members["errors"], "error"),
@@ -43,16 +47,6 @@ func DecodeImportStatus(result json.RawMessage) (*ImportStatus, error) {
 		Additional:   objectShaped(members["additional"]),
 		CreatedItems: listShaped(members["createItemList"]),
 	}, nil
-}
-
-// normalizeStatusLetter reads " f" or "p" as the letter the portal meant;
-// anything else stays as sent.
-func normalizeStatusLetter(status string) string {
-	letter := strings.ToUpper(strings.TrimSpace(status))
-	if _, ok := statusNames[letter]; ok {
-		return letter
-	}
-	return status
 }
 
 // importDecodeError says why a result is no import status.

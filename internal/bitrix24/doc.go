@@ -30,10 +30,9 @@
 //     three times fails).
 //   - The batch is sent as a plain request is, with the rate limit and the
 //     retry policy; when it fails for good, every caller in it gets that
-//     error. A
-//     command's transient error queues its read again after the backoff,
-//     counted as a plain retry would be; OPERATION_TIME_LIMIT and codes the
-//     policy does not know send the read alone, as a plain request.
+//     error. A command's transient error queues its read again after the
+//     backoff, counted as a plain retry would be; OPERATION_TIME_LIMIT and
+//     codes the policy does not know send the read alone, as a plain request.
 //   - A caller's context governs only its own wait: when it ends, that
 //     caller gets its error at once and the request goes on for the others,
 //     on a context that ends at the latest of their deadlines and is

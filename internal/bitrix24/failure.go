@@ -104,11 +104,8 @@ var codeFailures = map[string]failure{
 // false for a code whose HTTP status decides.
 func codeFailure(code string) (f failure, known bool) {
 	code = strings.ToUpper(code)
-	if authCodes[code] {
-		return failFinal, true
-	}
 	f, known = codeFailures[code]
-	return f, known
+	return f, known || authCodes[code] // an auth code's f is failFinal, the zero value
 }
 
 // authCodes, in upper case, are the portal errors that mean the credentials

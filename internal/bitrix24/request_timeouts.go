@@ -106,13 +106,6 @@ func (a *attemptTimeouts) end() {
 	a.cancel(nil)
 }
 
-// waitingFor says what the attempt waited for, and since when.
-func (a *attemptTimeouts) waitingFor() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return fmt.Sprintf(steps[a.step].waited, formatTimeout(a.clock.Now().Sub(a.since)))
-}
-
 // timeoutError is an attempt cut by the timeout of its step.
 type timeoutError struct {
 	step  requestStep
@@ -173,8 +166,10 @@ func (l *requestLog) timedOut(method string, after time.Duration, earlier error)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.inFlight != nil {
-		e.InFlight = l.inFlight.waitingFor()
+	if a := l.inFlight; a != nil {
+		a.mu.Lock()
+		e.InFlight = fmt.Sprintf(steps[a.step].waited, formatTimeout(a.clock.Now().Sub(a.since)))
+		a.mu.Unlock()
 	}
 	if l.last != nil {
 		e.Last = l.last

@@ -136,9 +136,8 @@ func (e *TransportError) Problem() TransportProblem {
 // TransportProblemOf returns the problem of a *TransportError in err's
 // chain; ok is false when there is none.
 func TransportProblemOf(err error) (problem TransportProblem, ok bool) {
-	var transportErr *TransportError
-	if !errors.As(err, &transportErr) {
-		return 0, false
+	if transportErr, ok := errors.AsType[*TransportError](err); ok {
+		return transportErr.Problem(), true
 	}
-	return transportErr.Problem(), true
+	return 0, false
 }

@@ -19,10 +19,7 @@ type Auth interface {
 	Redact(s string) string
 }
 
-const (
-	redactedCode      = "***"
-	webhookURLExample = "https://your-portal.bitrix24.com/rest/1/<webhook code>/"
-)
+const redactedCode = "***"
 
 // minWebhookCodeLength is the length of the codes the portal issues: a
 // shorter one is a typo, and redacting it would garble the texts it is in.
@@ -47,7 +44,7 @@ type WebhookURLError struct {
 }
 
 func (e *WebhookURLError) Error() string {
-	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like " + webhookURLExample
+	return "invalid Bitrix24 webhook URL: " + e.Reason + "; it must look like https://your-portal.bitrix24.com/rest/1/<webhook code>/"
 }
 
 // ParseWebhookURL checks and parses an incoming webhook URL: https (http
@@ -57,10 +54,6 @@ func (e *WebhookURLError) Error() string {
 // newline.
 func ParseWebhookURL(raw string) (*Webhook, error) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, &WebhookURLError{Reason: "the value is empty"}
-	}
-
 	// url.Parse errors quote the input, so they are never passed on.
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -70,6 +63,7 @@ func ParseWebhookURL(raw string) (*Webhook, error) {
 		invalid bool
 		reason  string
 	}{
+		{raw == "", "the value is empty"},
 		{!u.IsAbs() || u.Opaque != "", "the value is not an absolute URL"},
 		{u.Hostname() == "", "the URL has no host"},
 		{u.Scheme == "http" && !isLoopbackHost(u.Hostname()), "http is allowed only for a loopback host (the emulator); use https"},

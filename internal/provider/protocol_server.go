@@ -42,7 +42,7 @@ func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
 	if !ok {
 		panic("providerserver.NewProtocol6 serves no actions") // it has since terraform-plugin-framework v1.16
 	}
-	return &protocolServer{ProviderServerWithActions: framework}
+	return &protocolServer{ProviderServerWithActions: framework, streams: map[chan struct{}]struct{}{}}
 }
 
 // protocolServer is the framework's server with the action streams tracked.
@@ -63,9 +63,6 @@ func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.Invoke
 	}
 	sent := make(chan struct{})
 	s.mu.Lock()
-	if s.streams == nil {
-		s.streams = map[chan struct{}]struct{}{}
-	}
 	s.streams[sent] = struct{}{}
 	s.mu.Unlock()
 

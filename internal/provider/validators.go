@@ -80,7 +80,7 @@ func invalidWebhookURLDetail(source, raw string, err error) string {
 	}
 	return fmt.Sprintf("The value of %s is not a usable webhook URL: %s. A webhook URL looks like %s. "+
 		"Set webhook_url, or the %s environment variable, to the URL of an incoming webhook of the portal.",
-		source, reason, webhookURLExample, envWebhookURL)
+		source, reason, webhookURLExample, envVarOf("webhook_url"))
 }
 
 // parseProcessID accepts the ids the portal hands out: digits only, greater

@@ -162,10 +162,7 @@ type timeoutSetting struct {
 
 // timeoutIn is the setting name of a timeouts block (null when left out).
 func timeoutIn(block types.Object, name string) timeoutSetting {
-	value, ok := block.Attributes()[name].(types.String)
-	if !ok {
-		value = types.StringNull()
-	}
+	value, _ := block.Attributes()[name].(types.String) // the zero value is null
 	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
 }
 

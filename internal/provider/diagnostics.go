@@ -149,11 +149,7 @@ var (
 
 // failureReport is the portal's side of an E or U, with its messages.
 func failureReport(status *bitrix24.ImportStatus) string {
-	var failed *bitrix24.ImportFailedError
-	if errors.As(bitrix24.ImportFailure(status), &failed) {
-		return failed.Report()
-	}
-	return ""
+	return (&bitrix24.ImportFailedError{ProcessID: status.ProcessID, Status: status}).Report()
 }
 
 // reportImportFailure reports a failed (E) or unknown (U) import: as an

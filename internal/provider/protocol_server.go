@@ -5,6 +5,8 @@ package provider
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,19 +94,14 @@ func (s *protocolServer) StopProvider(ctx context.Context, req *tfprotov6.StopPr
 	resp, err := s.ProviderServerWithActions.StopProvider(ctx, req)
 
 	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.streams))
-	for sent := range s.streams {
-		pending = append(pending, sent)
-	}
+	pending := slices.Collect(maps.Keys(s.streams))
 	s.mu.Unlock()
 
-	grace := time.NewTimer(stopGrace)
-	defer grace.Stop()
+	ctx, cancel := context.WithTimeout(ctx, stopGrace)
+	defer cancel()
 	for _, sent := range pending {
 		select {
 		case <-sent:
-		case <-grace.C:
-			return resp, err
 		case <-ctx.Done():
 			return resp, err
 		}

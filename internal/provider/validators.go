@@ -119,15 +119,13 @@ func processIDProblem(err error) string {
 func durationValidator(shortest time.Duration) settingValidator {
 	return settingValidator{description: fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
 		check: func(at path.Path, value string, diags *diag.Diagnostics) {
-			_, d := parseDuration(at, value, shortest)
-			diags.Append(d...)
+			parseDuration(at, value, shortest, diags)
 		}}
 }
 
 // parseDuration reads the duration setting at, no shorter than shortest:
 // the one parser of validation and of a value that was unknown then.
-func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Duration, diag.Diagnostics) {
-	var diags diag.Diagnostics
+func parseDuration(at path.Path, raw string, shortest time.Duration, diags *diag.Diagnostics) time.Duration {
 	d, err := time.ParseDuration(raw)
 	switch {
 	case err != nil:
@@ -136,7 +134,7 @@ func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Durat
 	case d < shortest:
 		diags.AddAttributeError(at, "Duration too short", fmt.Sprintf("%s must be at least %s; got %q.", at, shortest, raw))
 	}
-	return d, diags
+	return d
 }
 
 var caCertPEMValidator = settingValidator{description: "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",

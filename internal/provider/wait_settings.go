@@ -103,8 +103,8 @@ func readWaitSettings(ctx context.Context, obj types.Object, override time.Durat
 		failOnUnknown: m.FailOnUnknown.IsNull() || m.FailOnUnknown.ValueBool(),
 	}
 	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() { // validated already, unless it was unknown then
-		interval, d := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval)
-		if diags.Append(d...); d.HasError() {
+		interval := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval, &diags)
+		if diags.HasError() {
 			return settings, configured, diags
 		}
 		settings.pollInterval, settings.configuredInterval = interval, interval
@@ -166,9 +166,9 @@ func timeoutIn(block types.Object, name string) timeoutSetting {
 	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
 }
 
-func (t timeoutSetting) duration() (time.Duration, diag.Diagnostics) {
+func (t timeoutSetting) duration(diags *diag.Diagnostics) time.Duration {
 	if t.value.IsNull() || t.value.IsUnknown() {
-		return defaultWaitTimeout, nil
+		return defaultWaitTimeout
 	}
-	return parseDuration(t.at, t.value.ValueString(), minTimeout)
+	return parseDuration(t.at, t.value.ValueString(), minTimeout, diags)
 }

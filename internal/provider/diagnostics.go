@@ -115,7 +115,7 @@ func retryHint(err error, timeoutAttribute string) string {
 			"only once, whatever max_retries says. Check the address and the network first.", retryErr.Attempts)
 	}
 	return fmt.Sprintf("The provider tried %d times. Raise max_retries (or %s; at most %d) to try more often.",
-		retryErr.Attempts, envVarOf("max_retries"), maxMaxRetries)
+		retryErr.Attempts, envVarOf("max_retries"), maxRetriesSetting.max)
 }
 
 // What next after an import that ended in E or U.

@@ -92,7 +92,7 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"that asks to slow down (`QUERY_LIMIT_EXCEEDED`, HTTP 429) is tried again for as long as the timeout "+
 					"allows, without counting here; credential, access and certificate errors are never tried again. "+
 					"From %d to %d; defaults to %d, or the `%s` environment variable.",
-					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envVarOf("max_retries")),
+					maxRetriesSetting.min, maxRetriesSetting.max, bitrix24.DefaultMaxRetries, envVarOf("max_retries")),
 				Optional:   true,
 				Validators: []validator.Int64{wholeNumberValidator(maxRetriesSetting)},
 			},
@@ -231,13 +231,6 @@ func (p *providerData) masked(ctx context.Context) context.Context {
 	}
 	return requestLogging(ctx, p.secrets)
 }
-
-const (
-	minMaxRetries = 0
-	maxMaxRetries = 10
-	maxRateLimit  = 1000.0
-	maxRateBurst  = 10000
-)
 
 // resolveSettings is the client's configuration with each setting taken
 // from the configuration, else from its environment variable, else its

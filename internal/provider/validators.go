@@ -31,12 +31,6 @@ type settingValidator struct {
 	checkInt    func(at path.Path, value int64, diags *diag.Diagnostics)
 }
 
-var (
-	_ validator.String  = settingValidator{}
-	_ validator.Float64 = settingValidator{}
-	_ validator.Int64   = settingValidator{}
-)
-
 func (v settingValidator) Description(context.Context) string         { return v.description }
 func (v settingValidator) MarkdownDescription(context.Context) string { return v.description }
 
@@ -146,8 +140,11 @@ var caCertPEMValidator = settingValidator{description: "value must hold one or m
 		}
 	}}
 
-const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
-	"such as 2 (standard plans) or 5 (Enterprise)"
+const (
+	maxRateLimit  = 1000.0
+	rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
+		"such as 2 (standard plans) or 5 (Enterprise)"
+)
 
 var rateLimitValidator = settingValidator{description: "value " + rateLimitRule,
 	checkFloat: func(at path.Path, f float64, diags *diag.Diagnostics) {
@@ -170,8 +167,8 @@ func (r wholeNumberSetting) rule() string {
 }
 
 var (
-	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: minMaxRetries, max: maxMaxRetries, example: "such as 5"}
-	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: maxRateBurst,
+	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: 0, max: 10, example: "such as 5"}
+	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: 10000,
 		example: "such as 50 (standard plans) or 250 (Enterprise)"}
 )
 

@@ -104,9 +104,6 @@ func readWaitSettings(ctx context.Context, obj types.Object, override time.Durat
 	}
 	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() { // validated already, unless it was unknown then
 		interval := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval, &diags)
-		if diags.HasError() {
-			return settings, configured, diags
-		}
 		settings.pollInterval, settings.configuredInterval = interval, interval
 	}
 	if override > 0 {

@@ -270,13 +270,13 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 
 	s.MaxRetries = maxRetriesSetting.resolve(config.MaxRetries, bitrix24.DefaultMaxRetries, getenv, &diags)
 	s.RateBurst = rateBurstSetting.resolve(config.RateBurst, bitrix24.DefaultRateBurst, getenv, &diags)
-	s.RateLimit = resolveSetting(config.RateLimit.ValueFloat64Pointer(), bitrix24.DefaultRateLimit, "rate_limit", "Invalid rate limit", rateLimitRule,
-		func(env string) (float64, bool) {
+	s.RateLimit = resolveSetting(config.RateLimit.ValueFloat64Pointer(), bitrix24.DefaultRateLimit,
+		"rate_limit", "Invalid rate limit", rateLimitRule, func(env string) (float64, bool) {
 			f, err := strconv.ParseFloat(env, 64)
 			return f, err == nil && f > 0 && f <= maxRateLimit
 		}, getenv, &diags)
-	batchReads := resolveSetting(config.BatchReads.ValueBoolPointer(), true, "batch_reads", "Invalid batch_reads setting", "must be true or false",
-		func(env string) (bool, bool) {
+	batchReads := resolveSetting(config.BatchReads.ValueBoolPointer(), true,
+		"batch_reads", "Invalid batch_reads setting", "must be true or false", func(env string) (bool, bool) {
 			b, err := strconv.ParseBool(env)
 			return b, err == nil
 		}, getenv, &diags)
@@ -305,18 +305,19 @@ func resolveSetting[T any](configured *T, def T, attribute, summary, rule string
 	}
 	value, ok := parse(env)
 	if !ok {
-		diags.AddAttributeError(path.Root(attribute), summary, fmt.Sprintf("The %s environment variable (used because %s is not set) %s; got %q.",
-			envVarOf(attribute), attribute, rule, env))
+		diags.AddAttributeError(path.Root(attribute), summary, fmt.Sprintf(
+			"The %s environment variable (used because %s is not set) %s; got %q.", envVarOf(attribute), attribute, rule, env))
 	}
 	return value
 }
 
 // resolve is the whole-number setting's value, by resolveSetting.
 func (r wholeNumberSetting) resolve(value types.Int64, def int, getenv func(string) string, diags *diag.Diagnostics) int {
-	return int(resolveSetting(value.ValueInt64Pointer(), int64(def), r.name, r.summary, r.rule(), func(env string) (int64, bool) {
-		n, err := strconv.ParseInt(env, 10, 64)
-		return n, err == nil && n >= r.min && n <= r.max
-	}, getenv, diags))
+	return int(resolveSetting(value.ValueInt64Pointer(), int64(def),
+		r.name, r.summary, r.rule(), func(env string) (int64, bool) {
+			n, err := strconv.ParseInt(env, 10, 64)
+			return n, err == nil && n >= r.min && n <= r.max
+		}, getenv, diags))
 }
 
 // resolveWebhook reads webhook_url or its environment variable. Errors never

@@ -35,7 +35,8 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 		apiErr      *bitrix24.Error
 		readTimeout *bitrix24.ReadTimeoutError
 	)
-	checkURL := "Check the host and port in webhook_url (or " + envWebhookURL + ")."
+	webhookURL := "webhook_url (or " + envVarOf("webhook_url") + ")"
+	checkURL := "Check the host and port in " + webhookURL + "."
 	problem, isTransport := bitrix24.TransportProblemOf(err)
 	switch {
 	case errors.As(err, &waitErr):
@@ -48,30 +49,29 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 				"reachable from this machine; raise " + timeoutAttribute + " if it is only slow."
 	case errors.As(err, &apiErr) && apiErr.HasCode(bitrix24.ErrorCodeInsufficientScope):
 		return "Webhook without the configuration.import scope",
-			"The portal knows the webhook in webhook_url (or " + envWebhookURL + "), but the webhook may not call " +
+			"The portal knows the webhook in " + webhookURL + ", but the webhook may not call " +
 				"configuration.import methods. Add the scope on the portal: Developer resources > Other > Inbound " +
 				"webhook, edit this webhook, tick configuration.import among its permissions, and save. The webhook's " +
 				"URL and code stay the same, so the configuration needs no change: run again once it is saved."
 	case bitrix24.IsAuthError(err):
 		return "Bitrix24 refused the credentials",
-			"Check that webhook_url (or " + envWebhookURL + ") is the URL of an active incoming webhook " +
-				"with the configuration.import scope."
+			"Check that " + webhookURL + " is the URL of an active incoming webhook with the configuration.import scope."
 	case isTransport && problem == bitrix24.ProblemCertificate:
 		return "Bitrix24 portal certificate not trusted",
 			"If the portal's certificate comes from an internal CA, as on-premise portals' often do, set the " +
-				"provider's ca_cert_pem (or " + envCACertPEM + ") to that CA's PEM certificate. Verification cannot be switched off."
+				"provider's ca_cert_pem (or " + envVarOf("ca_cert_pem") + ") to that CA's PEM certificate. Verification cannot be switched off."
 	case isTransport && problem == bitrix24.ProblemPlainHTTP:
 		return "Bitrix24 portal answered plain HTTP on an https address",
-			"The portal answered plain HTTP on an https address: check the scheme and port in webhook_url (or " +
-				envWebhookURL + "). The portal's HTTPS port is usually 443; a plain-HTTP port such as 80 cannot serve https://."
+			"The portal answered plain HTTP on an https address: check the scheme and port in " + webhookURL +
+				". The portal's HTTPS port is usually 443; a plain-HTTP port such as 80 cannot serve https://."
 	case isTransport && problem == bitrix24.ProblemTLSHandshake:
 		return "TLS handshake with the Bitrix24 portal failed",
-			"The portal, or a proxy in front of it, refused the TLS connection. Check that the port in webhook_url (or " +
-				envWebhookURL + ") is the portal's HTTPS port, and that the portal accepts TLS 1.2 or later. No retry fixes this."
+			"The portal, or a proxy in front of it, refused the TLS connection. Check that the port in " + webhookURL +
+				" is the portal's HTTPS port, and that the portal accepts TLS 1.2 or later. No retry fixes this."
 	case isTransport && problem == bitrix24.ProblemTLSHandshakeTimeout:
 		return "TLS handshake with the Bitrix24 portal timed out",
-			"The portal accepted the connection but sent no TLS answer. Check that the port in webhook_url (or " +
-				envWebhookURL + ") is the portal's HTTPS port, and that no proxy or firewall holds the connection."
+			"The portal accepted the connection but sent no TLS answer. Check that the port in " + webhookURL +
+				" is the portal's HTTPS port, and that no proxy or firewall holds the connection."
 	case isTransport && problem == bitrix24.ProblemNoResponse:
 		return "Bitrix24 portal did not answer",
 			"The portal accepted the connection and sent nothing back, although it cuts a request at 60 s itself: " +
@@ -115,7 +115,7 @@ func retryHint(err error, timeoutAttribute string) string {
 			"only once, whatever max_retries says. Check the address and the network first.", retryErr.Attempts)
 	}
 	return fmt.Sprintf("The provider tried %d times. Raise max_retries (or %s; at most %d) to try more often.",
-		retryErr.Attempts, envMaxRetries, maxMaxRetries)
+		retryErr.Attempts, envVarOf("max_retries"), maxRetriesSetting.max)
 }
 
 // What next after an import that ended in E or U.
@@ -149,11 +149,7 @@ var (
 
 // failureReport is the portal's side of an E or U, with its messages.
 func failureReport(status *bitrix24.ImportStatus) string {
-	var failed *bitrix24.ImportFailedError
-	if errors.As(bitrix24.ImportFailure(status), &failed) {
-		return failed.Report()
-	}
-	return ""
+	return (&bitrix24.ImportFailedError{ProcessID: status.ProcessID, Status: status}).Report()
 }
 
 // reportImportFailure reports a failed (E) or unknown (U) import: as an

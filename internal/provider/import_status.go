@@ -44,7 +44,6 @@ var (
 		"message": types.StringType,
 		"type":    types.StringType,
 	}
-	messageObjectType = types.ObjectType{AttrTypes: messageAttrTypes}
 )
 
 // importStatusAttributes is the schema of importStatusModel, written once in
@@ -149,5 +148,5 @@ func messageList(messages []bitrix24.ImportMessage) types.List {
 			"type":    types.StringValue(msg.Type),
 		})
 	}
-	return types.ListValueMust(messageObjectType, elements)
+	return types.ListValueMust(types.ObjectType{AttrTypes: messageAttrTypes}, elements)
 }

@@ -47,8 +47,7 @@ func (p *providerData) waitForImport(ctx context.Context, w importWait, diags *d
 		diags.AddAttributeError(path.Root("process_id"), "Invalid process id", processIDProblem(err))
 		return nil
 	}
-	timeout, d := w.timeout.duration()
-	diags.Append(d...)
+	timeout := w.timeout.duration(diags)
 	settings, waiting, d := readWaitSettings(ctx, w.Wait, p.pollIntervalOverride)
 	diags.Append(d...)
 	if diags.HasError() {

@@ -17,8 +17,6 @@ import (
 // with TF_LOG_PROVIDER and carry the masks of the request's context.
 type tflogLogger struct{}
 
-var _ bitrix24.Logger = tflogLogger{}
-
 func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Debug(ctx, msg, fields)
 }

@@ -114,7 +114,7 @@ func TestAccProvider_codeCutShortStaysOutOfLogsStateAndErrors(t *testing.T) {
 	})
 	refused := &cutCodeErrorCheck{want: expectError(`ACCESS_DENIED`)}
 	config := dataSourceConfig("finished", finished, "  wait {}\n") + dataSourceConfig("running", running, "")
-	t.Setenv(envWebhookURL, portal.webhookURL())
+	t.Setenv(envVarOf("webhook_url"), portal.webhookURL())
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		ErrorCheck:               refused.check,

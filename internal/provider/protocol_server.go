@@ -5,6 +5,8 @@ package provider
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +44,7 @@ func newProtocolServer(p provider.Provider) tfprotov6.ProviderServer {
 	if !ok {
 		panic("providerserver.NewProtocol6 serves no actions") // it has since terraform-plugin-framework v1.16
 	}
-	return &protocolServer{ProviderServerWithActions: framework}
+	return &protocolServer{ProviderServerWithActions: framework, streams: map[chan struct{}]struct{}{}}
 }
 
 // protocolServer is the framework's server with the action streams tracked.
@@ -63,9 +65,6 @@ func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.Invoke
 	}
 	sent := make(chan struct{})
 	s.mu.Lock()
-	if s.streams == nil {
-		s.streams = map[chan struct{}]struct{}{}
-	}
 	s.streams[sent] = struct{}{}
 	s.mu.Unlock()
 
@@ -95,19 +94,14 @@ func (s *protocolServer) StopProvider(ctx context.Context, req *tfprotov6.StopPr
 	resp, err := s.ProviderServerWithActions.StopProvider(ctx, req)
 
 	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.streams))
-	for sent := range s.streams {
-		pending = append(pending, sent)
-	}
+	pending := slices.Collect(maps.Keys(s.streams))
 	s.mu.Unlock()
 
-	grace := time.NewTimer(stopGrace)
-	defer grace.Stop()
+	ctx, cancel := context.WithTimeout(ctx, stopGrace)
+	defer cancel()
 	for _, sent := range pending {
 		select {
 		case <-sent:
-		case <-grace.C:
-			return resp, err
 		case <-ctx.Done():
 			return resp, err
 		}

@@ -150,7 +150,7 @@ func (f *fakeActionServer) StopProvider(context.Context, *tfprotov6.StopProvider
 // at them without reading the completed event).
 func TestProtocolServer_stopKeepsTheCompletedEventOnly(t *testing.T) {
 	t.Parallel()
-	s := &protocolServer{ProviderServerWithActions: &fakeActionServer{stop: make(chan struct{})}}
+	s := &protocolServer{ProviderServerWithActions: &fakeActionServer{stop: make(chan struct{})}, streams: map[chan struct{}]struct{}{}}
 	stream, err := s.InvokeAction(context.Background(), &tfprotov6.InvokeActionRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -34,8 +34,6 @@ var (
 	_ provider.ProviderWithActions = (*bitrix24Provider)(nil)
 )
 
-// bitrix24Provider is the provider; Configure hands a *providerData to every
-// data source, resource and action.
 type bitrix24Provider struct {
 	version string
 
@@ -74,7 +72,7 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 		Attributes: map[string]schema.Attribute{
 			"webhook_url": schema.StringAttribute{
 				MarkdownDescription: "URL of an inbound webhook of the portal with the `configuration.import` scope, " +
-					"`https://<portal>/rest/<user id>/<webhook code>/`. Prefer the `" + envWebhookURL + "` environment " +
+					"`https://<portal>/rest/<user id>/<webhook code>/`. Prefer the `" + envVarOf("webhook_url") + "` environment " +
 					"variable, used when this is not set: the code is the whole credential. Plain `http` is accepted " +
 					"only for loopback hosts.",
 				Optional:   true,
@@ -84,7 +82,7 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM certificates of a CA to trust besides the system's, for an on-premise " +
 					"portal with a certificate from an internal CA, such as `file(\"company-ca.pem\")`. Falls back to " +
-					"the `" + envCACertPEM + "` environment variable. TLS verification is never switched off.",
+					"the `" + envVarOf("ca_cert_pem") + "` environment variable. TLS verification is never switched off.",
 				Optional:   true,
 				Validators: []validator.String{caCertPEMValidator},
 			},
@@ -94,27 +92,27 @@ func (p *bitrix24Provider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"that asks to slow down (`QUERY_LIMIT_EXCEEDED`, HTTP 429) is tried again for as long as the timeout "+
 					"allows, without counting here; credential, access and certificate errors are never tried again. "+
 					"From %d to %d; defaults to %d, or the `%s` environment variable.",
-					minMaxRetries, maxMaxRetries, bitrix24.DefaultMaxRetries, envMaxRetries),
+					maxRetriesSetting.min, maxRetriesSetting.max, bitrix24.DefaultMaxRetries, envVarOf("max_retries")),
 				Optional:   true,
 				Validators: []validator.Int64{wholeNumberValidator(maxRetriesSetting)},
 			},
 			"rate_limit": schema.Float64Attribute{
 				MarkdownDescription: fmt.Sprintf("Requests per second the provider sends to the portal at most. "+
 					"Defaults to %g, the standard plans' limit (Enterprise plans: 5), or the `%s` environment variable.",
-					bitrix24.DefaultRateLimit, envRateLimit),
+					bitrix24.DefaultRateLimit, envVarOf("rate_limit")),
 				Optional:   true,
 				Validators: []validator.Float64{rateLimitValidator},
 			},
 			"rate_burst": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many requests the provider may send at once after a quiet "+
 					"spell. Defaults to %d, the standard plans' burst (Enterprise plans: 250), or the `%s` environment "+
-					"variable.", bitrix24.DefaultRateBurst, envRateBurst),
+					"variable.", bitrix24.DefaultRateBurst, envVarOf("rate_burst")),
 				Optional:   true,
 				Validators: []validator.Int64{wholeNumberValidator(rateBurstSetting)},
 			},
 			"batch_reads": schema.BoolAttribute{
 				MarkdownDescription: "Whether reads that overlap share `batch` requests, so that many imports cost " +
-					"a few requests instead of one each. Defaults to `true`, or the `" + envBatchReads + "` environment " +
+					"a few requests instead of one each. Defaults to `true`, or the `" + envVarOf("batch_reads") + "` environment " +
 					"variable; set `false` for a proxy in front of the portal that refuses `batch`.",
 				Optional: true,
 			},
@@ -234,35 +232,13 @@ func (p *providerData) masked(ctx context.Context) context.Context {
 	return requestLogging(ctx, p.secrets)
 }
 
-// The environment variables that stand in for provider attributes left out
-// of the configuration.
-const (
-	envWebhookURL = "BITRIX24_WEBHOOK_URL"
-	envCACertPEM  = "BITRIX24_CA_CERT_PEM"
-	envMaxRetries = "BITRIX24_MAX_RETRIES"
-	envRateLimit  = "BITRIX24_RATE_LIMIT"
-	envRateBurst  = "BITRIX24_RATE_BURST"
-	envBatchReads = "BITRIX24_BATCH_READS"
-)
-
-const (
-	minMaxRetries = 0
-	maxMaxRetries = 10
-	maxRateLimit  = 1000.0
-	maxRateBurst  = 10000
-)
-
 // resolveSettings is the client's configuration with each setting taken
 // from the configuration, else from its environment variable, else its
 // default, and the webhook it authenticates with. Validation cannot see the
 // environment, so environment values are checked here.
 func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (bitrix24.Config, *bitrix24.Webhook, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	s := bitrix24.Config{
-		MaxRetries: bitrix24.DefaultMaxRetries,
-		RateLimit:  bitrix24.DefaultRateLimit,
-		RateBurst:  bitrix24.DefaultRateBurst,
-	}
+	var s bitrix24.Config
 
 	for name, value := range map[string]attr.Value{
 		"webhook_url": config.WebhookURL, "ca_cert_pem": config.CACertPEM, "max_retries": config.MaxRetries,
@@ -283,66 +259,65 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 
 	if !config.CACertPEM.IsNull() {
 		s.CACertPEM = []byte(config.CACertPEM.ValueString())
-	} else if env := getenv(envCACertPEM); strings.TrimSpace(env) != "" {
+	} else if env := getenv(envVarOf("ca_cert_pem")); strings.TrimSpace(env) != "" {
 		if _, err := bitrix24.ParseCACertPEM([]byte(env)); err != nil {
 			diags.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA certificate",
 				fmt.Sprintf("The %s environment variable (used because ca_cert_pem is not set) is not a usable CA certificate: %s. "+
-					"Set it to the PEM text of the CA, such as the content of company-ca.pem.", envCACertPEM, err))
+					"Set it to the PEM text of the CA, such as the content of company-ca.pem.", envVarOf("ca_cert_pem"), err))
 		}
 		s.CACertPEM = []byte(env)
 	}
 
-	s.MaxRetries = maxRetriesSetting.resolve(config.MaxRetries, getenv, s.MaxRetries, &diags)
-	s.RateBurst = rateBurstSetting.resolve(config.RateBurst, getenv, s.RateBurst, &diags)
-
-	if !config.RateLimit.IsNull() {
-		s.RateLimit = config.RateLimit.ValueFloat64()
-	} else if env := strings.TrimSpace(getenv(envRateLimit)); env != "" {
-		f, err := strconv.ParseFloat(env, 64)
-		if err != nil || !(f > 0 && f <= maxRateLimit) {
-			diags.AddAttributeError(path.Root("rate_limit"), "Invalid rate limit",
-				fmt.Sprintf("The %s environment variable (used because rate_limit is not set) %s; got %q.", envRateLimit, rateLimitRule, env))
-		}
-		s.RateLimit = f
-	}
-
-	if !config.BatchReads.IsNull() {
-		s.PlainReads = !config.BatchReads.ValueBool()
-	} else if env := strings.TrimSpace(getenv(envBatchReads)); env != "" {
-		b, err := strconv.ParseBool(env)
-		if err != nil {
-			diags.AddAttributeError(path.Root("batch_reads"), "Invalid batch_reads setting",
-				fmt.Sprintf("The %s environment variable (used because batch_reads is not set) must be true or false; got %q.",
-					envBatchReads, env))
-		}
-		s.PlainReads = !b
-	}
+	s.MaxRetries = maxRetriesSetting.resolve(config.MaxRetries, bitrix24.DefaultMaxRetries, getenv, &diags)
+	s.RateBurst = rateBurstSetting.resolve(config.RateBurst, bitrix24.DefaultRateBurst, getenv, &diags)
+	s.RateLimit = resolveSetting(config.RateLimit.ValueFloat64Pointer(), bitrix24.DefaultRateLimit,
+		"rate_limit", "Invalid rate limit", rateLimitRule, func(env string) (float64, bool) {
+			f, err := strconv.ParseFloat(env, 64)
+			return f, err == nil && f > 0 && f <= maxRateLimit
+		}, getenv, &diags)
+	batchReads := resolveSetting(config.BatchReads.ValueBoolPointer(), true,
+		"batch_reads", "Invalid batch_reads setting", "must be true or false", func(env string) (bool, bool) {
+			b, err := strconv.ParseBool(env)
+			return b, err == nil
+		}, getenv, &diags)
+	s.PlainReads = !batchReads
 
 	return s, webhook, diags
 }
 
-// envVarOf names the environment variable of a provider attribute, one of
-// the constants above.
+// envVarOf names the environment variable that stands in for a provider
+// attribute left out of the configuration.
 func envVarOf(attribute string) string {
 	return "BITRIX24_" + strings.ToUpper(attribute)
 }
 
-// resolve is the setting's value: the attribute's, else its environment
-// variable's, else def.
-func (r wholeNumberSetting) resolve(value types.Int64, getenv func(string) string, def int, diags *diag.Diagnostics) int {
-	if !value.IsNull() {
-		return int(value.ValueInt64())
+// resolveSetting is a setting's value: the attribute's (configured, nil when
+// left out), else its environment variable's as parse reads it, else def. A
+// value parse refuses is an error that says the rule.
+func resolveSetting[T any](configured *T, def T, attribute, summary, rule string, parse func(string) (T, bool),
+	getenv func(string) string, diags *diag.Diagnostics) T {
+	if configured != nil {
+		return *configured
 	}
-	env := strings.TrimSpace(getenv(envVarOf(r.name)))
+	env := strings.TrimSpace(getenv(envVarOf(attribute)))
 	if env == "" {
 		return def
 	}
-	n, err := strconv.Atoi(env)
-	if err != nil || int64(n) < r.min || int64(n) > r.max {
-		diags.AddAttributeError(path.Root(r.name), r.summary, fmt.Sprintf("The %s environment variable (used because %s is not set) %s; got %q.",
-			envVarOf(r.name), r.name, r.rule(), env))
+	value, ok := parse(env)
+	if !ok {
+		diags.AddAttributeError(path.Root(attribute), summary, fmt.Sprintf(
+			"The %s environment variable (used because %s is not set) %s; got %q.", envVarOf(attribute), attribute, rule, env))
 	}
-	return n
+	return value
+}
+
+// resolve is the whole-number setting's value, by resolveSetting.
+func (r wholeNumberSetting) resolve(value types.Int64, def int, getenv func(string) string, diags *diag.Diagnostics) int {
+	return int(resolveSetting(value.ValueInt64Pointer(), int64(def),
+		r.name, r.summary, r.rule(), func(env string) (int64, bool) {
+			n, err := strconv.ParseInt(env, 10, 64)
+			return n, err == nil && n >= r.min && n <= r.max
+		}, getenv, diags))
 }
 
 // resolveWebhook reads webhook_url or its environment variable. Errors never
@@ -351,12 +326,12 @@ func resolveWebhook(config bitrix24ProviderModel, getenv func(string) string, di
 	attrPath := path.Root("webhook_url")
 	raw, fromEnv := config.WebhookURL.ValueString(), false
 	if config.WebhookURL.IsNull() {
-		raw, fromEnv = getenv(envWebhookURL), true
+		raw, fromEnv = getenv(envVarOf("webhook_url")), true
 	}
 	if raw == "" {
 		diags.AddAttributeError(attrPath, "Missing Bitrix24 webhook URL",
 			"The provider needs the URL of an incoming webhook of the portal. Set webhook_url in the provider "+
-				"configuration, or set the "+envWebhookURL+" environment variable, to a value like "+
+				"configuration, or set the "+envVarOf("webhook_url")+" environment variable, to a value like "+
 				webhookURLExample+".")
 		return nil
 	}
@@ -364,7 +339,7 @@ func resolveWebhook(config bitrix24ProviderModel, getenv func(string) string, di
 	if err != nil {
 		source := "webhook_url"
 		if fromEnv {
-			source = "the " + envWebhookURL + " environment variable (used because webhook_url is not set)"
+			source = "the " + envVarOf("webhook_url") + " environment variable (used because webhook_url is not set)"
 		}
 		diags.AddAttributeError(attrPath, "Invalid Bitrix24 webhook URL", invalidWebhookURLDetail(source, raw, err))
 		return nil

@@ -75,7 +75,7 @@ func TestAccProvider_internalCA(t *testing.T) {
 func TestAccProvider_internalCAFromEnvironment(t *testing.T) {
 	portal, caPEM := newTLSTestPortal(t, emulator.Config{})
 	id := portal.CreateProcess(emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(envCACertPEM, string(caPEM))
+	t.Setenv(envVarOf("ca_cert_pem"), string(caPEM))
 	unitTest(t, resource.TestStep{
 		Config:            portal.providerConfig() + dataSourceConfig("test", id, ""),
 		ConfigStateChecks: []statecheck.StateCheck{expect("test", "status", knownvalue.StringExact("S"))},
@@ -84,7 +84,7 @@ func TestAccProvider_internalCAFromEnvironment(t *testing.T) {
 
 func TestAccProvider_webhookURLFromEnvironment(t *testing.T) {
 	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(envWebhookURL, portal.webhookURL())
+	t.Setenv(envVarOf("webhook_url"), portal.webhookURL())
 	unitTest(t, resource.TestStep{
 		Config: fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {
@@ -98,7 +98,7 @@ data "bitrix24_configuration_import" "test" {
 // An explicit webhook_url wins over the environment, even a malformed one.
 func TestAccProvider_explicitWebhookURLWinsOverEnvironment(t *testing.T) {
 	portal, id := portalWithImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
-	t.Setenv(envWebhookURL, "not a url")
+	t.Setenv(envVarOf("webhook_url"), "not a url")
 	unitTest(t, resource.TestStep{
 		Config: portal.providerConfig() + fmt.Sprintf(`
 data "bitrix24_configuration_import" "test" {

@@ -49,16 +49,16 @@ var badInputs = []badInput{
 	{name: "rate_burst zero", provider: "rate_burst = 0", want: `Invalid rate burst.*rate_burst must be a whole number from 1 to 10000, such as 50 \(standard plans\) or 250 \(Enterprise\); got 0`},
 
 	// Environment values, for attributes left out.
-	{name: "BITRIX24_WEBHOOK_URL missing", noHook: true, env: map[string]string{envWebhookURL: ""}, want: `Missing Bitrix24 webhook URL.*Set webhook_url .* BITRIX24_WEBHOOK_URL`},
-	{name: "BITRIX24_WEBHOOK_URL malformed", noHook: true, env: map[string]string{envWebhookURL: "https://portal.example.com/rest/1/"}, want: `BITRIX24_WEBHOOK_URL environment variable \(used because webhook_url is not set\) is not a usable webhook URL`},
-	{name: "BITRIX24_WEBHOOK_URL without https://", noHook: true, env: map[string]string{envWebhookURL: "portal.example.com/rest/1/" + testWebhookCode + "/"}, want: `BITRIX24_WEBHOOK_URL environment variable .* is not a usable webhook URL: it must start with https://`},
-	{name: "BITRIX24_WEBHOOK_URL with the code in a query", noHook: true, env: map[string]string{envWebhookURL: "https://portal.example.com/rest/1/" + testWebhookCode + "/?auth=" + testWebhookCode}, want: `BITRIX24_WEBHOOK_URL environment variable .* must not have a query string`},
-	{name: "BITRIX24_MAX_RETRIES not a number", env: map[string]string{envMaxRetries: "lots"}, want: `BITRIX24_MAX_RETRIES environment variable \(used because max_retries is not set\) must be a whole number from 0 to 10.*"lots"`},
-	{name: "BITRIX24_MAX_RETRIES too many", env: map[string]string{envMaxRetries: "99"}, want: `BITRIX24_MAX_RETRIES .* max_retries .*"99"`},
-	{name: "BITRIX24_RATE_LIMIT zero", env: map[string]string{envRateLimit: "0"}, want: `BITRIX24_RATE_LIMIT environment variable \(used because rate_limit is not set\) must be a number of requests per second`},
-	{name: "BITRIX24_RATE_LIMIT not a number", env: map[string]string{envRateLimit: "fast"}, want: `BITRIX24_RATE_LIMIT .* rate_limit .*"fast"`},
-	{name: "BITRIX24_RATE_BURST negative", env: map[string]string{envRateBurst: "-1"}, want: `BITRIX24_RATE_BURST environment variable \(used because rate_burst is not set\) must be a whole number from 1`},
-	{name: "BITRIX24_CA_CERT_PEM not PEM", env: map[string]string{envCACertPEM: "/etc/ssl/company-ca.pem"}, want: `BITRIX24_CA_CERT_PEM environment variable \(used because ca_cert_pem is not set\) is not a usable CA certificate`},
+	{name: "BITRIX24_WEBHOOK_URL missing", noHook: true, env: map[string]string{envVarOf("webhook_url"): ""}, want: `Missing Bitrix24 webhook URL.*Set webhook_url .* BITRIX24_WEBHOOK_URL`},
+	{name: "BITRIX24_WEBHOOK_URL malformed", noHook: true, env: map[string]string{envVarOf("webhook_url"): "https://portal.example.com/rest/1/"}, want: `BITRIX24_WEBHOOK_URL environment variable \(used because webhook_url is not set\) is not a usable webhook URL`},
+	{name: "BITRIX24_WEBHOOK_URL without https://", noHook: true, env: map[string]string{envVarOf("webhook_url"): "portal.example.com/rest/1/" + testWebhookCode + "/"}, want: `BITRIX24_WEBHOOK_URL environment variable .* is not a usable webhook URL: it must start with https://`},
+	{name: "BITRIX24_WEBHOOK_URL with the code in a query", noHook: true, env: map[string]string{envVarOf("webhook_url"): "https://portal.example.com/rest/1/" + testWebhookCode + "/?auth=" + testWebhookCode}, want: `BITRIX24_WEBHOOK_URL environment variable .* must not have a query string`},
+	{name: "BITRIX24_MAX_RETRIES not a number", env: map[string]string{envVarOf("max_retries"): "lots"}, want: `BITRIX24_MAX_RETRIES environment variable \(used because max_retries is not set\) must be a whole number from 0 to 10.*"lots"`},
+	{name: "BITRIX24_MAX_RETRIES too many", env: map[string]string{envVarOf("max_retries"): "99"}, want: `BITRIX24_MAX_RETRIES .* max_retries .*"99"`},
+	{name: "BITRIX24_RATE_LIMIT zero", env: map[string]string{envVarOf("rate_limit"): "0"}, want: `BITRIX24_RATE_LIMIT environment variable \(used because rate_limit is not set\) must be a number of requests per second`},
+	{name: "BITRIX24_RATE_LIMIT not a number", env: map[string]string{envVarOf("rate_limit"): "fast"}, want: `BITRIX24_RATE_LIMIT .* rate_limit .*"fast"`},
+	{name: "BITRIX24_RATE_BURST negative", env: map[string]string{envVarOf("rate_burst"): "-1"}, want: `BITRIX24_RATE_BURST environment variable \(used because rate_burst is not set\) must be a whole number from 1`},
+	{name: "BITRIX24_CA_CERT_PEM not PEM", env: map[string]string{envVarOf("ca_cert_pem"): "/etc/ssl/company-ca.pem"}, want: `BITRIX24_CA_CERT_PEM environment variable \(used because ca_cert_pem is not set\) is not a usable CA certificate`},
 
 	// Data source attributes.
 	{name: "process_id empty", data: `process_id = ""`, want: `process_id must be the positive whole number .*: it is empty`},

@@ -247,7 +247,7 @@ func TestAccConfigurationImportBatch_batchReadsFalse(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			if setting.env != "" {
-				t.Setenv(envBatchReads, setting.env)
+				t.Setenv(envVarOf("batch_reads"), setting.env)
 			}
 			portal := newTestPortal(t, emulator.Config{})
 			ids, want := importsOfEveryStatus(t, portal, 30)
@@ -269,8 +269,8 @@ func TestAccConfigurationImportBatch_batchReadsFalse(t *testing.T) {
 
 func TestAccConfigurationImportBatch_badBatchReadsNamesItsAttribute(t *testing.T) {
 	t.Run("environment", func(t *testing.T) {
-		t.Setenv(envBatchReads, "sometimes")
-		runBadInput(t, badInput{env: map[string]string{envBatchReads: "sometimes"},
+		t.Setenv(envVarOf("batch_reads"), "sometimes")
+		runBadInput(t, badInput{env: map[string]string{envVarOf("batch_reads"): "sometimes"},
 			want: `BITRIX24_BATCH_READS environment variable \(used because batch_reads is not set\) must be true or false; got "sometimes"`})
 	})
 	t.Run("unknown at plan time", func(t *testing.T) {

@@ -339,7 +339,7 @@ func newExampleCLI(t *testing.T, webhookURL string) *exampleCLI {
 		}
 	}
 	cli.env = append(cli.env, "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
-		envWebhookURL+"="+webhookURL)
+		envVarOf("webhook_url")+"="+webhookURL)
 	return cli
 }
 

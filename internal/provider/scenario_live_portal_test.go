@@ -20,8 +20,8 @@ import (
 // set (make testacc), and skips otherwise.
 func TestAccLive_configurationImport(t *testing.T) {
 	processID := os.Getenv("BITRIX24_TEST_PROCESS_ID")
-	if os.Getenv("TF_ACC") == "" || os.Getenv(envWebhookURL) == "" || processID == "" {
-		t.Skip("live portal test: set TF_ACC=1, " + envWebhookURL + " and BITRIX24_TEST_PROCESS_ID to run it")
+	if os.Getenv("TF_ACC") == "" || os.Getenv(envVarOf("webhook_url")) == "" || processID == "" {
+		t.Skip("live portal test: set TF_ACC=1, " + envVarOf("webhook_url") + " and BITRIX24_TEST_PROCESS_ID to run it")
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){

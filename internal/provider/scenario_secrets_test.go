@@ -88,7 +88,7 @@ func TestAccProvider_secretsStayOutOfLogsOutputAndState(t *testing.T) {
 
 	// The URL comes from the environment, as the docs advise: Terraform
 	// itself quotes configuration lines in its diagnostics and logs.
-	t.Setenv(envWebhookURL, portal.webhookURL())
+	t.Setenv(envVarOf("webhook_url"), portal.webhookURL())
 	refused := &redactedErrorCheck{want: expectError(`Bitrix24 refused the credentials`), secret: testWebhookCode}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: faultFactories(0),

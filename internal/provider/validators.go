@@ -31,12 +31,6 @@ type settingValidator struct {
 	checkInt    func(at path.Path, value int64, diags *diag.Diagnostics)
 }
 
-var (
-	_ validator.String  = settingValidator{}
-	_ validator.Float64 = settingValidator{}
-	_ validator.Int64   = settingValidator{}
-)
-
 func (v settingValidator) Description(context.Context) string         { return v.description }
 func (v settingValidator) MarkdownDescription(context.Context) string { return v.description }
 
@@ -80,7 +74,7 @@ func invalidWebhookURLDetail(source, raw string, err error) string {
 	}
 	return fmt.Sprintf("The value of %s is not a usable webhook URL: %s. A webhook URL looks like %s. "+
 		"Set webhook_url, or the %s environment variable, to the URL of an incoming webhook of the portal.",
-		source, reason, webhookURLExample, envWebhookURL)
+		source, reason, webhookURLExample, envVarOf("webhook_url"))
 }
 
 // parseProcessID accepts the ids the portal hands out: digits only, greater
@@ -119,15 +113,13 @@ func processIDProblem(err error) string {
 func durationValidator(shortest time.Duration) settingValidator {
 	return settingValidator{description: fmt.Sprintf("value must be a duration such as \"1m\" or \"90s\", at least %s", shortest),
 		check: func(at path.Path, value string, diags *diag.Diagnostics) {
-			_, d := parseDuration(at, value, shortest)
-			diags.Append(d...)
+			parseDuration(at, value, shortest, diags)
 		}}
 }
 
 // parseDuration reads the duration setting at, no shorter than shortest:
 // the one parser of validation and of a value that was unknown then.
-func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Duration, diag.Diagnostics) {
-	var diags diag.Diagnostics
+func parseDuration(at path.Path, raw string, shortest time.Duration, diags *diag.Diagnostics) time.Duration {
 	d, err := time.ParseDuration(raw)
 	switch {
 	case err != nil:
@@ -136,7 +128,7 @@ func parseDuration(at path.Path, raw string, shortest time.Duration) (time.Durat
 	case d < shortest:
 		diags.AddAttributeError(at, "Duration too short", fmt.Sprintf("%s must be at least %s; got %q.", at, shortest, raw))
 	}
-	return d, diags
+	return d
 }
 
 var caCertPEMValidator = settingValidator{description: "value must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)",
@@ -148,8 +140,11 @@ var caCertPEMValidator = settingValidator{description: "value must hold one or m
 		}
 	}}
 
-const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
-	"such as 2 (standard plans) or 5 (Enterprise)"
+const (
+	maxRateLimit  = 1000.0
+	rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
+		"such as 2 (standard plans) or 5 (Enterprise)"
+)
 
 var rateLimitValidator = settingValidator{description: "value " + rateLimitRule,
 	checkFloat: func(at path.Path, f float64, diags *diag.Diagnostics) {
@@ -172,8 +167,8 @@ func (r wholeNumberSetting) rule() string {
 }
 
 var (
-	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: minMaxRetries, max: maxMaxRetries, example: "such as 5"}
-	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: maxRateBurst,
+	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: 0, max: 10, example: "such as 5"}
+	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: 10000,
 		example: "such as 50 (standard plans) or 250 (Enterprise)"}
 )
 

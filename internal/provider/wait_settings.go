@@ -103,10 +103,7 @@ func readWaitSettings(ctx context.Context, obj types.Object, override time.Durat
 		failOnUnknown: m.FailOnUnknown.IsNull() || m.FailOnUnknown.ValueBool(),
 	}
 	if !m.PollInterval.IsNull() && !m.PollInterval.IsUnknown() { // validated already, unless it was unknown then
-		interval, d := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval)
-		if diags.Append(d...); d.HasError() {
-			return settings, configured, diags
-		}
+		interval := parseDuration(pollIntervalPath, m.PollInterval.ValueString(), minPollInterval, &diags)
 		settings.pollInterval, settings.configuredInterval = interval, interval
 	}
 	if override > 0 {
@@ -162,16 +159,13 @@ type timeoutSetting struct {
 
 // timeoutIn is the setting name of a timeouts block (null when left out).
 func timeoutIn(block types.Object, name string) timeoutSetting {
-	value, ok := block.Attributes()[name].(types.String)
-	if !ok {
-		value = types.StringNull()
-	}
+	value, _ := block.Attributes()[name].(types.String) // the zero value is null
 	return timeoutSetting{value: value, at: path.Root("timeouts").AtName(name)}
 }
 
-func (t timeoutSetting) duration() (time.Duration, diag.Diagnostics) {
+func (t timeoutSetting) duration(diags *diag.Diagnostics) time.Duration {
 	if t.value.IsNull() || t.value.IsUnknown() {
-		return defaultWaitTimeout, nil
+		return defaultWaitTimeout
 	}
-	return parseDuration(t.at, t.value.ValueString(), minTimeout)
+	return parseDuration(t.at, t.value.ValueString(), minTimeout, diags)
 }

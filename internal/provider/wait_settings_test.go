@@ -119,7 +119,8 @@ func TestTimeoutSetting_defaultIsAnHour(t *testing.T) {
 		"no block":     types.ObjectNull(attrTypes),
 		"no attribute": types.ObjectValueMust(attrTypes, map[string]attr.Value{"read": types.StringNull()}),
 	} {
-		got, diags := timeoutIn(block, "read").duration()
+		var diags diag.Diagnostics
+		got := timeoutIn(block, "read").duration(&diags)
 		if diags.HasError() || got != 60*time.Minute {
 			t.Errorf("%s: %v, %v; want 1h0m0s", name, got, diags)
 		}

@@ -110,12 +110,9 @@ func (b *importGetBatcher) get(ctx context.Context, processID int64, slot roundS
 			return read.status, read.err
 		}
 		// The shared request ran out at the latest of its callers'
-		// deadlines: this caller's context learns so now or a moment later.
+		// deadlines: this caller's context learns so now or a moment later,
+		// and its error below tells its own read, not the shared request.
 		<-ctx.Done()
-		var timedOut *ReadTimeoutError
-		if errors.As(read.err, &timedOut) {
-			return nil, timedOut
-		}
 	case <-ctx.Done():
 		select {
 		case <-read.done: // answered in the same instant: the answer is worth more

@@ -152,7 +152,7 @@ func (b *importGetBatcher) requeueNotRun(groups []readGroup, httpStatus int) {
 	b.mu.Lock()
 	for _, g := range groups {
 		for _, r := range g.reads {
-			r.request = nil
+			r.request, r.log = nil, nil // out of the request, and of its failures
 			if r.abandoned {
 				continue
 			}
@@ -206,7 +206,7 @@ func (b *importGetBatcher) commandFailed(g readGroup) {
 	client.noteFailure(g.err) // a QUERY_LIMIT_EXCEEDED command empties the bucket too
 	for _, r := range g.reads {
 		b.mu.Lock()
-		r.request, r.lastErr = nil, g.err
+		r.request, r.log, r.lastErr = nil, nil, g.err // its command's failure is the latest, not the request's
 		abandoned := r.abandoned
 		b.mu.Unlock()
 		if abandoned {

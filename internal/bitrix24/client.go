@@ -198,9 +198,17 @@ type Time struct {
 // When ctx's deadline passes, the error is a *ReadTimeoutError.
 func (c *Client) callWithRetries(ctx context.Context, method string, body []byte, st retryState, log *requestLog) (*Response, error) {
 	started := c.clock.Now()
+	// cut is err, or the read's timeout when ctx's deadline has passed:
+	// in the rate limit's wait, in a request or in a backoff alike.
+	cut := func(err error) error {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return log.timedOut(method, c.clock.Now().Sub(started), nil)
+		}
+		return err
+	}
 	for {
 		if err := c.limiter.wait(ctx, method); err != nil {
-			return nil, err
+			return nil, cut(err)
 		}
 		st.attempts++
 		resp, err := c.send(ctx, method, body, log)
@@ -210,10 +218,7 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 			return resp, nil
 		}
 		if ctx.Err() != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, log.timedOut(method, c.clock.Now().Sub(started), nil)
-			}
-			return nil, err
+			return nil, cut(err)
 		}
 		log.end(err)
 		c.noteFailure(err)
@@ -222,7 +227,7 @@ func (c *Client) callWithRetries(ctx context.Context, method string, body []byte
 			return nil, finalErr
 		}
 		if sleepErr := sleep(ctx, c.clock, delay); sleepErr != nil {
-			return nil, fmt.Errorf("%s: %w while waiting to try again after: %w", method, sleepErr, err)
+			return nil, cut(fmt.Errorf("%s: %w while waiting to try again after: %w", method, sleepErr, err))
 		}
 	}
 }

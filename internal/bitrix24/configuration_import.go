@@ -86,12 +86,15 @@ func (s *ConfigurationImportService) getOne(ctx context.Context, processID int64
 // httpStatus, filling in what the result alone does not say.
 func (s *ConfigurationImportService) decodeStatus(result json.RawMessage, httpStatus int, t *Time, processID int64) (*ImportStatus, error) {
 	status, err := DecodeImportStatus(result)
-	switch err := err.(type) { // DecodeImportStatus fails with no other type
+	switch err := err.(type) {
+	case nil:
 	case *ResponseError:
 		err.HTTPStatus, err.Excerpt = httpStatus, excerpt(result, s.client.auth.Redact)
 		return nil, err
 	case *Error:
 		return nil, portalError(err, httpStatus, s.client.auth.Redact)
+	default:
+		return nil, err
 	}
 	status.ProcessID, status.Time = processID, t
 	redactImportStatus(status, s.client.auth.Redact)

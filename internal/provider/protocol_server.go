@@ -58,24 +58,28 @@ type protocolServer struct {
 
 // InvokeAction tracks the stream until its iterator returns, which it does
 // only after the last event it pushed has been sent to Terraform.
+// It is tracked before the call, so that a StopProvider that comes while
+// the framework sets the stream up waits for it too.
 func (s *protocolServer) InvokeAction(ctx context.Context, req *tfprotov6.InvokeActionRequest) (*tfprotov6.InvokeActionServerStream, error) {
-	stream, err := s.ProviderServerWithActions.InvokeAction(ctx, req)
-	if err != nil || stream == nil || stream.Events == nil {
-		return stream, err
-	}
 	sent := make(chan struct{})
 	s.mu.Lock()
 	s.streams[sent] = struct{}{}
 	s.mu.Unlock()
+	untrack := func() {
+		s.mu.Lock()
+		delete(s.streams, sent)
+		s.mu.Unlock()
+		close(sent)
+	}
 
+	stream, err := s.ProviderServerWithActions.InvokeAction(ctx, req)
+	if err != nil || stream == nil || stream.Events == nil {
+		untrack()
+		return stream, err
+	}
 	events := stream.Events
 	stream.Events = func(push func(tfprotov6.InvokeActionEvent) bool) {
-		defer func() {
-			s.mu.Lock()
-			delete(s.streams, sent)
-			s.mu.Unlock()
-			close(sent)
-		}()
+		defer untrack()
 		events(func(e tfprotov6.InvokeActionEvent) bool {
 			if _, progress := e.Type.(tfprotov6.ProgressInvokeActionEventType); progress && s.stopping.Load() {
 				return true

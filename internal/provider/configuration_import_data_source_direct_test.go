@@ -132,6 +132,25 @@ func TestConfigurationImportDataSource_cancelEndsWaitPromptly(t *testing.T) {
 	t.Logf("read returned %s after the cancellation: %s", returned.Sub(cancelledAt()), d.Detail())
 }
 
+// Ctrl-C during the single read of a data source without a wait block
+// says that the read was cancelled, as a cancelled wait does, not that the
+// read failed.
+func TestConfigurationImportDataSource_cancelledReadSaysSo(t *testing.T) {
+	t.Parallel()
+	portal, id := portalWithEndedImport(t, emulator.Script{Sections: []string{"CRM_STATUS"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	_, diags := directRead{processID: fmt.Sprint(id)}.run(ctx, t, portal)
+
+	if len(diags.Errors()) != 1 {
+		t.Fatalf("diagnostics %v, want one error", diags)
+	}
+	if d := diags.Errors()[0]; d.Summary() != "Reading the configuration import was cancelled" || !strings.Contains(d.Detail(), "Run again") {
+		t.Errorf("diagnostic %s: %s; want a cancelled read", d.Summary(), d.Detail())
+	}
+}
+
 // With fail_on_error = false and fail_on_unknown = false the state is
 // recorded with a warning that carries the portal's messages.
 func TestConfigurationImportDataSource_waitWarnsInsteadOfFailing(t *testing.T) {

@@ -4,6 +4,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,10 @@ func describeClientError(processID int64, err error, timeoutAttribute string) (s
 	checkURL := "Check the host and port in " + webhookURL + "."
 	problem, isTransport := bitrix24.TransportProblemOf(err)
 	switch {
+	case errors.Is(err, context.Canceled): // a single read; a cancelled wait is addCancelledWait's
+		return "Reading the configuration import was cancelled",
+			"Terraform cancelled the read (Ctrl-C or SIGTERM) before the portal answered. The import, if it runs, goes " +
+				"on in the portal. Run again to read it."
 	case errors.As(err, &waitErr):
 		return "Timed out waiting for the configuration import",
 			"Raise " + timeoutAttribute + " if the import is still making progress: an import takes about " +

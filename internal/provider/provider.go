@@ -273,7 +273,7 @@ func resolveSettings(config bitrix24ProviderModel, getenv func(string) string) (
 	s.RateLimit = resolveSetting(config.RateLimit.ValueFloat64Pointer(), bitrix24.DefaultRateLimit,
 		"rate_limit", "Invalid rate limit", rateLimitRule, func(env string) (float64, bool) {
 			f, err := strconv.ParseFloat(env, 64)
-			return f, err == nil && f > 0 && f <= maxRateLimit
+			return f, err == nil && rateLimitAllowed(f)
 		}, getenv, &diags)
 	batchReads := resolveSetting(config.BatchReads.ValueBoolPointer(), true,
 		"batch_reads", "Invalid batch_reads setting", "must be true or false", func(env string) (bool, bool) {
@@ -316,7 +316,7 @@ func (r wholeNumberSetting) resolve(value types.Int64, def int, getenv func(stri
 	return int(resolveSetting(value.ValueInt64Pointer(), int64(def),
 		r.name, r.summary, r.rule(), func(env string) (int64, bool) {
 			n, err := strconv.ParseInt(env, 10, 64)
-			return n, err == nil && n >= r.min && n <= r.max
+			return n, err == nil && r.allows(n)
 		}, getenv, diags))
 }
 

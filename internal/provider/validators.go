@@ -140,15 +140,16 @@ var caCertPEMValidator = settingValidator{description: "value must hold one or m
 		}
 	}}
 
-const (
-	maxRateLimit  = 1000.0
-	rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
-		"such as 2 (standard plans) or 5 (Enterprise)"
-)
+const rateLimitRule = "must be a number of requests per second greater than 0 and at most 1000, " +
+	"such as 2 (standard plans) or 5 (Enterprise)"
+
+// rateLimitAllowed is rateLimitRule, for the attribute and for its
+// environment variable alike.
+func rateLimitAllowed(f float64) bool { return f > 0 && f <= 1000 }
 
 var rateLimitValidator = settingValidator{description: "value " + rateLimitRule,
 	checkFloat: func(at path.Path, f float64, diags *diag.Diagnostics) {
-		if !(f > 0 && f <= maxRateLimit) {
+		if !rateLimitAllowed(f) {
 			diags.AddAttributeError(at, "Invalid rate limit", fmt.Sprintf("%s %s; got %g.", at, rateLimitRule, f))
 		}
 	}}
@@ -166,6 +167,8 @@ func (r wholeNumberSetting) rule() string {
 	return fmt.Sprintf("must be a whole number from %d to %d, %s", r.min, r.max, r.example)
 }
 
+func (r wholeNumberSetting) allows(n int64) bool { return n >= r.min && n <= r.max }
+
 var (
 	maxRetriesSetting = wholeNumberSetting{name: "max_retries", summary: "Invalid retry count", min: 0, max: 10, example: "such as 5"}
 	rateBurstSetting  = wholeNumberSetting{name: "rate_burst", summary: "Invalid rate burst", min: 1, max: 10000,
@@ -175,7 +178,7 @@ var (
 func wholeNumberValidator(setting wholeNumberSetting) settingValidator {
 	return settingValidator{description: "value " + setting.rule(),
 		checkInt: func(at path.Path, n int64, diags *diag.Diagnostics) {
-			if n < setting.min || n > setting.max {
+			if !setting.allows(n) {
 				diags.AddAttributeError(at, setting.summary, fmt.Sprintf("%s %s; got %d.", at, setting.rule(), n))
 			}
 		}}
